@@ -1,0 +1,46 @@
+# Top-level build. Each component has its own Makefile with 'all' and
+# 'check' (and optionally 'bench'); this file only sequences them.
+# 'check' targets write build/results/<suite>.tsv; scripts/summary.sh
+# turns those into the final 'N passed, N failed, N skipped' line.
+
+COMPONENTS := hypervisor tests/guests xenstore-like
+CHECKS     := tests/unit tests/guests xenstore-like tests/integration
+BENCHES    := tests/guests xenstore-like tests/integration
+
+have = $(wildcard $(1)/Makefile)
+
+.PHONY: all setup run check bench clean $(COMPONENTS)
+
+all: setup
+	@set -e; for d in $(COMPONENTS); do \
+	    if [ -f $$d/Makefile ]; then $(MAKE) --no-print-directory -C $$d all; fi; \
+	done
+
+setup:
+	@scripts/setup.sh
+
+run: all
+	@scripts/run.sh
+
+check: all
+	@rm -rf build/results && mkdir -p build/results
+	@for d in $(CHECKS); do \
+	    if [ -f $$d/Makefile ]; then \
+	        $(MAKE) --no-print-directory -C $$d check || \
+	            printf 'FAIL\t%s\tcheck target exited non-zero\n' "$$d" \
+	                >> build/results/make-errors.tsv; \
+	    fi; \
+	done
+	@scripts/summary.sh
+
+bench: all
+	@rm -rf build/bench && mkdir -p build/bench
+	@for d in $(BENCHES); do \
+	    if [ -f $$d/Makefile ] && grep -q '^bench:' $$d/Makefile; then \
+	        $(MAKE) --no-print-directory -C $$d bench || exit 1; \
+	    fi; \
+	done
+	@scripts/bench-report.sh
+
+clean:
+	rm -rf build

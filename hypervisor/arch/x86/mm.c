@@ -1,0 +1,250 @@
+/*
+ * The hypervisor's own memory: boot allocator, page-table construction for
+ * its mappings, the direct map of RAM, the frame table, the heap, and the
+ * read-only machine-to-phys table guests see at RO_MPT_VIRT_START.
+ *
+ * Boot order: head.S maps the first GiB (image, direct map); mm_early_init
+ * places a bump allocator above everything the loader put in memory;
+ * mm_init maps the rest of RAM, builds the frame table and hands all free
+ * RAM to the buddy allocator; from then on page tables come from the heap.
+ */
+#include <xenia/lib.h>
+#include <xenia/config.h>
+#include <xenia/processor.h>
+#include <xenia/mm.h>
+#include "x86.h"
+
+struct page_info *frame_table;
+unsigned long max_page;
+struct frame_allocator heap;
+uint64_t *machine_to_phys_mapping;
+
+static paddr_t bootmem_start, bootmem_cur, bootmem_end;
+static bool heap_ready;
+
+#define EARLY_MAPPED_LIMIT (1UL << 30)  /* head.S maps the first GiB */
+#define BOOTMEM_SIZE       (64UL << 20)
+
+uint64_t *idle_l4(void)
+{
+    return boot_l4;
+}
+
+static void *boot_alloc_pages(unsigned long nr)
+{
+    paddr_t pa = bootmem_cur;
+
+    if ( pa + nr * PAGE_SIZE > bootmem_end )
+        panic("boot allocator exhausted (%lu pages requested)", nr);
+    bootmem_cur += nr * PAGE_SIZE;
+    memset(__va(pa), 0, nr * PAGE_SIZE);
+    return __va(pa);
+}
+
+void *alloc_xenheap_pages(unsigned int order)
+{
+    long mfn;
+    void *va;
+
+    if ( !heap_ready )
+        return boot_alloc_pages(1UL << order);
+    mfn = falloc_alloc(&heap, order);
+    if ( mfn < 0 )
+        return NULL;
+    va = mfn_to_virt((unsigned long)mfn);
+    memset(va, 0, PAGE_SIZE << order);
+    return va;
+}
+
+void free_xenheap_pages(void *va, unsigned int order)
+{
+    BUG_ON(falloc_free(&heap, virt_to_mfn(va), order));
+}
+
+static uint64_t *next_table(uint64_t *entry, uint64_t user)
+{
+    if ( !(*entry & _PAGE_PRESENT) )
+    {
+        void *t = alloc_xenheap_pages(0);
+
+        BUG_ON(!t);
+        *entry = __pa(t) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | user;
+    }
+    else
+    {
+        BUG_ON(*entry & _PAGE_PSE);
+        *entry |= user;
+    }
+    return __va(*entry & PADDR_MASK);
+}
+
+void map_pages_to_xen(unsigned long va, unsigned long mfn, unsigned long nr,
+                      uint64_t flags)
+{
+    uint64_t user = flags & _PAGE_USER;
+    bool small = flags & MAP_SMALL_PAGES;
+
+    flags &= ~MAP_SMALL_PAGES;
+    while ( nr )
+    {
+        uint64_t *l3 = next_table(&boot_l4[l4_table_offset(va)], user);
+        uint64_t *l2 = next_table(&l3[l3_table_offset(va)], user);
+
+        if ( !small && !(va & (L2_PAGE_SIZE - 1)) &&
+             !(mfn & ((L2_PAGE_SIZE >> PAGE_SHIFT) - 1)) &&
+             nr >= (L2_PAGE_SIZE >> PAGE_SHIFT) &&
+             !(l2[l2_table_offset(va)] & _PAGE_PRESENT) )
+        {
+            l2[l2_table_offset(va)] = (mfn << PAGE_SHIFT) | flags | _PAGE_PSE;
+            va += L2_PAGE_SIZE;
+            mfn += L2_PAGE_SIZE >> PAGE_SHIFT;
+            nr -= L2_PAGE_SIZE >> PAGE_SHIFT;
+            continue;
+        }
+        {
+            uint64_t *l1 = next_table(&l2[l2_table_offset(va)], user);
+
+            l1[l1_table_offset(va)] = (mfn << PAGE_SHIFT) | flags;
+            invlpg(va);
+        }
+        va += PAGE_SIZE;
+        mfn++;
+        nr--;
+    }
+    flush_tlb_local();
+}
+
+void mm_early_init(paddr_t reserved_end)
+{
+    unsigned int i;
+
+    /* First RAM above everything the loader placed, within the early map. */
+    bootmem_start = ROUNDUP(reserved_end, L2_PAGE_SIZE);
+    for ( i = 0; i < e820_nr; i++ )
+    {
+        uint64_t s = MAX(e820[i].addr, bootmem_start);
+        uint64_t e = MIN(e820[i].addr + e820[i].size, EARLY_MAPPED_LIMIT);
+
+        if ( e820[i].type == E820_RAM && e > s && e - s >= BOOTMEM_SIZE / 4 )
+        {
+            bootmem_start = bootmem_cur = ROUNDUP(s, PAGE_SIZE);
+            bootmem_end = MIN(e, s + BOOTMEM_SIZE);
+            return;
+        }
+    }
+    panic("no RAM for the boot allocator above %#lx", (unsigned long)reserved_end);
+}
+
+/* Adds RAM [s, e) to the heap, minus the ranges Xenia itself occupies. */
+static unsigned long heap_add(paddr_t s, paddr_t e, const paddr_t (*excl)[2],
+                              unsigned int nexcl)
+{
+    unsigned int i;
+    unsigned long added = 0;
+
+    s = ROUNDUP(s, PAGE_SIZE);
+    e = ROUNDDOWN(e, PAGE_SIZE);
+    for ( i = 0; i < nexcl && s < e; i++ )
+    {
+        if ( excl[i][1] <= s || excl[i][0] >= e )
+            continue;
+        if ( excl[i][0] > s )
+            added += heap_add(s, excl[i][0], excl + i + 1, nexcl - i - 1);
+        s = MAX(s, excl[i][1]);
+    }
+    if ( s < e )
+        added += falloc_add_range(&heap, s >> PAGE_SHIFT, (e - s) >> PAGE_SHIFT);
+    return added;
+}
+
+void mm_init(void)
+{
+    extern char __image_end[];
+    paddr_t excl[2 + MAX_MODULES][2];
+    unsigned int i, nexcl = 0;
+    unsigned long ram_pages = 0, added = 0;
+    paddr_t top = 0;
+
+    for ( i = 0; i < e820_nr; i++ )
+        if ( e820[i].type == E820_RAM )
+        {
+            top = MAX(top, e820[i].addr + e820[i].size);
+            ram_pages += e820[i].size >> PAGE_SHIFT;
+        }
+    max_page = top >> PAGE_SHIFT;
+    if ( top > DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START )
+        panic("RAM above %#lx cannot be direct-mapped",
+              DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START);
+
+    /* Direct map of RAM beyond the first GiB that head.S mapped. */
+    for ( i = 0; i < e820_nr; i++ )
+    {
+        paddr_t s = ROUNDDOWN(e820[i].addr, PAGE_SIZE);
+        paddr_t e = ROUNDUP(e820[i].addr + e820[i].size, PAGE_SIZE);
+
+        if ( e820[i].type != E820_RAM || e <= EARLY_MAPPED_LIMIT )
+            continue;
+        s = MAX(s, EARLY_MAPPED_LIMIT);
+        map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
+                         (e - s) >> PAGE_SHIFT,
+                         _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
+    }
+
+    /* Every hypervisor L4 slot gets its L3 now, so guests' copies stay valid. */
+    for ( i = HV_L4_FIRST_SLOT; i <= HV_L4_LAST_SLOT; i++ )
+        next_table(&boot_l4[i], i == l4_table_offset(RO_MPT_VIRT_START)
+                                ? _PAGE_USER : 0);
+
+    frame_table = boot_alloc_pages(
+        ROUNDUP(max_page * sizeof(struct page_info), PAGE_SIZE) >> PAGE_SHIFT);
+    falloc_init(&heap, frame_table, max_page);
+
+    excl[nexcl][0] = 0;                              /* BIOS, low 1 MiB */
+    excl[nexcl++][1] = 1UL << 20;
+    excl[nexcl][0] = XENIA_LOAD_PADDR;               /* image + boot memory */
+    excl[nexcl++][1] = MAX(__pa(__image_end), bootmem_end);
+    for ( i = 0; i < nr_boot_modules; i++ )
+    {
+        excl[nexcl][0] = ROUNDDOWN(boot_modules[i].start, PAGE_SIZE);
+        excl[nexcl++][1] = ROUNDUP(boot_modules[i].end, PAGE_SIZE);
+    }
+    /* heap_add wants the exclusions sorted by start. */
+    for ( i = 1; i < nexcl; i++ )
+    {
+        unsigned int j;
+
+        for ( j = i; j > 0 && excl[j][0] < excl[j - 1][0]; j-- )
+        {
+            paddr_t t0 = excl[j][0], t1 = excl[j][1];
+
+            excl[j][0] = excl[j - 1][0];
+            excl[j][1] = excl[j - 1][1];
+            excl[j - 1][0] = t0;
+            excl[j - 1][1] = t1;
+        }
+    }
+    for ( i = 0; i < e820_nr; i++ )
+        if ( e820[i].type == E820_RAM )
+            added += heap_add(e820[i].addr, e820[i].addr + e820[i].size,
+                              excl, nexcl);
+    heap_ready = true;
+    printk("Memory: %lu MiB RAM, %lu frames, heap %lu MiB free\n",
+           ram_pages >> 8, max_page, added >> 8);
+}
+
+void m2p_init(void)
+{
+    unsigned long bytes = ROUNDUP(max_page * sizeof(uint64_t), PAGE_SIZE);
+    unsigned int order = 0;
+    unsigned long i;
+
+    while ( (PAGE_SIZE << order) < bytes )
+        order++;
+    machine_to_phys_mapping = alloc_xenheap_pages(order);
+    if ( !machine_to_phys_mapping )
+        panic("no memory for the M2P table (%lu KiB)", bytes >> 10);
+    for ( i = 0; i < (PAGE_SIZE << order) / sizeof(uint64_t); i++ )
+        machine_to_phys_mapping[i] = ~0UL;
+    map_pages_to_xen(RO_MPT_VIRT_START, virt_to_mfn(machine_to_phys_mapping),
+                     1UL << order, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED);
+}

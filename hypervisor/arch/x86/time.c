@@ -1,0 +1,133 @@
+/*
+ * Time: the TSC is calibrated against PIT channel 2, then the local APIC
+ * timer is calibrated against the TSC and programmed as a periodic tick of
+ * TIMER_HZ. The legacy PICs are masked: the LAPIC is the only interrupt
+ * source. System time (ns since boot) comes from the TSC.
+ */
+#include <xenia/lib.h>
+#include <xenia/config.h>
+#include <xenia/processor.h>
+#include <xenia/asm_defns.h>
+#include "x86.h"
+
+#define PIT_HZ          1193182UL
+#define CAL_MS          50
+#define LAPIC_PHYS      0xfee00000UL
+#define LAPIC_VIRT      FIXMAP_START
+
+#define APIC_ID         0x020
+#define APIC_EOI        0x0b0
+#define APIC_SVR        0x0f0
+#define APIC_LVT_TIMER  0x320
+#define APIC_TMICT      0x380
+#define APIC_TMCCT      0x390
+#define APIC_TDCR       0x3e0
+#define LVT_PERIODIC    (1u << 17)
+#define LVT_MASKED      (1u << 16)
+
+uint64_t cpu_khz;
+volatile uint64_t jiffies;
+static uint64_t boot_tsc;
+static uint32_t lapic_ticks_per_period;
+
+static inline uint32_t apic_read(unsigned int reg)
+{
+    return *(volatile uint32_t *)(LAPIC_VIRT + reg);
+}
+
+static inline void apic_write(unsigned int reg, uint32_t v)
+{
+    *(volatile uint32_t *)(LAPIC_VIRT + reg) = v;
+}
+
+/* Counts TSC ticks across CAL_MS milliseconds measured by PIT channel 2. */
+static uint64_t calibrate_tsc(void)
+{
+    uint32_t count = PIT_HZ * CAL_MS / 1000;
+    uint64_t start, end;
+    unsigned long spins = 0;
+
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);   /* gate on, speaker off */
+    outb(0x43, 0xb0);                         /* ch2, lobyte/hibyte, mode 0 */
+    outb(0x42, count & 0xff);
+    outb(0x42, count >> 8);
+    start = rdtsc();
+    while ( !(inb(0x61) & 0x20) )
+        if ( ++spins > 100000000UL )
+            panic("PIT channel 2 never counted down: cannot calibrate the TSC");
+    end = rdtsc();
+    return (end - start) * 1000 / CAL_MS;
+}
+
+uint64_t get_s_time(void)
+{
+    uint64_t d = rdtsc() - boot_tsc;
+
+    /* ns = ticks * 10^6 / kHz, split to avoid overflow. */
+    return (d / cpu_khz) * 1000000UL + (d % cpu_khz) * 1000000UL / cpu_khz;
+}
+
+void timer_interrupt(void)
+{
+    jiffies++;
+    apic_write(APIC_EOI, 0);
+}
+
+static void lapic_init(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+
+    if ( (base & ~0xfffUL) != LAPIC_PHYS )
+        printk(XENLOG_WARNING "LAPIC at unusual base %#lx\n", base & ~0xfffUL);
+    wrmsr(MSR_APIC_BASE, base | (1UL << 11));   /* global enable */
+    map_pages_to_xen(LAPIC_VIRT, (base & PADDR_MASK) >> PAGE_SHIFT, 1,
+                     _PAGE_PRESENT | _PAGE_RW | _PAGE_PCD | _PAGE_PWT |
+                     MAP_SMALL_PAGES);
+    apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);
+    apic_write(APIC_TDCR, 0x3);                 /* divide by 16 */
+}
+
+void time_init(void)
+{
+    uint64_t t0, elapsed, ticks0;
+    uint32_t c0, c1;
+
+    /* Mask both 8259s: nothing but the LAPIC interrupts us. */
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+
+    cpu_khz = calibrate_tsc() / 1000;
+    if ( !cpu_khz )
+        panic("TSC calibration gave 0 kHz");
+    boot_tsc = rdtsc();
+    printk("TSC: %lu.%03lu MHz\n", cpu_khz / 1000, cpu_khz % 1000);
+
+    lapic_init();
+    /* Calibrate the LAPIC timer against the TSC over 10 ms. */
+    apic_write(APIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
+    apic_write(APIC_TMICT, 0xffffffffu);
+    c0 = apic_read(APIC_TMCCT);
+    t0 = rdtsc();
+    while ( rdtsc() - t0 < cpu_khz * 10 )
+        cpu_relax();
+    c1 = apic_read(APIC_TMCCT);
+    lapic_ticks_per_period = (uint32_t)((uint64_t)(c0 - c1) * 100 / TIMER_HZ);
+    if ( !lapic_ticks_per_period )
+        panic("LAPIC timer does not count");
+    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | LAPIC_TIMER_VECTOR);
+    apic_write(APIC_TMICT, lapic_ticks_per_period);
+
+    /* Check the tick: wait for a few with interrupts on, against the TSC. */
+    ticks0 = jiffies;
+    t0 = rdtsc();
+    while ( jiffies - ticks0 < 5 )
+    {
+        if ( rdtsc() - t0 > cpu_khz * 2000 )
+            panic("periodic timer interrupt never arrived");
+        safe_halt();
+        local_irq_disable();
+    }
+    elapsed = (rdtsc() - t0) / cpu_khz;
+    printk("Timer: LAPIC periodic at %u Hz (%u ticks/period), "
+           "5 ticks took %lu ms\n", TIMER_HZ, lapic_ticks_per_period, elapsed);
+}

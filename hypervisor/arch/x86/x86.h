@@ -1,0 +1,70 @@
+/* Interfaces private to arch/x86. */
+#ifndef XENIA_ARCH_X86_H
+#define XENIA_ARCH_X86_H
+
+#include <xenia/types.h>
+#include <xenia/current.h>
+
+struct e820_entry {
+    uint64_t addr, size;
+    uint32_t type;
+};
+#define E820_RAM 1
+#define E820_MAX 64
+
+struct boot_module {
+    paddr_t start, end;
+    char cmdline[256];
+};
+#define MAX_MODULES 4
+
+extern struct e820_entry e820[E820_MAX];
+extern unsigned int e820_nr;
+extern struct boot_module boot_modules[MAX_MODULES];
+extern unsigned int nr_boot_modules;
+extern uint64_t boot_l4[512];
+extern char cpu0_stack[];
+
+/* mm.c */
+void mm_early_init(paddr_t reserved_end);
+void mm_init(void);
+void m2p_init(void);
+extern uint64_t *machine_to_phys_mapping;
+/*
+ * Maps nr frames from mfn at va in the hypervisor's page tables (shared by
+ * every address space for slots 256-271). flags: _PAGE_* bits for the
+ * leaf; 2 MiB pages are used where alignment allows unless
+ * MAP_SMALL_PAGES is given. Intermediate tables get _PAGE_USER only when
+ * the leaf has it.
+ */
+#define MAP_SMALL_PAGES (1UL << 62)
+void map_pages_to_xen(unsigned long va, unsigned long mfn, unsigned long nr,
+                      uint64_t flags);
+uint64_t *idle_l4(void);
+
+/* traps.c */
+void idt_init(void);
+void percpu_traps_init(unsigned int cpu, void *stack_block);
+void do_trap(struct cpu_regs *regs);
+void do_irq(struct cpu_regs *regs);
+void show_registers(const struct cpu_regs *regs);
+void show_stack_trace(unsigned long rip, unsigned long rbp);
+const char *trap_name(unsigned int vec);
+
+/* time.c */
+void time_init(void);
+void timer_interrupt(void);
+uint64_t get_s_time(void);          /* ns since boot */
+extern uint64_t cpu_khz;
+extern volatile uint64_t jiffies;
+#define TIMER_HZ 100
+
+/* pv/traps.c: a fault or exception raised by guest code. */
+void pv_guest_exception(struct cpu_regs *regs);
+
+/* pv/dom0_build.c */
+struct domain;
+int dom0_construct(struct domain *d, const struct boot_module *image,
+                   const struct boot_module *initrd, unsigned long nr_pages);
+
+#endif /* XENIA_ARCH_X86_H */

@@ -1,0 +1,33 @@
+/*
+ * sched_op. This rung has one vCPU per CPU and no blocking yet: yield
+ * returns at once, shutdown stops the domain with its reason.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/hypercall.h>
+#include <xenia/guest_access.h>
+#include <xenia/sched.h>
+#include <public/sched.h>
+
+long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
+                 unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    (void)a3; (void)a4; (void)a5; (void)a6;
+    switch ( cmd )
+    {
+    case SCHEDOP_yield:
+        return 0;
+    case SCHEDOP_shutdown:
+    {
+        struct sched_shutdown s;
+
+        if ( copy_from_guest(&s, arg, sizeof(s)) )
+            return -EFAULT;
+        domain_shutdown(current->domain, s.reason);
+        return 0;
+    }
+    default:
+        printk_once(XENLOG_WARNING "sched_op %lu not implemented: -ENOSYS\n", cmd);
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,17 @@
+/* Console: serial output, log levels, and the console ring. */
+#ifndef XENIA_CONSOLE_H
+#define XENIA_CONSOLE_H
+
+#include <xenia/types.h>
+
+void serial_init(void);
+void serial_putc(char c);
+void serial_write(const char *s, size_t n);
+
+/* From the command line: "loglvl=" and "console=". */
+int console_parse_loglvl(const char *v);
+int console_parse_console(const char *v);
+/* Guest console output, written raw (no hypervisor prefix) for dom0. */
+void console_guest_write(unsigned int domid, const char *s, size_t n);
+
+#endif /* XENIA_CONSOLE_H */

@@ -1,0 +1,74 @@
+/*
+ * Domains and virtual CPUs.
+ *
+ * A domain owns frames (page_info.owner), a shared_info page and up to
+ * MAX_VIRT_CPUS vCPUs. A vCPU's guest register state lives in the CPU's
+ * guest_regs frame while it runs and in vcpu->regs otherwise.
+ */
+#ifndef XENIA_SCHED_H
+#define XENIA_SCHED_H
+
+#include <xenia/types.h>
+#include <xenia/current.h>
+#include <public/xen.h>
+
+struct domain;
+
+struct vcpu {
+    unsigned int vcpu_id;
+    struct domain *domain;
+    struct cpu_regs regs;           /* saved guest state when not running */
+    bool kernel_mode;               /* guest kernel (vs guest user) mode */
+    unsigned long guest_table;      /* MFN of the kernel-mode L4 */
+    unsigned long guest_table_user; /* MFN of the user-mode L4, 0 if none */
+    vcpu_info_t *vcpu_info;
+    bool is_running;
+};
+
+enum domain_state {
+    DOMAIN_RUNNING,
+    DOMAIN_SHUTDOWN,    /* stopped by its own or the toolstack's request */
+    DOMAIN_DYING,
+};
+
+struct domain {
+    domid_t domain_id;
+    bool is_privileged;
+    enum domain_state state;
+    unsigned int shutdown_code;     /* SHUTDOWN_* when DOMAIN_SHUTDOWN */
+    unsigned int max_vcpus;
+    struct vcpu *vcpu[MAX_VIRT_CPUS];
+    shared_info_t *shared_info;
+    unsigned long shared_info_mfn;
+    unsigned long tot_pages, max_pages;
+    uint8_t handle[16];
+    uint32_t vm_assist;
+};
+
+extern struct domain *hardware_domain;
+
+struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus);
+/* Ends the domain at the guest's request (SCHEDOP_shutdown). */
+void domain_shutdown(struct domain *d, unsigned int reason);
+/*
+ * Kills a misbehaving domain: logs why with the vCPU's registers and
+ * stops it. Never returns to the caller's guest context.
+ */
+void __noreturn domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
+void __noreturn vcpu_crash(struct cpu_regs *regs, const char *fmt, ...) __printf(2, 3);
+
+/* Entry points called from entry.S. */
+void do_syscall_entry(struct cpu_regs *regs);
+void guest_exit_work(void);
+void handle_guest_iret_fault(struct cpu_regs *regs);
+
+/* Platform exit (isa-debug-exit codes, see docs/booting.md). */
+enum xenia_exit {
+    XENIA_EXIT_POWEROFF = 0x10,     /* QEMU status 33 */
+    XENIA_EXIT_CRASH    = 0x11,     /* QEMU status 35 */
+    XENIA_EXIT_PANIC    = 0x12,     /* QEMU status 37 */
+    XENIA_EXIT_REBOOT   = 0x13,     /* QEMU status 39 */
+};
+void __noreturn machine_exit(enum xenia_exit code);
+
+#endif /* XENIA_SCHED_H */

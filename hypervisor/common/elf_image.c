@@ -289,37 +289,43 @@ static int parse_legacy(struct elf_image *img, const char *s, size_t len,
     return 0;
 }
 
+static void read_shdr(const struct elf_image *img, uint64_t off,
+                      struct elf64_shdr *sh)
+{
+    memcpy(sh, img->data + off, sizeof(*sh));
+}
+
 static int find_legacy_section(struct elf_image *img,
                                const struct elf64_ehdr *eh,
                                char *err, size_t errlen)
 {
-    const struct elf64_shdr *sh, *strtab;
+    struct elf64_shdr sh, strtab;
     unsigned int i;
 
     if ( !eh->e_shoff || !eh->e_shnum )
         return 0;
-    if ( eh->e_shentsize != sizeof(*sh) || eh->e_shstrndx >= eh->e_shnum ||
-         !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(*sh), img->size) )
+    if ( eh->e_shentsize != sizeof(sh) || eh->e_shstrndx >= eh->e_shnum ||
+         !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(sh), img->size) )
         return fail(err, errlen, "bad section header table");
-    sh = (const void *)(img->data + eh->e_shoff);
-    strtab = &sh[eh->e_shstrndx];
-    if ( !in_file(strtab->sh_offset, strtab->sh_size, img->size) )
+    read_shdr(img, eh->e_shoff + eh->e_shstrndx * sizeof(sh), &strtab);
+    if ( !in_file(strtab.sh_offset, strtab.sh_size, img->size) )
         return fail(err, errlen, "bad section name table");
     for ( i = 0; i < eh->e_shnum; i++ )
     {
         static const char name[] = "__xen_guest";
         const char *n;
 
-        if ( sh[i].sh_name >= strtab->sh_size ||
-             strtab->sh_size - sh[i].sh_name < sizeof(name) )
+        read_shdr(img, eh->e_shoff + i * sizeof(sh), &sh);
+        if ( sh.sh_name >= strtab.sh_size ||
+             strtab.sh_size - sh.sh_name < sizeof(name) )
             continue;
-        n = (const char *)img->data + strtab->sh_offset + sh[i].sh_name;
+        n = (const char *)img->data + strtab.sh_offset + sh.sh_name;
         if ( memcmp(n, name, sizeof(name)) )
             continue;
-        if ( !in_file(sh[i].sh_offset, sh[i].sh_size, img->size) )
+        if ( !in_file(sh.sh_offset, sh.sh_size, img->size) )
             return fail(err, errlen, "__xen_guest section outside the file");
-        return parse_legacy(img, (const char *)img->data + sh[i].sh_offset,
-                            sh[i].sh_size, err, errlen);
+        return parse_legacy(img, (const char *)img->data + sh.sh_offset,
+                            sh.sh_size, err, errlen);
     }
     return 0;
 }
@@ -356,8 +362,7 @@ static int check_segments(struct elf_image *img, char *err, size_t errlen)
 int elf_parse(struct elf_image *img, const void *data, size_t size,
               char *err, size_t errlen)
 {
-    const struct elf64_ehdr *eh = data;
-    const struct elf64_phdr *ph;
+    struct elf64_ehdr ehdr, *eh = &ehdr;
     unsigned int i;
     int rc;
 
@@ -370,34 +375,40 @@ int elf_parse(struct elf_image *img, const void *data, size_t size,
     if ( size < sizeof(*eh) )
         return fail(err, errlen, "image too small for an ELF header (%lu bytes)",
                     (unsigned long)size);
+    memcpy(eh, data, sizeof(*eh));
     if ( memcmp(eh->e_ident, "\177ELF", 4) )
         return fail(err, errlen, "not an ELF image (bad magic)");
     if ( eh->e_ident[4] != 2 || eh->e_ident[5] != 1 )
         return fail(err, errlen, "not a little-endian ELF64 image");
     if ( eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC )
         return fail(err, errlen, "not an x86-64 executable");
-    if ( eh->e_phentsize != sizeof(*ph) || !eh->e_phnum ||
-         !in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(*ph), size) )
+    if ( eh->e_phentsize != sizeof(struct elf64_phdr) || !eh->e_phnum ||
+         !in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr),
+                  size) )
         return fail(err, errlen, "bad program header table");
 
-    ph = (const void *)((const uint8_t *)data + eh->e_phoff);
     img->e_entry = eh->e_entry;
     for ( i = 0; i < eh->e_phnum; i++ )
     {
-        if ( ph[i].p_type == PT_LOAD && ph[i].p_memsz )
+        struct elf64_phdr ph;
+
+        /* The table may be misaligned in a hostile image: copy it out. */
+        memcpy(&ph, (const uint8_t *)data + eh->e_phoff + i * sizeof(ph),
+               sizeof(ph));
+        if ( ph.p_type == PT_LOAD && ph.p_memsz )
         {
             if ( img->nr_segments == ELF_MAX_SEGMENTS )
                 return fail(err, errlen, "too many loadable segments");
             img->seg[img->nr_segments++] = (struct elf_segment){
-                .offset = ph[i].p_offset, .paddr = ph[i].p_paddr,
-                .filesz = ph[i].p_filesz, .memsz = ph[i].p_memsz,
+                .offset = ph.p_offset, .paddr = ph.p_paddr,
+                .filesz = ph.p_filesz, .memsz = ph.p_memsz,
             };
         }
-        else if ( ph[i].p_type == PT_NOTE )
+        else if ( ph.p_type == PT_NOTE )
         {
-            if ( !in_file(ph[i].p_offset, ph[i].p_filesz, size) )
+            if ( !in_file(ph.p_offset, ph.p_filesz, size) )
                 return fail(err, errlen, "note segment outside the file");
-            rc = parse_notes(img, ph[i].p_offset, ph[i].p_filesz, err, errlen);
+            rc = parse_notes(img, ph.p_offset, ph.p_filesz, err, errlen);
             if ( rc )
                 return rc;
         }

@@ -1,0 +1,2 @@
+TEST_IMAGE := crash
+TEST_EXPECT := crash

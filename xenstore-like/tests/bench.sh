@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Host-side figures for xenia-stored alone (Xen's C xenstored cannot run
+# outside a Xen host; the side-by-side in-Xen figures come from
+# tests/integration/xen-dom0).  Each figure is the median of 3 runs.
+# Row format: figure<TAB>unit<TAB>xenia<TAB>xen<TAB>native
+set -eu
+tmp=$(mktemp -d /tmp/xenia-xs-bench.XXXXXX)
+sock=$tmp/socket
+"$OUT/xenia-stored" -N -D --socket "$sock" 2>"$tmp/log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+conns=${BENCH_CONNS:-8}
+ops=${BENCH_OPS:-40000}
+: > "$BENCHOUT"
+for mix in read write directory transaction; do
+    vals=()
+    for run in 1 2 3; do
+        vals+=("$("$OUT/xs_bench" "$sock" "$mix" "$conns" "$ops")")
+    done
+    med=$(printf '%s\n' "${vals[@]}" | sort -n | sed -n 2p)
+    printf 'xenstore host %s (%s conns)\tops/s\t%s\t-\t-\n' "$mix" "$conns" "$med" >> "$BENCHOUT"
+    echo "xenstore host $mix: ${vals[*]} -> $med ops/s"
+done

@@ -1,0 +1,1079 @@
+/*
+ * test_xs.c: host unit tests of xenia-stored's core (cmocka).
+ *
+ * Each test builds a fresh store and talks to it through in-memory
+ * connections (a byte-stream transport) or, for the ring transport and
+ * domain lifecycle, through an in-memory xenstore ring page served by a
+ * fake Xen backend.  Requests go through the same framing, dispatch and
+ * handlers as in the daemon.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "xenstored.h"
+
+/* ---- In-memory stream connections -------------------------------------- */
+
+struct mem
+{
+    char in[16384];
+    size_t in_len, in_off;
+    char out[262144];
+    size_t out_len, out_off;
+    unsigned int out_room;        /* bytes the "peer" accepts (throttle) */
+};
+
+static int mem_read(struct xs_conn *c, void *buf, unsigned int len, int *err)
+{
+    struct mem *m = c->tp_priv;
+    size_t n = m->in_len - m->in_off;
+
+    if ( n > len )
+        n = len;
+    memcpy(buf, m->in + m->in_off, n);
+    m->in_off += n;
+    return n;
+}
+
+static int mem_write(struct xs_conn *c, const void *buf, unsigned int len,
+                     int *err)
+{
+    struct mem *m = c->tp_priv;
+
+    if ( len > m->out_room )
+        len = m->out_room;
+    if ( m->out_len + len > sizeof(m->out) )
+        len = sizeof(m->out) - m->out_len;
+    memcpy(m->out + m->out_len, buf, len);
+    m->out_len += len;
+    m->out_room -= len;
+    return len;
+}
+
+static void mem_close(struct xs_conn *c)
+{
+    free(c->tp_priv);
+}
+
+static const struct xs_transport mem_tp = {
+    .name = "mem", .read = mem_read, .write = mem_write, .close = mem_close,
+};
+
+static struct xs_core core;
+
+static struct xs_conn *mconn(unsigned int id, bool priv)
+{
+    struct mem *m = calloc(1, sizeof(*m));
+
+    assert_non_null(m);
+    m->out_room = ~0u;
+    return xs_conn_new(&core, &mem_tp, m, id, priv);
+}
+
+struct msg
+{
+    uint32_t type, req_id, tx_id, len;
+    char data[XENSTORE_PAYLOAD_MAX + 1];
+};
+
+static uint32_t req_ids = 100;
+
+/* Feeds raw bytes and lets the daemon process them. */
+static void feed(struct xs_conn *c, const void *buf, size_t len)
+{
+    struct mem *m = c->tp_priv;
+
+    memmove(m->in, m->in + m->in_off, m->in_len - m->in_off);
+    m->in_len -= m->in_off;
+    m->in_off = 0;
+    assert_true(m->in_len + len <= sizeof(m->in));
+    memcpy(m->in + m->in_len, buf, len);
+    m->in_len += len;
+    xs_conn_input(c);
+    xs_conn_output(c);
+}
+
+static void send_req(struct xs_conn *c, uint32_t type, uint32_t tx,
+                     const void *data, uint32_t len)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg h = { type, ++req_ids, tx, len };
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), data, len);
+    feed(c, buf, sizeof(h) + len);
+}
+
+/* Pops the next message the connection received; false if none. */
+static bool pop(struct xs_conn *c, struct msg *out)
+{
+    struct mem *m = c->tp_priv;
+    struct xsd_sockmsg h;
+
+    xs_conn_output(c);
+    if ( m->out_len - m->out_off < sizeof(h) )
+        return false;
+    memcpy(&h, m->out + m->out_off, sizeof(h));
+    assert_true(m->out_len - m->out_off >= sizeof(h) + h.len);
+    out->type = h.type;
+    out->req_id = h.req_id;
+    out->tx_id = h.tx_id;
+    out->len = h.len;
+    memcpy(out->data, m->out + m->out_off + sizeof(h), h.len);
+    out->data[h.len] = '\0';
+    m->out_off += sizeof(h) + h.len;
+    return true;
+}
+
+/* Events seen while waiting for replies. */
+static char events[64][256];
+static unsigned int nevents;
+
+static void note_event(const struct msg *m)
+{
+    if ( nevents < 64 )
+        snprintf(events[nevents++], 256, "%.120s|%.120s", m->data,
+                 m->data + strlen(m->data) + 1);
+}
+
+/* Sends and returns 0 or the errno named by the ERROR reply; the reply
+ * payload is left in *r. */
+static int call_r(struct xs_conn *c, uint32_t type, uint32_t tx,
+                  const void *data, uint32_t len, struct msg *r)
+{
+    uint32_t id;
+
+    send_req(c, type, tx, data, len);
+    id = req_ids;
+    while ( pop(c, r) )
+    {
+        if ( r->type == XS_WATCH_EVENT )
+        {
+            note_event(r);
+            continue;
+        }
+        assert_int_equal(r->req_id, id);
+        if ( r->type == XS_ERROR )
+        {
+#define X(e) if ( !strcmp(r->data, #e) ) return e;
+            XSD_ERROR_NAMES(X)
+#undef X
+            return -1;
+        }
+        assert_int_equal(r->type, type);
+        return 0;
+    }
+    return -2;                    /* no reply at all */
+}
+
+static struct msg last;
+
+static int call(struct xs_conn *c, uint32_t type, uint32_t tx,
+                const void *data, uint32_t len)
+{
+    return call_r(c, type, tx, data, len, &last);
+}
+
+static int call1(struct xs_conn *c, uint32_t type, uint32_t tx,
+                 const char *arg)
+{
+    return call(c, type, tx, arg, strlen(arg) + 1);
+}
+
+static int call2(struct xs_conn *c, uint32_t type, uint32_t tx,
+                 const char *a, const char *b)
+{
+    char buf[XENSTORE_PAYLOAD_MAX];
+    size_t la = strlen(a) + 1, lb = strlen(b) + 1;
+
+    memcpy(buf, a, la);
+    memcpy(buf + la, b, lb);
+    return call(c, type, tx, buf, la + lb);
+}
+
+static int wr(struct xs_conn *c, uint32_t tx, const char *path,
+              const char *val)
+{
+    char buf[XENSTORE_PAYLOAD_MAX];
+    size_t lp = strlen(path) + 1, lv = strlen(val);
+
+    memcpy(buf, path, lp);
+    memcpy(buf + lp, val, lv);
+    return call(c, XS_WRITE, tx, buf, lp + lv);
+}
+
+static int rd(struct xs_conn *c, uint32_t tx, const char *path)
+{
+    return call1(c, XS_READ, tx, path);
+}
+
+static uint32_t txstart(struct xs_conn *c)
+{
+    assert_int_equal(call(c, XS_TRANSACTION_START, 0, "", 1), 0);
+    return strtoul(last.data, NULL, 10);
+}
+
+static void drain_events(struct xs_conn *c)
+{
+    struct msg m;
+
+    while ( pop(c, &m) )
+        if ( m.type == XS_WATCH_EVENT )
+            note_event(&m);
+}
+
+static bool saw_event(const char *path_token)
+{
+    unsigned int i;
+
+    for ( i = 0; i < nevents; i++ )
+        if ( !strcmp(events[i], path_token) )
+            return true;
+    return false;
+}
+
+static int setup(void **state)
+{
+    nevents = 0;
+    return xs_core_init(&core, NULL);
+}
+
+static int teardown(void **state)
+{
+    xs_core_fini(&core);
+    return 0;
+}
+
+/* ---- Tree ------------------------------------------------------------ */
+
+static void test_read_write(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+
+    assert_int_equal(rd(c, 0, "/a"), ENOENT);
+    assert_int_equal(wr(c, 0, "/a/b/c", "hello"), 0);
+    assert_string_equal(last.data, "OK");
+    assert_int_equal(rd(c, 0, "/a/b/c"), 0);
+    assert_int_equal(last.len, 5);
+    assert_memory_equal(last.data, "hello", 5);
+    /* Parents were created with empty values. */
+    assert_int_equal(rd(c, 0, "/a/b"), 0);
+    assert_int_equal(last.len, 0);
+    /* Binary values survive. */
+    assert_int_equal(call(c, XS_WRITE, 0, "/bin\0x\0y", 8), 0);
+    assert_int_equal(rd(c, 0, "/bin"), 0);
+    assert_int_equal(last.len, 3);
+    assert_memory_equal(last.data, "x\0y", 3);
+    /* mkdir keeps existing values. */
+    assert_int_equal(call1(c, XS_MKDIR, 0, "/a/b/c"), 0);
+    assert_int_equal(rd(c, 0, "/a/b/c"), 0);
+    assert_memory_equal(last.data, "hello", 5);
+    assert_int_equal(call1(c, XS_MKDIR, 0, "/m/n"), 0);
+    assert_int_equal(call1(c, XS_DIRECTORY, 0, "/m"), 0);
+    assert_int_equal(last.len, 2);
+    assert_string_equal(last.data, "n");
+    assert_int_equal(call1(c, XS_CONTROL, 0, "check"), 0);
+}
+
+static void test_directory_and_rm(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+
+    assert_int_equal(wr(c, 0, "/d/x", "1"), 0);
+    assert_int_equal(wr(c, 0, "/d/y/z", "2"), 0);
+    assert_int_equal(wr(c, 0, "/d/w", "3"), 0);
+    assert_int_equal(call1(c, XS_DIRECTORY, 0, "/d"), 0);
+    assert_int_equal(last.len, 6);
+    assert_memory_equal(last.data, "x\0y\0w\0", 6);
+    assert_int_equal(call1(c, XS_RM, 0, "/d/y"), 0);
+    assert_int_equal(rd(c, 0, "/d/y/z"), ENOENT);
+    assert_int_equal(call1(c, XS_DIRECTORY, 0, "/d"), 0);
+    assert_memory_equal(last.data, "x\0w\0", 4);
+    /* Removing a missing node is fine while its parent exists. */
+    assert_int_equal(call1(c, XS_RM, 0, "/d/nothere"), 0);
+    assert_int_equal(call1(c, XS_RM, 0, "/nothere/either"), ENOENT);
+    assert_int_equal(call1(c, XS_RM, 0, "/"), EINVAL);
+    assert_int_equal(call1(c, XS_CONTROL, 0, "check"), 0);
+}
+
+static void test_directory_part(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    char path[64], all[65536];
+    size_t alen = 0, off = 0;
+    unsigned int i;
+    char gen[32] = "";
+
+    for ( i = 0; i < 400; i++ )
+    {
+        snprintf(path, sizeof(path), "/big/child-with-a-long-name-%03u", i);
+        assert_int_equal(call1(c, XS_MKDIR, 0, path), 0);
+    }
+    /* Too big for one DIRECTORY reply. */
+    assert_int_equal(call1(c, XS_DIRECTORY, 0, "/big"), E2BIG);
+    for ( ;; )
+    {
+        char offs[16];
+        size_t glen;
+
+        snprintf(offs, sizeof(offs), "%zu", off);
+        assert_int_equal(call2(c, XS_DIRECTORY_PART, 0, "/big", offs), 0);
+        glen = strlen(last.data) + 1;
+        if ( gen[0] )
+            assert_string_equal(gen, last.data);
+        strcpy(gen, last.data);
+        if ( last.len == glen + 1 )   /* empty list: past the end */
+            break;
+        memcpy(all + alen, last.data + glen, last.len - glen);
+        alen += last.len - glen;
+        off += last.len - glen;
+        if ( last.data[last.len - 1] == '\0' && last.data[last.len - 2] == '\0' )
+        {
+            alen--;                   /* the terminating extra NUL */
+            break;
+        }
+    }
+    assert_int_equal(alen, 400 * 27);
+    assert_memory_equal(all, "child-with-a-long-name-000", 27);
+    assert_memory_equal(all + 399 * 27, "child-with-a-long-name-399", 27);
+}
+
+static void test_invalid_paths(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    char longp[3200];
+
+    assert_int_equal(wr(c, 0, "/a//b", "x"), EINVAL);
+    assert_int_equal(wr(c, 0, "/a/b/", "x"), EINVAL);
+    assert_int_equal(wr(c, 0, "/a/b c", "x"), EINVAL);
+    assert_int_equal(wr(c, 0, "/a/b*", "x"), EINVAL);
+    assert_int_equal(rd(c, 0, "@introduceDomain"), EINVAL);
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[0] = '/';
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(wr(c, 0, longp, "x"), EINVAL);
+    /* Payload without a NUL, or with two strings for a one-arg call. */
+    assert_int_equal(call(c, XS_READ, 0, "/a", 2), EINVAL);
+    assert_int_equal(call(c, XS_READ, 0, "/a\0/b", 6), EINVAL);
+    assert_int_equal(call(c, XS_WRITE, 0, "/nonul", 6), EINVAL);
+    assert_int_equal(call(c, XS_TRANSACTION_END, 0, "X", 2), EINVAL);
+    assert_int_equal(call(c, 20, 0, "", 1), ENOSYS);     /* retired type */
+    assert_int_equal(call(c, 999, 0, "", 1), ENOSYS);
+    assert_int_equal(call(c, XS_ERROR, 0, "", 1), ENOSYS);
+}
+
+/* ---- Permissions --------------------------------------------------- */
+
+static void test_permissions(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+    struct xs_conn *d6 = mconn(6, false);
+
+    assert_int_equal(wr(d0, 0, "/local/domain/5/data", "v"), 0);
+    /* Owned by dom0, closed: unreadable and its existence hidden. */
+    assert_int_equal(rd(d5, 0, "/local/domain/5/data"), EACCES);
+    assert_int_equal(rd(d5, 0, "/local/domain/5/none"), EACCES);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/local/domain/5\0n0\0b5",
+                          22), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0,
+                          "/local/domain/5/data\0n0\0r5", 27), 0);
+    assert_int_equal(rd(d5, 0, "/local/domain/5/data"), 0);
+    assert_int_equal(wr(d5, 0, "/local/domain/5/data", "w"), EACCES);
+    assert_int_equal(rd(d6, 0, "/local/domain/5/data"), EACCES);
+    assert_int_equal(rd(d5, 0, "/local/domain/5/none"), ENOENT);
+    /* A domain owns what it creates, relative paths included. */
+    assert_int_equal(wr(d5, 0, "mine", "m"), 0);
+    assert_int_equal(call1(d0, XS_GET_PERMS, 0, "/local/domain/5/mine"), 0);
+    assert_memory_equal(last.data, "n5\0b5\0", 6);
+    assert_int_equal(rd(d5, 0, "/local/domain/5/mine"), 0);
+    /* The owner may change access but not give the node away. */
+    assert_int_equal(call(d5, XS_SET_PERMS, 0, "mine\0n5\0r6", 11), 0);
+    assert_int_equal(rd(d6, 0, "/local/domain/5/mine"), 0);
+    assert_int_equal(wr(d6, 0, "/local/domain/5/mine", "x"), EACCES);
+    assert_int_equal(call(d5, XS_SET_PERMS, 0, "mine\0n6", 8), EPERM);
+    assert_int_equal(call(d6, XS_SET_PERMS, 0,
+                          "/local/domain/5/mine\0n6", 24), EACCES);
+    assert_int_equal(call(d5, XS_SET_PERMS, 0, "mine\0x5", 8), EINVAL);
+    assert_int_equal(call(d5, XS_SET_PERMS, 0, "mine", 5), EINVAL);
+    /* Privileged-only operations. */
+    assert_int_equal(call1(d5, XS_INTRODUCE, 0, "7"), EACCES);
+    assert_int_equal(call1(d5, XS_CONTROL, 0, "check"), EACCES);
+    assert_int_equal(call1(d5, XS_GET_DOMAIN_PATH, 0, "5"), 0);
+    assert_string_equal(last.data, "/local/domain/5");
+    /* Root and /tool are dom0's. */
+    assert_int_equal(wr(d5, 0, "/evil", "x"), EACCES);
+    assert_int_equal(call1(d5, XS_RM, 0, "/tool"), EACCES);
+}
+
+/* ---- Watches ---------------------------------------------------------- */
+
+static void test_watches(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *w = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+
+    assert_int_equal(call2(w, XS_WATCH, 0, "/w", "tok"), 0);
+    drain_events(w);
+    assert_true(saw_event("/w|tok"));          /* fires once on set-up */
+    nevents = 0;
+    assert_int_equal(wr(d0, 0, "/w/a/b", "1"), 0);
+    assert_int_equal(wr(d0, 0, "/other", "1"), 0);
+    drain_events(w);
+    assert_int_equal(nevents, 1);
+    assert_true(saw_event("/w/a/b|tok"));
+    nevents = 0;
+    assert_int_equal(call2(w, XS_WATCH, 0, "/w", "tok"), EEXIST);
+    /* rm fires for the node and every removed descendant watched. */
+    assert_int_equal(call2(w, XS_WATCH, 0, "/w/a/b", "deep"), 0);
+    drain_events(w);
+    nevents = 0;
+    assert_int_equal(call1(d0, XS_RM, 0, "/w/a"), 0);
+    drain_events(w);
+    assert_true(saw_event("/w/a|tok"));
+    assert_true(saw_event("/w/a/b|deep"));
+    nevents = 0;
+    assert_int_equal(call2(w, XS_UNWATCH, 0, "/w", "tok"), 0);
+    assert_int_equal(call2(w, XS_UNWATCH, 0, "/w", "tok"), ENOENT);
+    assert_int_equal(wr(d0, 0, "/w/again", "1"), 0);
+    drain_events(w);
+    assert_int_equal(nevents, 0);
+    /* Relative watches report relative paths. */
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/5"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local", "r0"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/5", "n5"), 0);
+    assert_int_equal(call2(d5, XS_WATCH, 0, "device", "rel"), 0);
+    drain_events(d5);
+    assert_true(saw_event("device|rel"));
+    nevents = 0;
+    assert_int_equal(wr(d0, 0, "/local/domain/5/device/vbd", "x"), 0);
+    drain_events(d5);
+    assert_true(saw_event("device/vbd|rel"));
+    /* No events for nodes a domain cannot read. */
+    nevents = 0;
+    assert_int_equal(call2(d5, XS_WATCH, 0, "/secret", "s"), 0);
+    drain_events(d5);
+    nevents = 0;
+    assert_int_equal(wr(d0, 0, "/secret/x", "1"), 0);
+    drain_events(d5);
+    assert_int_equal(nevents, 0);
+    /* reset_watches drops everything. */
+    assert_int_equal(call(d5, XS_RESET_WATCHES, 0, "", 1), 0);
+    assert_int_equal(wr(d0, 0, "/local/domain/5/device/vbd", "y"), 0);
+    drain_events(d5);
+    assert_int_equal(nevents, 0);
+}
+
+/* ---- Transactions ----------------------------------------------------- */
+
+static void test_transactions(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    struct xs_conn *w = mconn(0, true);
+    uint32_t t;
+
+    assert_int_equal(call2(w, XS_WATCH, 0, "/t", "tw"), 0);
+    drain_events(w);
+    nevents = 0;
+    t = txstart(c);
+    assert_int_equal(wr(c, t, "/t/a", "1"), 0);
+    assert_int_equal(wr(c, t, "/t/b", "2"), 0);
+    /* Invisible outside until committed; no events yet. */
+    assert_int_equal(rd(c, 0, "/t/a"), ENOENT);
+    assert_int_equal(rd(c, t, "/t/a"), 0);
+    drain_events(w);
+    assert_int_equal(nevents, 0);
+    assert_int_equal(call1(c, XS_TRANSACTION_END, t, "T"), 0);
+    assert_int_equal(rd(c, 0, "/t/b"), 0);
+    assert_memory_equal(last.data, "2", 1);
+    drain_events(w);
+    assert_true(saw_event("/t/a|tw"));
+    assert_true(saw_event("/t/b|tw"));
+    /* Abort throws everything away. */
+    t = txstart(c);
+    assert_int_equal(call1(c, XS_RM, t, "/t/a"), 0);
+    assert_int_equal(call1(c, XS_TRANSACTION_END, t, "F"), 0);
+    assert_int_equal(rd(c, 0, "/t/a"), 0);
+    /* Ended transactions are gone; unknown ids are ENOENT. */
+    assert_int_equal(rd(c, t, "/t/a"), ENOENT);
+    assert_int_equal(call1(c, XS_TRANSACTION_END, 12345, "T"), ENOENT);
+    assert_int_equal(call1(c, XS_TRANSACTION_END, 0, "T"), ENOENT);
+    /* Starting inside a transaction is refused. */
+    t = txstart(c);
+    assert_int_equal(call(c, XS_TRANSACTION_START, t, "", 1), EBUSY);
+    assert_int_equal(call1(c, XS_TRANSACTION_END, t, "F"), 0);
+}
+
+static void test_transaction_conflict(void **state)
+{
+    struct xs_conn *a = mconn(0, true);
+    struct xs_conn *b = mconn(0, true);
+    uint32_t ta, tb;
+
+    assert_int_equal(wr(a, 0, "/c/counter", "0"), 0);
+    ta = txstart(a);
+    tb = txstart(b);
+    assert_int_equal(rd(a, ta, "/c/counter"), 0);
+    assert_int_equal(rd(b, tb, "/c/counter"), 0);
+    assert_int_equal(wr(a, ta, "/c/counter", "1"), 0);
+    assert_int_equal(wr(a, ta, "/c/other", "a"), 0);
+    assert_int_equal(wr(b, tb, "/c/counter", "1"), 0);
+    assert_int_equal(wr(b, tb, "/c/fromb", "b"), 0);
+    assert_int_equal(call1(a, XS_TRANSACTION_END, ta, "T"), 0);
+    /* b read a value that changed: EAGAIN and nothing of b applied. */
+    assert_int_equal(call1(b, XS_TRANSACTION_END, tb, "T"), EAGAIN);
+    assert_int_equal(rd(a, 0, "/c/fromb"), ENOENT);
+    assert_int_equal(rd(a, 0, "/c/other"), 0);
+    /* A plain write after a transaction's read conflicts as well. */
+    tb = txstart(b);
+    assert_int_equal(rd(b, tb, "/c/counter"), 0);
+    assert_int_equal(wr(a, 0, "/c/counter", "5"), 0);
+    assert_int_equal(wr(b, tb, "/c/x", "1"), 0);
+    assert_int_equal(call1(b, XS_TRANSACTION_END, tb, "T"), EAGAIN);
+    /* Disjoint transactions both commit. */
+    assert_int_equal(call1(a, XS_MKDIR, 0, "/c/p1"), 0);
+    assert_int_equal(call1(a, XS_MKDIR, 0, "/c/p2"), 0);
+    ta = txstart(a);
+    tb = txstart(b);
+    assert_int_equal(wr(a, ta, "/c/p1", "a"), 0);
+    assert_int_equal(wr(b, tb, "/c/p2", "b"), 0);
+    assert_int_equal(call1(a, XS_TRANSACTION_END, ta, "T"), 0);
+    assert_int_equal(call1(b, XS_TRANSACTION_END, tb, "T"), 0);
+    /* A missing node that appears meanwhile is a conflict too. */
+    ta = txstart(a);
+    assert_int_equal(rd(a, ta, "/c/late"), ENOENT);
+    assert_int_equal(wr(b, 0, "/c/late", "x"), 0);
+    assert_int_equal(wr(a, ta, "/c/p1", "z"), 0);
+    assert_int_equal(call1(a, XS_TRANSACTION_END, ta, "T"), EAGAIN);
+    assert_int_equal(call1(a, XS_CONTROL, 0, "check"), 0);
+}
+
+/* ---- Quotas ------------------------------------------------------------ */
+
+static void test_quotas(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+    char path[64], big[2100];
+    unsigned int i;
+    uint32_t t;
+    int rc = 0;
+
+    core.quota.nodes = 20;
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/5"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/5", "n5"), 0);
+    for ( i = 0; i < 30 && !rc; i++ )
+    {
+        snprintf(path, sizeof(path), "n%u", i);
+        rc = call1(d5, XS_MKDIR, 0, path);
+    }
+    assert_int_equal(rc, ENOSPC);
+    assert_int_equal(core.store.acct[5].nodes, 20);
+    /* dom0 is not limited. */
+    for ( i = 0; i < 30; i++ )
+    {
+        snprintf(path, sizeof(path), "/local/domain/0/n%u", i);
+        assert_int_equal(call1(d0, XS_MKDIR, 0, path), 0);
+    }
+    /* Entry size. */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(wr(d5, 0, "n0", big), ENOSPC);
+    assert_int_equal(wr(d0, 0, "/local/domain/5/n0", big), 0);
+    /* Permissions per node. */
+    assert_int_equal(call(d5, XS_SET_PERMS, 0,
+                          "n1\0n5\0r1\0r2\0r3\0r4\0r6\0r7", 27), ENOSPC);
+    /* Watches. */
+    core.quota.watches = 3;
+    for ( i = 0, rc = 0; i < 5 && !rc; i++ )
+    {
+        snprintf(path, sizeof(path), "w%u", i);
+        rc = call2(d5, XS_WATCH, 0, "n1", path);
+    }
+    assert_int_equal(rc, E2BIG);
+    assert_int_equal(i, 4);
+    /* Open transactions. */
+    core.quota.transactions = 2;
+    assert_int_equal(call(d5, XS_TRANSACTION_START, 0, "", 1), 0);
+    assert_int_equal(call(d5, XS_TRANSACTION_START, 0, "", 1), 0);
+    assert_int_equal(call(d5, XS_TRANSACTION_START, 0, "", 1), ENOSPC);
+    assert_int_equal(call(d0, XS_TRANSACTION_START, 0, "", 1), 0);
+    /* Nodes touched per transaction. */
+    t = strtoul(last.data, NULL, 10);
+    assert_int_equal(call1(d0, XS_TRANSACTION_END, t, "F"), 0);
+    core.quota.transactions = 10;
+    core.quota.trans_nodes = 5;
+    t = txstart(d5);
+    for ( i = 0, rc = 0; i < 10 && !rc; i++ )
+    {
+        snprintf(path, sizeof(path), "n%u", i);
+        rc = rd(d5, t, path);
+    }
+    assert_int_equal(rc, ENOSPC);
+    assert_int_equal(call1(d5, XS_TRANSACTION_END, t, "T"), EAGAIN);
+    /* quota options parse as Xen's. */
+    assert_int_equal(xs_quota_set(&core.quota, "outstanding=7", false), 0);
+    assert_int_equal(core.quota.outstanding, 7);
+    assert_int_equal(xs_quota_set(&core.quota, "memory=1000", true), 0);
+    assert_int_equal(core.quota.memory_soft, 1000);
+    assert_int_equal(xs_quota_set(&core.quota, "outstanding=7", true), EINVAL);
+    assert_int_equal(xs_quota_set(&core.quota, "bogus=1", false), EINVAL);
+    assert_int_equal(xs_quota_set(&core.quota, "memory=-1", false), EINVAL);
+}
+
+static void test_memory_quota(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+    char path[64], val[1500];
+    unsigned int i;
+    int rc = 0;
+
+    core.quota.memory_hard = 20000;
+    memset(val, 'v', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/5"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/5", "n5"), 0);
+    for ( i = 0; i < 40 && !rc; i++ )
+    {
+        snprintf(path, sizeof(path), "m%u", i);
+        rc = wr(d5, 0, path, val);
+    }
+    assert_int_equal(rc, ENOMEM);
+    assert_true(core.store.acct[5].bytes <= 20000);
+}
+
+/* ---- Malformed input ------------------------------------------------------ */
+
+static void test_oversized_message(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    struct xsd_sockmsg h = { XS_READ, 1, 0, XENSTORE_PAYLOAD_MAX + 1 };
+    struct msg m;
+
+    feed(c, &h, sizeof(h));
+    assert_true(c->dead);
+    assert_false(pop(c, &m));
+    xs_core_reap(&core);
+    assert_null(core.conns);
+}
+
+static void test_split_delivery(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    char buf[64];
+    struct xsd_sockmsg h = { XS_WRITE, 7, 0, 6 };
+    unsigned int i;
+    struct msg m;
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), "/s\0abc", 6);
+    for ( i = 0; i < sizeof(h) + 6; i++ )
+        feed(c, buf + i, 1);             /* one byte at a time */
+    assert_true(pop(c, &m));
+    assert_int_equal(m.type, XS_WRITE);
+    assert_int_equal(m.req_id, 7);
+    assert_int_equal(rd(c, 0, "/s"), 0);
+    assert_memory_equal(last.data, "abc", 3);
+}
+
+static void test_socket_backpressure(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+    struct mem *m = c->tp_priv;
+    unsigned int i;
+
+    core.quota.sock_out_throttle = 1000;
+    m->out_room = 0;                       /* the client reads nothing */
+    assert_int_equal(wr(c, 0, "/bp", "x"), -2);
+    for ( i = 0; i < 200; i++ )
+        send_req(c, XS_READ, 0, "/bp", 4);
+    /* The daemon stopped reading: replies bounded by the throttle. */
+    assert_true(c->out_bytes < 1000 + 64);
+    assert_true(m->in_off < m->in_len);
+}
+
+static void test_control(void **state)
+{
+    struct xs_conn *c = mconn(0, true);
+
+    assert_int_equal(call1(c, XS_CONTROL, 0, "help"), 0);
+    assert_non_null(strstr(last.data, "quota"));
+    assert_int_equal(call1(c, XS_CONTROL, 0, "quota"), 0);
+    assert_non_null(strstr(last.data, "Nodes per Domain: 1000"));
+    assert_int_equal(call1(c, XS_CONTROL, 0, "nosuchcommand"), EINVAL);
+    assert_int_equal(call1(c, XS_CONTROL, 0, "memreport"), 0);
+}
+
+/* ---- Ring transport and domains (fake Xen) ------------------------------- */
+
+struct fake_xen
+{
+    struct xenstore_domain_interface *page[32];
+    bool exists[32], dying[32], shutdown[32];
+    unsigned int notified[32];
+    int bound[32];
+};
+
+static struct fake_xen fx;
+
+static void *fx_map(void *p, unsigned int domid, uint64_t gfn)
+{
+    return domid < 32 ? fx.page[domid] : NULL;
+}
+
+static void fx_unmap(void *p, unsigned int domid, void *ring) { }
+
+static int fx_bind(void *p, unsigned int domid, unsigned int rport)
+{
+    if ( domid >= 32 || !fx.exists[domid] )
+        return -ESRCH;
+    fx.bound[domid] = 1;
+    return 100 + domid;
+}
+
+static void fx_unbind(void *p, unsigned int lport)
+{
+    fx.bound[lport - 100] = 0;
+}
+
+static void fx_notify(void *p, unsigned int lport)
+{
+    fx.notified[lport - 100]++;
+}
+
+static int fx_dominfo(void *p, unsigned int domid, struct xs_dominfo *info)
+{
+    if ( domid >= 32 || !fx.exists[domid] )
+        return ESRCH;
+    info->domid = domid;
+    info->dying = fx.dying[domid];
+    info->shutdown = fx.shutdown[domid];
+    return 0;
+}
+
+static const struct xs_xen_ops fx_ops = {
+    .map_ring = fx_map, .unmap_ring = fx_unmap, .bind = fx_bind,
+    .unbind = fx_unbind, .notify = fx_notify, .dominfo = fx_dominfo,
+};
+
+static struct xenstore_domain_interface *new_guest(unsigned int domid)
+{
+    struct xenstore_domain_interface *r = calloc(1, 4096);
+
+    fx.page[domid] = r;
+    fx.exists[domid] = true;
+    /* Guests must cope with any starting index: start near the wrap. */
+    r->req_cons = r->req_prod = 0xfffffff0u;
+    return r;
+}
+
+static int ring_setup(void **state)
+{
+    memset(&fx, 0, sizeof(fx));
+    setup(state);
+    core.xen = &fx_ops;
+    return 0;
+}
+
+static int ring_teardown(void **state)
+{
+    unsigned int i;
+
+    teardown(state);
+    for ( i = 0; i < 32; i++ )
+        free(fx.page[i]);
+    return 0;
+}
+
+/* Guest side: writes a whole request, letting the daemon drain the ring
+ * as needed; returns false if the daemon stopped consuming. */
+static bool guest_send(struct xenstore_domain_interface *r, uint32_t type,
+                       uint32_t req, uint32_t tx, const void *data,
+                       uint32_t len)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg h = { type, req, tx, len };
+    unsigned int off = 0, stuck = 0;
+    int n;
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), data, len);
+    while ( off < sizeof(h) + len && stuck < 3 )
+    {
+        n = xs_ring_client_write(r, buf + off, sizeof(h) + len - off);
+        assert_true(n >= 0);
+        off += n;
+        stuck = n ? 0 : stuck + 1;
+        xs_domain_service(&core);
+    }
+    return off == sizeof(h) + len;
+}
+
+/* Guest side: reads one whole message. */
+static bool guest_recv(struct xenstore_domain_interface *r, struct msg *m)
+{
+    struct xsd_sockmsg h;
+    unsigned int got = 0, stuck = 0;
+    char buf[sizeof(h) + XENSTORE_PAYLOAD_MAX];
+    int n;
+
+    while ( stuck < 3 )
+    {
+        unsigned int want = got < sizeof(h) ? sizeof(h) - got : 0;
+
+        if ( got >= sizeof(h) )
+        {
+            memcpy(&h, buf, sizeof(h));
+            if ( got == sizeof(h) + h.len )
+                break;
+            want = sizeof(h) + h.len - got;
+        }
+        n = xs_ring_client_read(r, buf + got, want);
+        assert_true(n >= 0);
+        got += n;
+        stuck = n ? 0 : stuck + 1;
+        xs_domain_service(&core);
+    }
+    if ( got < sizeof(h) )
+        return false;
+    memcpy(&h, buf, sizeof(h));
+    if ( got != sizeof(h) + h.len )
+        return false;
+    m->type = h.type;
+    m->req_id = h.req_id;
+    m->tx_id = h.tx_id;
+    m->len = h.len;
+    memcpy(m->data, buf + sizeof(h), h.len);
+    m->data[h.len] = '\0';
+    return true;
+}
+
+static void test_ring_introduce_and_talk(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(3);
+    struct msg m;
+    char val[900];
+    unsigned int i;
+
+    assert_int_equal(call2(d0, XS_WATCH, 0, "@introduceDomain", "in"), 0);
+    drain_events(d0);
+    nevents = 0;
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "3\0" "12345\0" "7", 10), 0);
+    drain_events(d0);
+    assert_true(saw_event("@introduceDomain|in"));
+    assert_int_equal(call1(d0, XS_IS_DOMAIN_INTRODUCED, 0, "3"), 0);
+    assert_string_equal(last.data, "T");
+    assert_int_equal(call1(d0, XS_IS_DOMAIN_INTRODUCED, 0, "4"), 0);
+    assert_string_equal(last.data, "F");
+    assert_true(g->server_features & XENSTORE_SERVER_FEATURE_ERROR);
+    assert_int_equal(g->req_prod, 0);        /* reset on introduce */
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/3"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local", "r0"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/3", "n3"), 0);
+
+    /* Many requests, larger than the ring, wrapping many times. */
+    memset(val, 'g', sizeof(val));
+    for ( i = 0; i < 50; i++ )
+    {
+        char buf[1024];
+        int pl = snprintf(buf, sizeof(buf), "k%u", i) + 1;
+
+        memcpy(buf + pl, val, sizeof(val));
+        assert_true(guest_send(g, XS_WRITE, i, 0, buf, pl + sizeof(val)));
+        assert_true(guest_recv(g, &m));
+        assert_int_equal(m.type, XS_WRITE);
+        assert_int_equal(m.req_id, i);
+    }
+    assert_true(guest_send(g, XS_READ, 99, 0, "k49", 4));
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.len, sizeof(val));
+    assert_true(fx.notified[3] > 0);
+    /* Its nodes are its own. */
+    assert_int_equal(call1(d0, XS_GET_PERMS, 0, "/local/domain/3/k7"), 0);
+    assert_string_equal(last.data, "n3");
+    /* An unprivileged ring may not introduce. */
+    assert_true(guest_send(g, XS_INTRODUCE, 5, 0, "4\0" "1\0" "1", 6));
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.type, XS_ERROR);
+    assert_string_equal(m.data, "EACCES");
+}
+
+static void test_ring_bad_guest(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(4);
+    struct xsd_sockmsg h = { XS_READ, 1, 0, 5000 };
+    struct msg m;
+
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "4\0" "1\0" "9", 6), 0);
+    /* Oversized payload: connection stopped with the PROTO error. */
+    xs_ring_client_write(g, &h, sizeof(h));
+    xs_domain_service(&core);
+    assert_int_equal(g->error, XENSTORE_ERROR_PROTO);
+    assert_false(guest_send(g, XS_READ, 2, 0, "/", 2) && guest_recv(g, &m));
+    /* The guest asks to reconnect: a clean ring again. */
+    g->connection = XENSTORE_RECONNECT;
+    xs_domain_service(&core);
+    assert_int_equal(g->connection, XENSTORE_CONNECTED);
+    assert_int_equal(g->error, XENSTORE_ERROR_NONE);
+    assert_true(guest_send(g, XS_GET_DOMAIN_PATH, 3, 0, "4", 2));
+    assert_true(guest_recv(g, &m));
+    assert_string_equal(m.data, "/local/domain/4");
+    /* Corrupt indices. */
+    g->req_prod = g->req_cons + 5000;
+    xs_domain_service(&core);
+    assert_int_equal(g->error, XENSTORE_ERROR_RINGIDX);
+    /* Dom0 is unharmed. */
+    assert_int_equal(wr(d0, 0, "/still", "fine"), 0);
+}
+
+static void test_ring_outstanding_quota(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(5);
+    struct xs_domain *d;
+    unsigned int i;
+
+    core.quota.outstanding = 4;
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "5\0" "1\0" "9", 6), 0);
+    d = xs_domain_find(&core, 5);
+    assert_non_null(d);
+    /* Pipeline many requests without reading replies. */
+    for ( i = 0; i < 40; i++ )
+    {
+        struct xsd_sockmsg h = { XS_GET_DOMAIN_PATH, i, 0, 2 };
+        char buf[sizeof(h) + 2];
+
+        memcpy(buf, &h, sizeof(h));
+        memcpy(buf + sizeof(h), "5", 2);
+        if ( xs_ring_client_write(g, buf, sizeof(buf)) < (int)sizeof(buf) )
+            break;
+        xs_domain_service(&core);
+    }
+    /* Replies fill the ring (1024 bytes); beyond that at most 4 queue. */
+    assert_true(d->conn->out_replies <= 4);
+    assert_true(xs_ring_has_input(g));       /* the rest waits in the ring */
+}
+
+static void test_domain_lifecycle(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *w = mconn(0, true);
+
+    new_guest(6);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/6/device"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/6/device",
+                           "n6"), 0);
+    assert_int_equal(wr(d0, 0, "/local/domain/6/device/x", "1"), 0);
+    assert_int_equal(wr(d0, 0, "/local/domain/6/keep", "1"), 0);
+    assert_int_equal(call2(w, XS_WATCH, 0, "@releaseDomain", "rel"), 0);
+    assert_int_equal(call2(w, XS_WATCH, 0, "/local/domain/6/device", "dev"),
+                     0);
+    drain_events(w);
+    nevents = 0;
+    /* Shutdown: one @releaseDomain, domain still introduced. */
+    fx.shutdown[6] = true;
+    xs_domain_check_all(&core);
+    drain_events(w);
+    assert_int_equal(nevents, 1);
+    assert_true(saw_event("@releaseDomain|rel"));
+    xs_domain_check_all(&core);
+    drain_events(w);
+    assert_int_equal(nevents, 1);
+    /* Gone: released, nodes it owns removed, watch fired. */
+    nevents = 0;
+    fx.exists[6] = false;
+    xs_domain_check_all(&core);
+    xs_core_reap(&core);
+    drain_events(w);
+    assert_true(saw_event("@releaseDomain|rel"));
+    assert_true(saw_event("/local/domain/6/device|dev"));
+    assert_null(xs_domain_find(&core, 6));
+    assert_int_equal(rd(d0, 0, "/local/domain/6/device"), ENOENT);
+    assert_int_equal(rd(d0, 0, "/local/domain/6/keep"), 0);
+    assert_int_equal(core.store.acct[6].nodes, 0);
+    assert_int_equal(fx.bound[6], 0);
+    assert_int_equal(call1(d0, XS_IS_DOMAIN_INTRODUCED, 0, "6"), 0);
+    assert_string_equal(last.data, "F");
+    /* RELEASE of an unknown domain. */
+    assert_int_equal(call1(d0, XS_RELEASE, 0, "6"), ENOENT);
+    assert_int_equal(call1(d0, XS_RELEASE, 0, "0"), EINVAL);
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+static void test_special_watch_perms(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(7);
+    struct xs_conn *d8 = mconn(8, false);
+    struct msg m;
+
+    new_guest(9);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "7\0" "1\0" "9", 6), 0);
+    assert_true(guest_send(g, XS_WATCH, 1, 0, "@introduceDomain\0t", 19));
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.type, XS_WATCH);
+    assert_true(guest_recv(g, &m));             /* initial event */
+    assert_int_equal(m.type, XS_WATCH_EVENT);
+    assert_int_equal(call2(d8, XS_WATCH, 0, "@introduceDomain", "t8"), 0);
+    drain_events(d8);
+    nevents = 0;
+    /* Only dom0 may change the special permissions. */
+    assert_int_equal(call2(d8, XS_SET_PERMS, 0, "@introduceDomain", "r8"),
+                     EACCES);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "@introduceDomain\0n0\0r7",
+                          23), 0);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "9\0" "1\0" "9", 6), 0);
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.type, XS_WATCH_EVENT);
+    assert_string_equal(m.data, "@introduceDomain");
+    drain_events(d8);
+    assert_int_equal(nevents, 0);              /* dom8 not allowed */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_and_rm, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_directory_part, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_conflict, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_quota, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_message, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_split_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socket_backpressure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ring_introduce_and_talk,
+                                        ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_bad_guest, ring_setup,
+                                        ring_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_outstanding_quota,
+                                        ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_domain_lifecycle, ring_setup,
+                                        ring_teardown),
+        cmocka_unit_test_setup_teardown(test_special_watch_perms, ring_setup,
+                                        ring_teardown),
+    };
+
+    return cmocka_run_group_tests_name("xenstore", tests, NULL, NULL);
+}

@@ -14,6 +14,11 @@
 struct domain *hardware_domain;
 static struct domain *domain_list[MAX_DOMAINS];
 
+struct domain *domain_by_id(domid_t id)
+{
+    return id < MAX_DOMAINS ? domain_list[id] : NULL;
+}
+
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus)
 {
     struct domain *d;

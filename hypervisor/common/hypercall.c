@@ -6,12 +6,32 @@
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>
 #include <xenia/sched.h>
+#include <xenia/pv_mm.h>
+#include <xenia/pv_traps.h>
 #include <public/xen.h>
 
 static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
-    [__HYPERVISOR_xen_version] = do_xen_version,
-    [__HYPERVISOR_console_io]  = do_console_io,
-    [__HYPERVISOR_sched_op]    = do_sched_op,
+    [__HYPERVISOR_set_trap_table]     = do_set_trap_table,
+    [__HYPERVISOR_mmu_update]         = do_mmu_update,
+    [__HYPERVISOR_set_gdt]            = do_set_gdt,
+    [__HYPERVISOR_stack_switch]       = do_stack_switch,
+    [__HYPERVISOR_set_callbacks]      = do_set_callbacks,
+    [__HYPERVISOR_fpu_taskswitch]     = do_fpu_taskswitch,
+    [__HYPERVISOR_set_debugreg]       = do_set_debugreg,
+    [__HYPERVISOR_get_debugreg]       = do_get_debugreg,
+    [__HYPERVISOR_update_descriptor]  = do_update_descriptor,
+    [__HYPERVISOR_memory_op]          = do_memory_op,
+    [__HYPERVISOR_multicall]          = do_multicall,
+    [__HYPERVISOR_update_va_mapping]  = do_update_va_mapping,
+    [__HYPERVISOR_xen_version]        = do_xen_version,
+    [__HYPERVISOR_console_io]         = do_console_io,
+    [__HYPERVISOR_vm_assist]          = do_vm_assist,
+    [__HYPERVISOR_iret]               = do_iret,
+    [__HYPERVISOR_set_segment_base]   = do_set_segment_base,
+    [__HYPERVISOR_mmuext_op]          = do_mmuext_op,
+    [__HYPERVISOR_sched_op]           = do_sched_op,
+    [__HYPERVISOR_callback_op]        = do_callback_op,
+    [__HYPERVISOR_physdev_op]         = do_physdev_op,
 };
 
 static uint64_t enosys_logged;

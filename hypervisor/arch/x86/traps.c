@@ -85,6 +85,11 @@ static const char *const trap_names[32] = {
     "virtualisation", "control protection",
 };
 
+void *gdt_zero_page(void)
+{
+    return zero_page;
+}
+
 const char *trap_name(unsigned int vec)
 {
     if ( vec < 32 && trap_names[vec] )

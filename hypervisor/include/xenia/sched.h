@@ -14,6 +14,12 @@
 
 struct domain;
 
+/* Callbacks a PV guest registers (CALLBACKTYPE_*). */
+enum pv_callback {
+    CB_EVENT, CB_FAILSAFE, CB_SYSCALL, CB_SYSCALL32, CB_SYSENTER, CB_NMI,
+    NR_CALLBACKS
+};
+
 struct vcpu {
     unsigned int vcpu_id;
     struct domain *domain;
@@ -23,6 +29,24 @@ struct vcpu {
     unsigned long guest_table_user; /* MFN of the user-mode L4, 0 if none */
     vcpu_info_t *vcpu_info;
     bool is_running;
+
+    /* PV CPU state (arch/x86/pv). */
+    uint64_t trap_addr[256];        /* set_trap_table handlers, 0 = none */
+    uint8_t trap_flags[256];        /* bits 0-1 DPL for int n, bit 2 mask */
+    uint64_t callback[NR_CALLBACKS];
+    bool callback_masks[NR_CALLBACKS]; /* CALLBACKF_mask_events */
+    uint64_t kernel_sp;             /* stack_switch */
+    uint16_t kernel_ss;
+    uint64_t cr2;                   /* virtual CR2 */
+    uint64_t cr4;                   /* guest-controlled CR4 bits */
+    bool fpu_ts;                    /* guest-visible CR0.TS */
+    unsigned int iopl;              /* virtual IOPL, 0-3 */
+    uint64_t dr[8];
+    unsigned long gdt_frames[14];
+    unsigned int gdt_ents;
+    unsigned long ldt_base;
+    unsigned int ldt_ents;
+    unsigned long runstate_area;    /* guest VA, 0 = none */
 };
 
 enum domain_state {
@@ -46,6 +70,7 @@ struct domain {
 };
 
 extern struct domain *hardware_domain;
+struct domain *domain_by_id(domid_t id);
 
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus);
 /* Ends the domain at the guest's request (SCHEDOP_shutdown). */

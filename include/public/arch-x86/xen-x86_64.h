@@ -163,4 +163,17 @@ _Static_assert(sizeof(struct arch_vcpu_info) == 16, "arch_vcpu_info size");
 /* A callback address (64-bit PV: just the RIP; CS is always FLAT_KERNEL_CS). */
 typedef uint64_t xen_callback_t;
 
+/*
+ * set_segment_base(which, base): which base to set.
+ *  SEGBASE_FS          - the FS base.
+ *  SEGBASE_GS_USER     - the user-mode GS base (active after the next switch
+ *                        to guest user mode).
+ *  SEGBASE_GS_KERNEL   - the kernel-mode GS base (active now).
+ *  SEGBASE_GS_USER_SEL - load the user-mode %gs selector (low 16 bits).
+ */
+#define SEGBASE_FS          0
+#define SEGBASE_GS_USER     1
+#define SEGBASE_GS_KERNEL   2
+#define SEGBASE_GS_USER_SEL 3
+
 #endif /* XEN_PUBLIC_ARCH_X86_XEN_X86_64_H */

@@ -1,0 +1,272 @@
+/*
+ * Smaller PV hypercalls: physdev_op (I/O privilege), vm_assist, multicall
+ * and memory_op (reservations, the M2P's location, memory maps).
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/config.h>
+#include <xenia/mm.h>
+#include <xenia/sched.h>
+#include <xenia/hypercall.h>
+#include <xenia/guest_access.h>
+#include <xenia/pv_traps.h>
+#include <xenia/pv_mm.h>
+#include <public/xen.h>
+#include <public/memory.h>
+#include <public/physdev.h>
+#include "../x86.h"
+
+long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
+                   unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    switch ( cmd )
+    {
+    case PHYSDEVOP_set_iopl:
+    {
+        physdev_set_iopl_t s;
+
+        if ( copy_from_guest(&s, arg, sizeof(s)) )
+            return -EFAULT;
+        if ( s.iopl > 3 )
+            return -EINVAL;
+        current->iopl = s.iopl;
+        return 0;
+    }
+    default:
+        printk_once(XENLOG_WARNING "physdev_op %lu not implemented: -ENOSYS\n",
+                    cmd);
+        return -ENOSYS;
+    }
+}
+
+/* Types a 64-bit PV guest may set (Xen 4.17's valid mask). */
+#define VMASST_VALID ((1UL << VMASST_TYPE_4gb_segments) |          \
+                      (1UL << VMASST_TYPE_4gb_segments_notify) |   \
+                      (1UL << VMASST_TYPE_writable_pagetables) |   \
+                      (1UL << VMASST_TYPE_pae_extended_cr3) |      \
+                      (1UL << VMASST_TYPE_architectural_iopl) |    \
+                      (1UL << VMASST_TYPE_runstate_update_flag) |  \
+                      (1UL << VMASST_TYPE_m2p_strict))
+
+long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
+                  unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    struct domain *d = current->domain;
+
+    if ( type >= 64 || !(VMASST_VALID & (1UL << type)) )
+        return -EINVAL;
+    switch ( cmd )
+    {
+    case VMASST_CMD_enable:
+        d->vm_assist |= 1UL << type;
+        return 0;
+    case VMASST_CMD_disable:
+        d->vm_assist &= ~(1UL << type);
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
+                  unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    static bool in_multicall;
+    unsigned long i;
+
+    if ( in_multicall )
+        return -EINVAL;     /* no nesting */
+    count = (unsigned int)count;
+    if ( !guest_range_ok(list, count * sizeof(multicall_entry_t)) )
+        return -EFAULT;
+    in_multicall = true;
+    for ( i = 0; i < count; i++ )
+    {
+        vaddr_t ent = list + i * sizeof(multicall_entry_t);
+        multicall_entry_t mc;
+
+        if ( copy_from_guest(&mc, ent, sizeof(mc)) )
+        {
+            in_multicall = false;
+            return -EFAULT;
+        }
+        mc.result = hypercall_dispatch(mc.op, mc.args[0], mc.args[1],
+                                       mc.args[2], mc.args[3], mc.args[4],
+                                       mc.args[5]);
+        if ( copy_to_guest(ent + __builtin_offsetof(multicall_entry_t, result),
+                           &mc.result, sizeof(mc.result)) )
+        {
+            in_multicall = false;
+            return -EFAULT;
+        }
+        if ( mc.op == __HYPERVISOR_iret )
+            break;          /* the context changed: stop here */
+    }
+    in_multicall = false;
+    return 0;
+}
+
+/* ---- memory_op ---- */
+
+static struct domain *reservation_domain(domid_t id)
+{
+    struct domain *d = current->domain;
+
+    if ( id == DOMID_SELF || id == d->domain_id )
+        return d;
+    return d->is_privileged ? domain_by_id(id) : NULL;
+}
+
+/* Allocates one extent for d; returns its first MFN or -1. */
+static long alloc_extent(struct domain *d, unsigned int order)
+{
+    long mfn;
+    unsigned long i;
+
+    if ( d->tot_pages + (1UL << order) > d->max_pages )
+        return -1;
+    mfn = falloc_alloc(&heap, order);
+    if ( mfn < 0 )
+        return -1;
+    for ( i = 0; i < (1UL << order); i++ )
+    {
+        struct page_info *pg = mfn_to_page(mfn + i);
+
+        memset(mfn_to_virt(mfn + i), 0, PAGE_SIZE);
+        pg->owner = d->domain_id;
+        pg->count_info = 1;
+    }
+    d->tot_pages += 1UL << order;
+    return mfn;
+}
+
+static long reservation_op(unsigned int op, vaddr_t arg, unsigned long start)
+{
+    xen_memory_reservation_t r;
+    struct domain *d;
+    unsigned long i;
+
+    if ( copy_from_guest(&r, arg, sizeof(r)) )
+        return -EFAULT;
+    if ( !(d = reservation_domain(r.domid)) )
+        return -ESRCH;
+    if ( r.extent_order > (d->is_privileged ? MAX_ORDER : 9) )
+        return start;
+    if ( r.extent_start &&
+         !guest_range_ok(r.extent_start, r.nr_extents * sizeof(uint64_t)) )
+        return start;
+    for ( i = start; i < r.nr_extents; i++ )
+    {
+        vaddr_t slot = r.extent_start + i * sizeof(uint64_t);
+        uint64_t v = 0;
+        long mfn;
+        unsigned long j;
+
+        if ( op == XENMEM_decrease_reservation )
+        {
+            if ( copy_from_guest(&v, slot, sizeof(v)) )
+                break;
+            for ( j = 0; j < (1UL << r.extent_order); j++ )
+            {
+                struct page_info *pg;
+
+                if ( !mfn_valid(v + j) ||
+                     (pg = mfn_to_page(v + j))->owner != d->domain_id ||
+                     pg->state != PGS_inuse || !pg->count_info )
+                    return i;
+                /* Drop the allocation reference; freed when unmapped. */
+                d->tot_pages--;
+                put_page(pg);
+            }
+            continue;
+        }
+        if ( op == XENMEM_populate_physmap &&
+             copy_from_guest(&v, slot, sizeof(v)) )
+            break;
+        mfn = alloc_extent(d, r.extent_order);
+        if ( mfn < 0 )
+            break;
+        for ( j = 0; j < (1UL << r.extent_order); j++ )
+            machine_to_phys_mapping[mfn + j] =
+                op == XENMEM_populate_physmap ? v + j : ~0UL;
+        v = mfn;
+        if ( r.extent_start && copy_to_guest(slot, &v, sizeof(v)) )
+            break;
+    }
+    return i;
+}
+
+static long machine_memory_map(vaddr_t arg)
+{
+    xen_memory_map_t map;
+    unsigned int i;
+
+    if ( !current->domain->is_privileged )
+        return -EPERM;
+    if ( copy_from_guest(&map, arg, sizeof(map)) )
+        return -EFAULT;
+    if ( map.buffer && map.nr_entries < e820_nr )
+        return -EINVAL;
+    for ( i = 0; map.buffer && i < e820_nr; i++ )
+    {
+        struct e820entry e = { e820[i].addr, e820[i].size, e820[i].type };
+
+        if ( copy_to_guest(map.buffer + i * sizeof(e), &e, sizeof(e)) )
+            return -EFAULT;
+    }
+    map.nr_entries = e820_nr;
+    return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
+}
+
+long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
+                  unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    unsigned int op = cmd & MEMOP_CMD_MASK;
+    unsigned long start = cmd >> MEMOP_EXTENT_SHIFT;
+
+    switch ( op )
+    {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return reservation_op(op, arg, start);
+    case XENMEM_maximum_ram_page:
+        return max_page;
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    {
+        domid_t id;
+        struct domain *d;
+
+        if ( copy_from_guest(&id, arg, sizeof(id)) )
+            return -EFAULT;
+        if ( !(d = reservation_domain(id)) )
+            return -ESRCH;
+        return op == XENMEM_current_reservation ? d->tot_pages : d->max_pages;
+    }
+    case XENMEM_machphys_mapping:
+    {
+        xen_machphys_mapping_t m = {
+            .v_start = RO_MPT_VIRT_START, .v_end = RO_MPT_VIRT_END,
+            .max_mfn = (RO_MPT_VIRT_END - RO_MPT_VIRT_START) / 8 - 1,
+        };
+
+        if ( current->domain->is_privileged )
+            m.max_mfn = max_page - 1;
+        return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
+    }
+    case XENMEM_memory_map:
+    {
+        xen_memory_map_t map;
+
+        if ( copy_from_guest(&map, arg, sizeof(map)) )
+            return -EFAULT;
+        return -ENOSYS;     /* no pseudo-physical map set, as Xen for PV */
+    }
+    case XENMEM_machine_memory_map:
+        return machine_memory_map(arg);
+    default:
+        printk_once(XENLOG_WARNING "memory_op %u not implemented: -ENOSYS\n", op);
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,779 @@
+/*
+ * PV direct paging: reference counts, page types and their validation,
+ * and the hypercalls that change page tables (mmu_update, mmuext_op,
+ * update_va_mapping). Xen 4.17's semantics and error codes; the design is
+ * in include/xenia/pv_mm.h and docs/memory.md.
+ *
+ * Validation recurses at most four levels (an L4 validates its L3s, ...);
+ * devalidation when a table's last type reference goes mirrors it.
+ * TLB: one CPU in this rung; every type change away from "writable" and
+ * every freed frame flushes the local TLB, so no stale writable
+ * translation survives a frame becoming a page table.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/config.h>
+#include <xenia/processor.h>
+#include <xenia/mm.h>
+#include <xenia/pv_mm.h>
+#include <xenia/pv_traps.h>
+#include <xenia/sched.h>
+#include <xenia/guest_access.h>
+#include <public/xen.h>
+#include "../x86.h"
+
+#define PTE_FLAG_BITS       (~PADDR_MASK)
+#define BASE_ALLOWED        (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
+                             _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL | \
+                             _PAGE_AVAIL_HIGH | _PAGE_NX)
+#define BASE_DISALLOW       (PTE_FLAG_BITS & ~BASE_ALLOWED)
+#define L1_DISALLOW         ((BASE_DISALLOW | _PAGE_GNTTAB) & ~_PAGE_GLOBAL)
+
+static uint64_t cpu_nx_mask = _PAGE_NX;
+
+bool pv_domain_io_capable(const struct domain *d)
+{
+    return d->is_privileged;
+}
+
+static uint64_t l1_disallow(const struct domain *d)
+{
+    uint64_t m = L1_DISALLOW | (_PAGE_NX & ~cpu_nx_mask);
+
+    return pv_domain_io_capable(d) ? m & ~PAGE_CACHE_ATTRS : m;
+}
+
+static uint64_t ln_disallow(void)
+{
+    return BASE_DISALLOW | (_PAGE_NX & ~cpu_nx_mask);
+}
+
+/* RAM the heap manages (vs MMIO, firmware and the hypervisor itself). */
+static bool mfn_is_ram(unsigned long mfn)
+{
+    return mfn_valid(mfn) && mfn_to_page(mfn)->state == PGS_inuse;
+}
+
+bool get_page(struct page_info *pg, const struct domain *d)
+{
+    if ( pg->state != PGS_inuse || pg->owner != d->domain_id ||
+         !pg->count_info || pg->count_info == UINT32_MAX )
+        return false;
+    pg->count_info++;
+    return true;
+}
+
+void put_page(struct page_info *pg)
+{
+    BUG_ON(!pg->count_info);
+    if ( --pg->count_info )
+        return;
+    /* Last reference: the frame goes back to the heap. */
+    ASSERT(!(pg->type_info & PGT_count_mask));
+    pg->type_info = 0;
+    machine_to_phys_mapping[page_to_mfn(pg)] = ~0UL;
+    memset(mfn_to_virt(page_to_mfn(pg)), 0, PAGE_SIZE);
+    BUG_ON(falloc_free(&heap, page_to_mfn(pg), 0));
+    flush_tlb_local();
+}
+
+/* ---- Entry validation ---- */
+
+static int validate_table(struct page_info *pg, uint32_t type);
+static void devalidate_table(struct page_info *pg, uint32_t type);
+
+static uint64_t adjust_guest_entry(uint64_t e, unsigned int level)
+{
+    if ( !(e & _PAGE_PRESENT) )
+        return e;
+    switch ( level )
+    {
+    case 1:
+        /* The guest kernel runs in ring 3: every entry must be User. */
+        if ( !(e & _PAGE_USER) )
+            e |= _PAGE_GUEST_KERNEL | _PAGE_USER;
+        if ( !(e & _PAGE_GUEST_KERNEL) )
+            e |= _PAGE_GLOBAL | _PAGE_USER;
+        return e;
+    case 4:
+        return e | _PAGE_ACCESSED | _PAGE_USER;
+    default:
+        return e | _PAGE_USER;
+    }
+}
+
+/*
+ * Takes the references an L1 entry needs. Returns 0, or the Xen 4.17 error:
+ * -EINVAL bad flags, -EPERM MMIO without permission, -EBUSY a frame that is
+ * not the domain's or cannot be writable.
+ */
+static int get_page_from_l1e(uint64_t e, struct domain *d)
+{
+    unsigned long mfn = PTE_MFN(e);
+    struct page_info *pg;
+
+    if ( !(e & _PAGE_PRESENT) )
+        return 0;
+    if ( e & l1_disallow(d) )
+        return -EINVAL;
+    if ( !mfn_is_ram(mfn) || mfn_to_page(mfn)->owner == OWNER_IO )
+    {
+        /* Not RAM: only an I/O-capable domain maps it, uncounted. */
+        if ( !pv_domain_io_capable(d) || mfn_is_ram(mfn) )
+            return -EPERM;
+        return 0;
+    }
+    pg = mfn_to_page(mfn);
+    if ( !get_page(pg, d) )
+        return -EBUSY;
+    if ( (e & _PAGE_RW) && get_page_type(pg, PGT_writable_page) )
+    {
+        put_page(pg);
+        return -EBUSY;
+    }
+    return 0;
+}
+
+static void put_page_from_l1e(uint64_t e)
+{
+    unsigned long mfn = PTE_MFN(e);
+
+    if ( !(e & _PAGE_PRESENT) || !mfn_is_ram(mfn) )
+        return;
+    if ( e & _PAGE_RW )
+        put_page_and_type(mfn_to_page(mfn));
+    else
+        put_page(mfn_to_page(mfn));
+}
+
+/*
+ * A "linear" entry points at a table of its own level: allowed read-only
+ * (Xen's pv-linear-pt). Pointing at itself takes no reference.
+ */
+static int get_linear(uint64_t e, unsigned long self, uint32_t type,
+                      struct domain *d)
+{
+    unsigned long mfn = PTE_MFN(e);
+    struct page_info *pg;
+
+    if ( e & _PAGE_RW )
+        return -EINVAL;
+    if ( mfn == self )
+        return 0;
+    pg = mfn_to_page(mfn);
+    if ( !get_page(pg, d) )
+        return -EINVAL;
+    if ( (pg->type_info & (PGT_type_mask | PGT_validated)) !=
+         (type | PGT_validated) ||
+         (pg->type_info & PGT_count_mask) == PGT_count_mask )
+    {
+        put_page(pg);
+        return -EINVAL;
+    }
+    pg->type_info++;
+    return 0;
+}
+
+static const uint32_t level_type[5] = {
+    0, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table,
+    PGT_l4_page_table,
+};
+
+/* An entry of a level-N (N >= 2) table referring to a level N-1 table. */
+static int get_page_from_lne(uint64_t e, unsigned int level,
+                             unsigned long self, struct domain *d)
+{
+    unsigned long mfn = PTE_MFN(e);
+    int rc;
+
+    if ( !(e & _PAGE_PRESENT) )
+        return 0;
+    if ( e & ln_disallow() )
+        return -EINVAL;
+    if ( !mfn_is_ram(mfn) )
+        return -EINVAL;
+    rc = get_page_and_type(mfn, d, level_type[level - 1]);
+    if ( rc == -EINVAL )
+        rc = get_linear(e, self, level_type[level], d) ? -EINVAL : 0;
+    return rc;
+}
+
+static void put_page_from_lne(uint64_t e, unsigned long self)
+{
+    unsigned long mfn = PTE_MFN(e);
+
+    if ( !(e & _PAGE_PRESENT) || mfn == self )
+        return;
+    put_page_and_type(mfn_to_page(mfn));
+}
+
+static bool is_guest_l4_slot(unsigned int i)
+{
+    return i < HV_L4_FIRST_SLOT || i > HV_L4_LAST_SLOT;
+}
+
+static int validate_table(struct page_info *pg, uint32_t type)
+{
+    struct domain *d = NULL;
+    unsigned long mfn = page_to_mfn(pg);
+    uint64_t *t = mfn_to_virt(mfn);
+    unsigned int level = type >> 28, i;
+    int rc = 0;
+
+    d = domain_by_id(pg->owner);
+    if ( !d )
+        return -EINVAL;
+    if ( type == PGT_seg_desc_page )
+        return validate_segdesc_page(d, mfn_to_virt(mfn));
+    for ( i = 0; i < 512; i++ )
+    {
+        if ( level == 4 && !is_guest_l4_slot(i) )
+            continue;
+        rc = level == 1 ? get_page_from_l1e(t[i], d)
+                        : get_page_from_lne(t[i], level, mfn, d);
+        if ( rc )
+            break;
+        t[i] = adjust_guest_entry(t[i], level);
+    }
+    if ( rc )
+    {
+        while ( i-- > 0 )
+        {
+            if ( level == 4 && !is_guest_l4_slot(i) )
+                continue;
+            if ( level == 1 )
+                put_page_from_l1e(t[i]);
+            else
+                put_page_from_lne(t[i], mfn);
+        }
+        return rc;
+    }
+    if ( level == 4 )
+        for ( i = HV_L4_FIRST_SLOT; i <= HV_L4_LAST_SLOT; i++ )
+            t[i] = idle_l4()[i];
+    return 0;
+}
+
+static void devalidate_table(struct page_info *pg, uint32_t type)
+{
+    unsigned long mfn = page_to_mfn(pg);
+    uint64_t *t = mfn_to_virt(mfn);
+    unsigned int level = type >> 28, i;
+
+    if ( type == PGT_seg_desc_page )
+        return;
+    for ( i = 0; i < 512; i++ )
+    {
+        if ( level == 4 && !is_guest_l4_slot(i) )
+            continue;
+        if ( level == 1 )
+            put_page_from_l1e(t[i]);
+        else
+            put_page_from_lne(t[i], mfn);
+    }
+}
+
+int get_page_type(struct page_info *pg, uint32_t type)
+{
+    uint32_t x = pg->type_info;
+    int rc;
+
+    if ( (x & PGT_count_mask) == PGT_count_mask )
+        return -EINVAL;
+    if ( x & PGT_count_mask )
+    {
+        if ( (x & PGT_type_mask) != type )
+            return -EINVAL;
+        /* In use but never validated means validation is running. */
+        if ( !(x & PGT_validated) )
+            return -EINVAL;
+        pg->type_info++;
+        return 0;
+    }
+    /* Count is zero: the type may change. */
+    if ( (x & PGT_type_mask) != type )
+    {
+        if ( (x & PGT_type_mask) == PGT_writable_page )
+            flush_tlb_local();      /* no stale writable translation */
+        x = type;
+    }
+    if ( type == PGT_writable_page || (x & PGT_validated) )
+    {
+        pg->type_info = (x & ~PGT_count_mask) | PGT_validated | 1;
+        return 0;
+    }
+    /* Hold the reference while validating so recursion sees it in use. */
+    pg->type_info = type | 1;
+    rc = validate_table(pg, type);
+    if ( rc )
+    {
+        pg->type_info = type;
+        return rc;
+    }
+    pg->type_info = type | PGT_validated | 1;
+    return 0;
+}
+
+void put_page_type(struct page_info *pg)
+{
+    uint32_t x = pg->type_info;
+    uint32_t type = x & PGT_type_mask;
+
+    BUG_ON(!(x & PGT_count_mask));
+    if ( (x & PGT_count_mask) == 1 && type >= PGT_l1_page_table &&
+         type <= PGT_seg_desc_page && (x & PGT_validated) )
+    {
+        /* Last user of a table: drop what its entries hold. */
+        pg->type_info = type;       /* count 0, not validated */
+        devalidate_table(pg, type);
+        return;
+    }
+    pg->type_info = x - 1;
+}
+
+int get_page_and_type(unsigned long mfn, const struct domain *d, uint32_t type)
+{
+    struct page_info *pg;
+    int rc;
+
+    if ( !mfn_valid(mfn) )
+        return -EINVAL;
+    pg = mfn_to_page(mfn);
+    if ( !get_page(pg, d) )
+        return -EINVAL;
+    rc = get_page_type(pg, type);
+    if ( rc )
+        put_page(pg);
+    return rc;
+}
+
+void put_page_and_type(struct page_info *pg)
+{
+    put_page_type(pg);
+    put_page(pg);
+}
+
+/* ---- Changing one entry ---- */
+
+/* Whether only bits that need no new references changed. */
+static bool same_target(uint64_t o, uint64_t n)
+{
+    const uint64_t fast = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL |
+                          _PAGE_AVAIL_HIGH | _PAGE_GLOBAL | _PAGE_NX |
+                          _PAGE_USER | _PAGE_GUEST_KERNEL;
+
+    return (o & _PAGE_PRESENT) && ((o ^ n) & ~fast) == 0;
+}
+
+static int mod_entry(struct domain *d, unsigned long tmfn, unsigned int level,
+                     unsigned int slot, uint64_t nval, bool preserve_ad)
+{
+    uint64_t *pe = (uint64_t *)mfn_to_virt(tmfn) + slot;
+    uint64_t oval = *pe;
+    int rc;
+
+    if ( level == 4 && !is_guest_l4_slot(slot) )
+        return -EINVAL;
+    if ( nval & _PAGE_PRESENT )
+    {
+        uint64_t bad = level == 1 ? l1_disallow(d) : ln_disallow();
+
+        if ( nval & bad )
+            return -EINVAL;
+        nval = adjust_guest_entry(nval, level);
+        if ( preserve_ad )
+            nval |= oval & (_PAGE_ACCESSED | _PAGE_DIRTY);
+        if ( same_target(oval, nval) )
+        {
+            *pe = nval;
+            return 0;
+        }
+        rc = level == 1 ? get_page_from_l1e(nval, d)
+                        : get_page_from_lne(nval, level, tmfn, d);
+        if ( rc )
+            return rc;
+    }
+    *pe = nval;
+    if ( level == 1 )
+        put_page_from_l1e(oval);
+    else
+        put_page_from_lne(oval, tmfn);
+    if ( level > 1 )
+        flush_tlb_local();
+    return 0;
+}
+
+int pv_mod_l1_entry(struct domain *d, unsigned long l1mfn, unsigned int slot,
+                    uint64_t nval, bool preserve_ad)
+{
+    return mod_entry(d, l1mfn, 1, slot, nval, preserve_ad);
+}
+
+/* Resolves the domain whose frames an mmu_update names (foreigndom). */
+static struct domain *get_pg_owner(struct domain *curr, unsigned int dom)
+{
+    struct domain *d;
+
+    if ( dom == DOMID_SELF || dom == curr->domain_id )
+        return curr;
+    if ( !curr->is_privileged )
+        return NULL;
+    if ( dom == DOMID_IO )
+        return curr;
+    d = domain_by_id(dom);
+    return d;
+}
+
+static long mmu_update_one(struct domain *d, struct domain *pg_owner,
+                           const mmu_update_t *req)
+{
+    unsigned int cmd = req->ptr & 3;
+    unsigned long maddr = req->ptr & ~3UL;
+    unsigned long mfn = maddr >> PAGE_SHIFT;
+    struct page_info *pg;
+    long rc;
+
+    switch ( cmd )
+    {
+    case MMU_NORMAL_PT_UPDATE:
+    case MMU_PT_UPDATE_PRESERVE_AD:
+    case MMU_PT_UPDATE_NO_TRANSLATE:
+        if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
+            return -EINVAL;
+        switch ( pg->type_info & PGT_type_mask )
+        {
+        case PGT_l1_page_table:
+        case PGT_l2_page_table:
+        case PGT_l3_page_table:
+        case PGT_l4_page_table:
+            if ( !(pg->type_info & PGT_count_mask) )
+                goto plain;
+            if ( (pg->type_info & PGT_type_mask) != PGT_l1_page_table &&
+                 pg_owner != d )
+            {
+                rc = -EINVAL;
+                break;
+            }
+            rc = mod_entry(pg_owner == d ? d : pg_owner, mfn,
+                           (pg->type_info & PGT_type_mask) >> 28,
+                           (maddr & ~PAGE_MASK) >> 3, req->val,
+                           cmd == MMU_PT_UPDATE_PRESERVE_AD);
+            break;
+        default:
+        plain:
+            /* An ordinary page: a plain write, if it may be writable. */
+            rc = get_page_type(pg, PGT_writable_page);
+            if ( !rc )
+            {
+                *(uint64_t *)((char *)mfn_to_virt(mfn) + (maddr & ~PAGE_MASK)) =
+                    req->val;
+                put_page_type(pg);
+            }
+            else
+                rc = -EINVAL;
+            break;
+        }
+        put_page(pg);
+        return rc;
+
+    case MMU_MACHPHYS_UPDATE:
+        if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), pg_owner) )
+            return -EINVAL;
+        machine_to_phys_mapping[mfn] = req->val;
+        put_page(pg);
+        return 0;
+
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_mmu_update(unsigned long ureqs, unsigned long count,
+                   unsigned long pdone, unsigned long foreigndom,
+                   unsigned long a5, unsigned long a6)
+{
+    struct domain *d = current->domain, *pg_owner;
+    unsigned int i, done = 0;
+    long rc = 0;
+
+    count = (unsigned int)count;
+    if ( !guest_range_ok(ureqs, count * sizeof(mmu_update_t)) )
+        return -EFAULT;
+    if ( (foreigndom >> 16) && (foreigndom >> 16) - 1 != d->domain_id )
+        return -ESRCH;      /* page tables of another domain: later rung */
+    pg_owner = get_pg_owner(d, foreigndom & 0xffff);
+    if ( !pg_owner )
+        return -ESRCH;
+    for ( i = 0; i < count; i++ )
+    {
+        mmu_update_t req;
+
+        if ( copy_from_guest(&req, ureqs + i * sizeof(req), sizeof(req)) )
+        {
+            rc = -EFAULT;
+            break;
+        }
+        rc = mmu_update_one(d, pg_owner, &req);
+        if ( rc )
+            break;
+        done++;
+    }
+    if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
+        rc = -EFAULT;
+    return rc;
+}
+
+/* ---- mmuext_op ---- */
+
+int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user)
+{
+    unsigned long *slot = user ? &v->guest_table_user : &v->guest_table;
+    unsigned long old = *slot;
+    int rc;
+
+    if ( mfn == old )
+        return 0;
+    if ( mfn || !user )
+    {
+        rc = get_page_and_type(mfn, v->domain, PGT_l4_page_table);
+        if ( rc )
+            return rc;
+    }
+    *slot = mfn;
+    if ( v == current && (user ? !v->kernel_mode : v->kernel_mode) )
+        write_cr3(mfn << PAGE_SHIFT);
+    if ( old )
+        put_page_and_type(mfn_to_page(old));
+    return 0;
+}
+
+static int pin_table(struct domain *d, unsigned long mfn, uint32_t type)
+{
+    struct page_info *pg;
+    int rc;
+
+    if ( !mfn_valid(mfn) )
+        return -EINVAL;
+    rc = get_page_and_type(mfn, d, type);
+    if ( rc )
+        return rc;
+    pg = mfn_to_page(mfn);
+    if ( pg->type_info & PGT_pinned )
+    {
+        put_page_and_type(pg);
+        return -EINVAL;
+    }
+    pg->type_info |= PGT_pinned;
+    return 0;
+}
+
+static int unpin_table(struct domain *d, unsigned long mfn)
+{
+    struct page_info *pg;
+
+    if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
+        return -EINVAL;
+    if ( !(pg->type_info & PGT_pinned) )
+    {
+        put_page(pg);
+        return -EINVAL;
+    }
+    pg->type_info &= ~PGT_pinned;
+    put_page_and_type(pg);      /* the pin's references */
+    put_page(pg);               /* ours */
+    return 0;
+}
+
+static long mmuext_one(struct domain *d, struct domain *pg_owner,
+                       const mmuext_op_t *op)
+{
+    struct vcpu *v = current;
+
+    switch ( op->cmd )
+    {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE:
+        return pin_table(pg_owner, op->arg1.mfn,
+                         level_type[op->cmd - MMUEXT_PIN_L1_TABLE + 1]);
+    case MMUEXT_UNPIN_TABLE:
+        return unpin_table(pg_owner, op->arg1.mfn);
+    case MMUEXT_NEW_BASEPTR:
+        if ( pg_owner != d )
+            return -EPERM;
+        return pv_new_guest_table(v, op->arg1.mfn, false);
+    case MMUEXT_NEW_USER_BASEPTR:
+        if ( pg_owner != d )
+            return -EPERM;
+        return pv_new_guest_table(v, op->arg1.mfn, true);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_TLB_FLUSH_ALL:
+        if ( pg_owner != d )
+            return -EPERM;
+        flush_tlb_local();
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_INVLPG_ALL:
+        if ( pg_owner != d )
+            return -EPERM;
+        if ( guest_range_ok(op->arg1.linear_addr, 1) )
+            invlpg(op->arg1.linear_addr);
+        return 0;
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        if ( pg_owner != d )
+            return -EPERM;
+        if ( !pv_domain_io_capable(d) )
+            return op->cmd == MMUEXT_FLUSH_CACHE ? -EACCES : -EINVAL;
+        __asm__ __volatile__ ( "wbinvd" ::: "memory" );
+        return 0;
+    case MMUEXT_SET_LDT:
+        if ( pg_owner != d )
+            return -EPERM;
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+    case MMUEXT_CLEAR_PAGE:
+    {
+        struct page_info *pg;
+        int rc = get_page_and_type(op->arg1.mfn, d, PGT_writable_page);
+
+        if ( rc )
+            return -EINVAL;
+        pg = mfn_to_page(op->arg1.mfn);
+        memset(mfn_to_virt(op->arg1.mfn), 0, PAGE_SIZE);
+        put_page_and_type(pg);
+        return 0;
+    }
+    case MMUEXT_COPY_PAGE:
+    {
+        struct page_info *dst, *src;
+
+        if ( !mfn_valid(op->arg2.src_mfn) ||
+             !get_page(src = mfn_to_page(op->arg2.src_mfn), d) )
+            return -EINVAL;
+        if ( get_page_and_type(op->arg1.mfn, d, PGT_writable_page) )
+        {
+            put_page(src);
+            return -EINVAL;
+        }
+        dst = mfn_to_page(op->arg1.mfn);
+        memcpy(mfn_to_virt(op->arg1.mfn), mfn_to_virt(op->arg2.src_mfn),
+               PAGE_SIZE);
+        put_page_and_type(dst);
+        put_page(src);
+        return 0;
+    }
+    default:
+        return -ENOSYS;
+    }
+}
+
+long do_mmuext_op(unsigned long uops, unsigned long count,
+                  unsigned long pdone, unsigned long foreigndom,
+                  unsigned long a5, unsigned long a6)
+{
+    struct domain *d = current->domain, *pg_owner;
+    unsigned int i, done = 0;
+    long rc = 0;
+
+    count = (unsigned int)count;
+    if ( !guest_range_ok(uops, count * sizeof(mmuext_op_t)) )
+        return -EFAULT;
+    pg_owner = get_pg_owner(d, foreigndom & 0xffff);
+    if ( !pg_owner )
+        return -ESRCH;
+    for ( i = 0; i < count; i++ )
+    {
+        mmuext_op_t op;
+
+        if ( copy_from_guest(&op, uops + i * sizeof(op), sizeof(op)) )
+        {
+            rc = -EFAULT;
+            break;
+        }
+        rc = mmuext_one(d, pg_owner, &op);
+        if ( rc )
+            break;
+        done++;
+    }
+    if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
+        rc = -EFAULT;
+    return rc;
+}
+
+/* ---- update_va_mapping ---- */
+
+uint64_t *guest_l1e_ptr(struct vcpu *v, unsigned long va, unsigned long *l1mfn)
+{
+    uint64_t *t = mfn_to_virt(v->guest_table);
+    unsigned int level;
+    static const unsigned int shift[5] = { 0, 12, 21, 30, 39 };
+
+    if ( !guest_range_ok(va, 1) )
+        return NULL;
+    for ( level = 4; level > 1; level-- )
+    {
+        uint64_t e = t[(va >> shift[level]) & 511];
+
+        if ( !(e & _PAGE_PRESENT) || (e & _PAGE_PSE) ||
+             !mfn_is_ram(PTE_MFN(e)) )
+            return NULL;
+        t = mfn_to_virt(PTE_MFN(e));
+    }
+    if ( l1mfn )
+        *l1mfn = virt_to_mfn(t);
+    return &t[(va >> 12) & 511];
+}
+
+long do_update_va_mapping(unsigned long va, unsigned long val,
+                          unsigned long flags, unsigned long a4,
+                          unsigned long a5, unsigned long a6)
+{
+    struct vcpu *v = current;
+    struct domain *d = v->domain;
+    unsigned long l1mfn;
+    uint64_t *pl1e;
+    struct page_info *pg;
+    long rc;
+
+    if ( !guest_range_ok(va, 1) )
+        return -EINVAL;
+    pl1e = guest_l1e_ptr(v, va, &l1mfn);
+    if ( !pl1e )
+        return -EINVAL;
+    pg = mfn_to_page(l1mfn);
+    if ( !get_page(pg, d) )
+        return -EINVAL;
+    if ( (pg->type_info & PGT_type_mask) != PGT_l1_page_table ||
+         !(pg->type_info & PGT_count_mask) )
+    {
+        put_page(pg);
+        return -EINVAL;
+    }
+    rc = mod_entry(d, l1mfn, 1, (va >> 12) & 511, val, false);
+    put_page(pg);
+    if ( rc )
+        return rc;
+
+    switch ( flags & UVMF_FLUSHTYPE_MASK )
+    {
+    case UVMF_TLB_FLUSH:
+        flush_tlb_local();
+        break;
+    case UVMF_INVLPG:
+        invlpg(va);
+        break;
+    }
+    if ( (flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL)) && flags & UVMF_FLUSHTYPE_MASK )
+    {
+        /* UVMF_MULTI: the vCPU bitmap must be readable. */
+        unsigned long mask;
+
+        if ( copy_from_guest(&mask, flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL),
+                             sizeof(mask)) )
+            return -EFAULT;
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * The PV memory model: direct paging with validated page tables.
+ *
+ * A guest builds its own page tables from its own frames, but a frame may
+ * be used as a level-N table only after the hypervisor has checked every
+ * entry of it (validation) and while it holds the page-table type; a frame
+ * with a page-table or descriptor type can never be mapped writable, since
+ * a writable mapping needs the "writable" type and a frame has one type at
+ * a time. References: count_info counts every user of a frame (the owner's
+ * allocation, each mapping, each table entry, pins, CR3s); the type count
+ * counts users that rely on the type (writable mappings, parent tables,
+ * pins, CR3s). See docs/memory.md.
+ */
+#ifndef XENIA_PV_MM_H
+#define XENIA_PV_MM_H
+
+#include <xenia/types.h>
+#include <xenia/mm.h>
+
+struct domain;
+struct vcpu;
+
+/* PTE software bits with meaning to the hypervisor (Xen's). */
+#define _PAGE_GUEST_KERNEL  (1UL << 52)     /* guest wrote it without U */
+#define _PAGE_GNTTAB        (1UL << 62)     /* installed by grant mapping */
+#define _PAGE_AVAIL         (7UL << 9)
+#define _PAGE_AVAIL_HIGH    (0x7ffUL << 52)
+#define _PAGE_PAT_L1        (1UL << 7)
+#define PAGE_CACHE_ATTRS    (_PAGE_PWT | _PAGE_PCD | _PAGE_PAT_L1)
+
+/* General references: 0 or -errno. */
+bool get_page(struct page_info *pg, const struct domain *d);
+void put_page(struct page_info *pg);
+/* Type references: 0, or -errno when the type conflicts or validation fails. */
+int get_page_type(struct page_info *pg, uint32_t type);
+void put_page_type(struct page_info *pg);
+int get_page_and_type(unsigned long mfn, const struct domain *d, uint32_t type);
+void put_page_and_type(struct page_info *pg);
+
+/* Hypercalls. */
+long do_mmu_update(unsigned long ureqs, unsigned long count,
+                   unsigned long pdone, unsigned long foreigndom,
+                   unsigned long, unsigned long);
+long do_mmuext_op(unsigned long uops, unsigned long count,
+                  unsigned long pdone, unsigned long foreigndom,
+                  unsigned long, unsigned long);
+long do_update_va_mapping(unsigned long va, unsigned long val,
+                          unsigned long flags, unsigned long,
+                          unsigned long, unsigned long);
+
+/* Guest page-table walk in the vCPU's kernel tables: L1 entry's address. */
+uint64_t *guest_l1e_ptr(struct vcpu *v, unsigned long va, unsigned long *l1mfn);
+/* Replaces one L1 entry with full validation (ptwr emulation uses it). */
+int pv_mod_l1_entry(struct domain *d, unsigned long l1mfn, unsigned int slot,
+                    uint64_t nval, bool preserve_ad);
+/* CR3 loads: take a reference on the new L4 and drop the old one. */
+int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user);
+
+bool pv_domain_io_capable(const struct domain *d);
+
+#endif /* XENIA_PV_MM_H */

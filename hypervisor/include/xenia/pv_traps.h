@@ -1,0 +1,63 @@
+/* PV guest CPU virtualisation: traps, callbacks, modes (arch/x86/pv). */
+#ifndef XENIA_PV_TRAPS_H
+#define XENIA_PV_TRAPS_H
+
+#include <xenia/types.h>
+#include <xenia/current.h>
+
+struct vcpu;
+
+/* Bounces an exception to the guest's trap-table handler (or crashes it). */
+void pv_inject_exception(struct cpu_regs *regs, unsigned int vec,
+                         bool has_error, uint32_t error);
+void pv_inject_gp(struct cpu_regs *regs, uint32_t error);
+void pv_inject_page_fault(struct cpu_regs *regs, unsigned long addr,
+                          uint32_t error);
+/* Switches between guest kernel and guest user mode (GS base, CR3). */
+void pv_toggle_guest_mode(struct vcpu *v);
+
+/* Emulation (pv/emulate.c, pv/ptwr.c): true when handled. */
+bool pv_emulate_gp(struct cpu_regs *regs);
+bool pv_emulate_ud(struct cpu_regs *regs);
+bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr);
+
+/* Descriptor tables (pv/descriptor.c). */
+int validate_segdesc_page(struct domain *d, const uint64_t *page);
+int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents);
+void pv_load_gdt(struct vcpu *v);
+
+long do_set_trap_table(unsigned long, unsigned long, unsigned long,
+                       unsigned long, unsigned long, unsigned long);
+long do_set_callbacks(unsigned long, unsigned long, unsigned long,
+                      unsigned long, unsigned long, unsigned long);
+long do_callback_op(unsigned long, unsigned long, unsigned long,
+                    unsigned long, unsigned long, unsigned long);
+long do_iret(unsigned long, unsigned long, unsigned long,
+             unsigned long, unsigned long, unsigned long);
+long do_stack_switch(unsigned long, unsigned long, unsigned long,
+                     unsigned long, unsigned long, unsigned long);
+long do_set_segment_base(unsigned long, unsigned long, unsigned long,
+                         unsigned long, unsigned long, unsigned long);
+long do_fpu_taskswitch(unsigned long, unsigned long, unsigned long,
+                       unsigned long, unsigned long, unsigned long);
+long do_set_debugreg(unsigned long, unsigned long, unsigned long,
+                     unsigned long, unsigned long, unsigned long);
+long do_get_debugreg(unsigned long, unsigned long, unsigned long,
+                     unsigned long, unsigned long, unsigned long);
+long do_set_gdt(unsigned long, unsigned long, unsigned long,
+                unsigned long, unsigned long, unsigned long);
+long do_update_descriptor(unsigned long, unsigned long, unsigned long,
+                          unsigned long, unsigned long, unsigned long);
+long do_physdev_op(unsigned long, unsigned long, unsigned long,
+                   unsigned long, unsigned long, unsigned long);
+long do_vm_assist(unsigned long, unsigned long, unsigned long,
+                  unsigned long, unsigned long, unsigned long);
+long do_multicall(unsigned long, unsigned long, unsigned long,
+                  unsigned long, unsigned long, unsigned long);
+long do_memory_op(unsigned long, unsigned long, unsigned long,
+                  unsigned long, unsigned long, unsigned long);
+
+int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value);
+long pv_get_debugreg(struct vcpu *v, unsigned int reg);
+
+#endif /* XENIA_PV_TRAPS_H */

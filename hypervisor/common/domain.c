@@ -40,6 +40,8 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     if ( !d->shared_info )
         goto fail;
     d->shared_info_mfn = virt_to_mfn(d->shared_info);
+    if ( evtchn_init(d) )
+        goto fail;
     mfn_to_page(d->shared_info_mfn)->owner = id;
     for ( i = 0; i < max_vcpus; i++ )
     {
@@ -53,6 +55,9 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
         if ( i < XEN_LEGACY_MAX_VCPUS )
             v->vcpu_info = &d->shared_info->vcpu_info[i];
         v->vcpu_info->evtchn_upcall_mask = 1;
+        v->dr[6] = 0xffff0ff0UL;
+        v->dr[7] = 0x400UL;
+        v->periodic_period = 10000000UL;     /* Xen's default: 10 ms */
         d->vcpu[i] = v;
     }
     domain_list[id] = d;
@@ -64,6 +69,8 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     for ( i = 0; i < max_vcpus; i++ )
         if ( d->vcpu[i] )
             free_xenheap_pages(d->vcpu[i], 0);
+    if ( d->evtchn )
+        free_xenheap_pages(d->evtchn, 4);
     if ( d->shared_info )
         free_xenheap_pages(d->shared_info, 0);
     free_xenheap_pages(d, 0);

@@ -8,6 +8,7 @@
 #include <xenia/sched.h>
 #include <xenia/pv_mm.h>
 #include <xenia/pv_traps.h>
+#include <xenia/event.h>
 #include <public/xen.h>
 
 static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
@@ -32,6 +33,9 @@ static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_sched_op]           = do_sched_op,
     [__HYPERVISOR_callback_op]        = do_callback_op,
     [__HYPERVISOR_physdev_op]         = do_physdev_op,
+    [__HYPERVISOR_set_timer_op]       = do_set_timer_op,
+    [__HYPERVISOR_vcpu_op]            = do_vcpu_op,
+    [__HYPERVISOR_event_channel_op]   = do_event_channel_op,
 };
 
 static uint64_t enosys_logged;

@@ -1,12 +1,16 @@
 /*
- * sched_op. This rung has one vCPU per CPU and no blocking yet: yield
- * returns at once, shutdown stops the domain with its reason.
+ * sched_op: yield, block (sleep until an event is pending), poll (sleep
+ * until one of some ports is pending, or a timeout), shutdown.
+ *
+ * A blocked vCPU is parked by the exit path (guest_exit_work), which idles
+ * the CPU with interrupts on until an event wakes the vCPU.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
 #include <xenia/sched.h>
+#include <xenia/time.h>
 #include <public/sched.h>
 
 long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
@@ -17,6 +21,16 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     {
     case SCHEDOP_yield:
         return 0;
+    case SCHEDOP_block:
+    {
+        struct vcpu *v = current;
+
+        /* Blocking implies enabling events; a pending one returns at once. */
+        v->vcpu_info->evtchn_upcall_mask = 0;
+        if ( !v->vcpu_info->evtchn_upcall_pending )
+            v->blocked = true;
+        return 0;
+    }
     case SCHEDOP_shutdown:
     {
         struct sched_shutdown s;

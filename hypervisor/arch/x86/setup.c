@@ -12,6 +12,7 @@
 #include <xenia/console.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
+#include <xenia/time.h>
 #include "x86.h"
 
 #define MB_LOADER_MAGIC 0x2badb002
@@ -196,6 +197,11 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
         panic("Could not set up DOM0 guest OS");
 
     printk("Starting dom0 (%lu KiB)\n", d0->tot_pages << 2);
+    d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();
+    d0->shared_info->wc_sec_hi = boot_wallclock_sec() >> 32;
+    d0->shared_info->wc_version = 2;
+    d0->vcpu[0]->runstate_entry_time = get_s_time();
+    update_vcpu_system_time(d0->vcpu[0]);
     ci = get_cpu_info();
     ci->curr_vcpu = d0->vcpu[0];
     ci->guest_regs = d0->vcpu[0]->regs;

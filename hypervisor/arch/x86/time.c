@@ -8,6 +8,8 @@
 #include <xenia/config.h>
 #include <xenia/processor.h>
 #include <xenia/asm_defns.h>
+#include <xenia/time.h>
+#include <xenia/event.h>
 #include "x86.h"
 
 #define PIT_HZ          1193182UL
@@ -59,18 +61,117 @@ static uint64_t calibrate_tsc(void)
     return (end - start) * 1000 / CAL_MS;
 }
 
+static struct time_scale scale;
+
+/*
+ * Chooses (mul, shift) so that ns = (ticks << shift) * mul >> 32: the TSC
+ * rate is scaled by powers of two into (1e9, 2e9], then mul = 1e9 * 2^32 /
+ * that rate, which fits in 32 bits.
+ */
+static void compute_scale(uint64_t tsc_hz)
+{
+    int shift = 0;
+
+    while ( tsc_hz > 2000000000UL )
+    {
+        tsc_hz >>= 1;
+        shift--;
+    }
+    while ( tsc_hz <= 1000000000UL )
+    {
+        tsc_hz <<= 1;
+        shift++;
+    }
+    scale.mul = (uint32_t)((1000000000UL << 32) / tsc_hz);
+    scale.shift = shift;
+}
+
+struct time_scale system_time_scale(void)
+{
+    return scale;
+}
+
+static uint64_t scale_delta(uint64_t delta)
+{
+    if ( scale.shift < 0 )
+        delta >>= -scale.shift;
+    else
+        delta <<= scale.shift;
+    return (uint64_t)(((unsigned __int128)delta * scale.mul) >> 32);
+}
+
+uint64_t get_s_time_and_tsc(uint64_t *tsc)
+{
+    uint64_t t = rdtsc();
+
+    if ( tsc )
+        *tsc = t;
+    return scale_delta(t - boot_tsc);
+}
+
 uint64_t get_s_time(void)
 {
-    uint64_t d = rdtsc() - boot_tsc;
+    return get_s_time_and_tsc(NULL);
+}
 
-    /* ns = ticks * 10^6 / kHz, split to avoid overflow. */
-    return (d / cpu_khz) * 1000000UL + (d % cpu_khz) * 1000000UL / cpu_khz;
+/* ---- The RTC, read once for the wallclock ---- */
+
+static uint64_t boot_wc_sec;
+
+static unsigned int cmos(unsigned int reg)
+{
+    outb(0x70, reg);
+    return inb(0x71);
+}
+
+static unsigned int bcd(unsigned int v, bool binary)
+{
+    return binary ? v : (v & 15) + (v >> 4) * 10;
+}
+
+/* Days from 1970-01-01 to y-m-d (civil calendar). */
+static uint64_t days_from_civil(unsigned int y, unsigned int m, unsigned int d)
+{
+    unsigned int era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = y / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (uint64_t)era * 146097 + doe - 719468;
+}
+
+static void read_rtc(void)
+{
+    unsigned int sec, min, hour, day, mon, year, spins = 0;
+    bool bin;
+
+    while ( (cmos(0x0a) & 0x80) && ++spins < 1000000 )
+        cpu_relax();                    /* update in progress */
+    bin = cmos(0x0b) & 4;
+    sec = bcd(cmos(0x00), bin);
+    min = bcd(cmos(0x02), bin);
+    hour = bcd(cmos(0x04) & 0x7f, bin);
+    day = bcd(cmos(0x07), bin);
+    mon = bcd(cmos(0x08), bin);
+    year = bcd(cmos(0x09), bin) + 2000;
+    if ( mon < 1 || mon > 12 || day < 1 || day > 31 )
+        return;
+    boot_wc_sec = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
+                  min * 60 + sec;
+}
+
+uint64_t boot_wallclock_sec(void)
+{
+    return boot_wc_sec;
 }
 
 void timer_interrupt(void)
 {
     jiffies++;
     apic_write(APIC_EOI, 0);
+    vcpu_timers_tick();
 }
 
 static void lapic_init(void)
@@ -100,7 +201,10 @@ void time_init(void)
     if ( !cpu_khz )
         panic("TSC calibration gave 0 kHz");
     boot_tsc = rdtsc();
-    printk("TSC: %lu.%03lu MHz\n", cpu_khz / 1000, cpu_khz % 1000);
+    compute_scale(cpu_khz * 1000);
+    read_rtc();
+    printk("TSC: %lu.%03lu MHz, pvclock scale mul %#x shift %d\n",
+           cpu_khz / 1000, cpu_khz % 1000, scale.mul, scale.shift);
 
     lapic_init();
     /* Calibrate the LAPIC timer against the TSC over 10 ms. */

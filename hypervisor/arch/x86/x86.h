@@ -54,7 +54,6 @@ const char *trap_name(unsigned int vec);
 /* time.c */
 void time_init(void);
 void timer_interrupt(void);
-uint64_t get_s_time(void);          /* ns since boot */
 extern uint64_t cpu_khz;
 extern volatile uint64_t jiffies;
 #define TIMER_HZ 100

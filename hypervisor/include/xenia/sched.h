@@ -10,6 +10,7 @@
 
 #include <xenia/types.h>
 #include <xenia/current.h>
+#include <xenia/event.h>
 #include <public/xen.h>
 
 struct domain;
@@ -47,6 +48,14 @@ struct vcpu {
     unsigned long ldt_base;
     unsigned int ldt_ents;
     unsigned long runstate_area;    /* guest VA, 0 = none */
+
+    /* Events and time (common/event_channel.c, common/vcpu.c). */
+    uint16_t virq_to_port[24];
+    bool blocked;                   /* SCHEDOP_block: waiting for an event */
+    bool vcpu_info_registered;
+    uint64_t singleshot_deadline;   /* system time (ns), 0 = none */
+    uint64_t periodic_period, periodic_next;
+    uint64_t runstate_entry_time;
 };
 
 enum domain_state {
@@ -66,7 +75,8 @@ struct domain {
     unsigned long shared_info_mfn;
     unsigned long tot_pages, max_pages;
     uint8_t handle[16];
-    uint32_t vm_assist;
+    uint64_t vm_assist;
+    struct evtchn *evtchn;          /* EVTCHN_NR_PORTS entries */
 };
 
 extern struct domain *hardware_domain;

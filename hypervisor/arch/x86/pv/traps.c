@@ -273,9 +273,17 @@ void guest_exit_work(void)
 {
     struct vcpu *v = current;
 
-    /* A domain that stopped itself never resumes. */
-    while ( v->domain->state != DOMAIN_RUNNING )
+    /*
+     * A domain that stopped itself never resumes; a blocked vCPU waits,
+     * with interrupts on, until an event (e.g. its timer) wakes it.
+     */
+    while ( v->domain->state != DOMAIN_RUNNING ||
+            (v->blocked && !v->vcpu_info->evtchn_upcall_pending) )
+    {
         safe_halt();
+        local_irq_disable();
+    }
+    v->blocked = false;
     deliver_events(guest_regs());
 }
 

@@ -1,0 +1,411 @@
+/*
+ * Event channels, 2-level ABI (see include/xenia/event.h). Every operation
+ * validates first and changes state only when it cannot fail any more.
+ * Error codes are Xen 4.17's.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/mm.h>
+#include <xenia/sched.h>
+#include <xenia/event.h>
+#include <xenia/guest_access.h>
+#include <public/xen.h>
+#include <public/event_channel.h>
+
+#define EVTCHN_TABLE_ORDER 4    /* 4096 * 16 bytes */
+BUILD_BUG_ON(sizeof(struct evtchn) * EVTCHN_NR_PORTS >
+             (PAGE_SIZE << EVTCHN_TABLE_ORDER));
+
+/* VIRQs bound per vCPU; the rest are global (vCPU 0 only). */
+static bool virq_is_per_vcpu(unsigned int virq)
+{
+    return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == 13 /* XENPMU */;
+}
+
+static inline bool test_and_set(unsigned long nr, volatile void *addr)
+{
+    bool old;
+
+    __asm__ __volatile__ ( "lock btsq %2, %1; setc %0"
+                           : "=q" (old), "+m" (*(volatile long *)addr)
+                           : "Ir" (nr) : "memory" );
+    return old;
+}
+
+static inline bool test_bit(unsigned long nr, const volatile void *addr)
+{
+    return (((const volatile unsigned long *)addr)[nr / 64] >> (nr % 64)) & 1;
+}
+
+static inline void clear_bit(unsigned long nr, volatile void *addr)
+{
+    __asm__ __volatile__ ( "lock btrq %1, %0"
+                           : "+m" (((volatile long *)addr)[nr / 64])
+                           : "Ir" (nr % 64) : "memory" );
+}
+
+int evtchn_init(struct domain *d)
+{
+    d->evtchn = alloc_xenheap_pages(EVTCHN_TABLE_ORDER);
+    return d->evtchn ? 0 : -ENOMEM;
+}
+
+static bool port_valid(const struct domain *d, unsigned int port)
+{
+    return port < EVTCHN_NR_PORTS;
+}
+
+static struct vcpu *domain_vcpu(struct domain *d, unsigned int id)
+{
+    return id < d->max_vcpus ? d->vcpu[id] : NULL;
+}
+
+static int get_free_port(struct domain *d)
+{
+    unsigned int p;
+
+    for ( p = 1; p < EVTCHN_NR_PORTS; p++ )
+        if ( d->evtchn[p].state == ECS_FREE )
+            return p;
+    return -ENOSPC;
+}
+
+static void mark_events_pending(struct vcpu *v)
+{
+    v->vcpu_info->evtchn_upcall_pending = 1;
+    v->blocked = false;
+}
+
+void evtchn_set_pending(struct vcpu *v, unsigned int port)
+{
+    shared_info_t *s = v->domain->shared_info;
+
+    if ( test_and_set(port, s->evtchn_pending) )
+        return;
+    if ( !test_bit(port, s->evtchn_mask) &&
+         !test_and_set(port / 64, &v->vcpu_info->evtchn_pending_sel) )
+        mark_events_pending(v);
+}
+
+static void raise_port(struct domain *d, unsigned int port)
+{
+    struct vcpu *v = domain_vcpu(d, d->evtchn[port].notify_vcpu);
+
+    if ( v )
+        evtchn_set_pending(v, port);
+}
+
+void send_guest_vcpu_virq(struct vcpu *v, unsigned int virq)
+{
+    unsigned int port = v->virq_to_port[virq];
+
+    if ( port )
+        evtchn_set_pending(v, port);
+}
+
+void send_guest_global_virq(struct domain *d, unsigned int virq)
+{
+    struct vcpu *v = d->vcpu[0];
+    unsigned int port = v ? v->virq_to_port[virq] : 0;
+
+    if ( port )
+        raise_port(d, port);
+}
+
+static struct domain *target_domain(domid_t dom)
+{
+    struct domain *d = current->domain;
+
+    if ( dom == DOMID_SELF || dom == d->domain_id )
+        return d;
+    return d->is_privileged ? domain_by_id(dom) : NULL;
+}
+
+static long alloc_unbound(evtchn_alloc_unbound_t *a)
+{
+    struct domain *d = target_domain(a->dom);
+    int port;
+
+    if ( !d )
+        return a->dom == DOMID_SELF || domain_by_id(a->dom) ? -EPERM : -ESRCH;
+    if ( (port = get_free_port(d)) < 0 )
+        return port;
+    d->evtchn[port] = (struct evtchn){
+        .state = ECS_UNBOUND,
+        .remote_dom = a->remote_dom == DOMID_SELF ? current->domain->domain_id
+                                                  : a->remote_dom,
+    };
+    a->port = port;
+    return 0;
+}
+
+static long bind_interdomain(evtchn_bind_interdomain_t *b)
+{
+    struct domain *ld = current->domain, *rd;
+    struct evtchn *rc;
+    int lport;
+
+    rd = b->remote_dom == DOMID_SELF ? ld : domain_by_id(b->remote_dom);
+    if ( !rd )
+        return -ESRCH;
+    if ( !port_valid(rd, b->remote_port) )
+        return -EINVAL;
+    rc = &rd->evtchn[b->remote_port];
+    if ( rc->state != ECS_UNBOUND || rc->remote_dom != ld->domain_id )
+        return -EINVAL;
+    if ( (lport = get_free_port(ld)) < 0 )
+        return lport;
+    ld->evtchn[lport] = (struct evtchn){
+        .state = ECS_INTERDOMAIN, .remote_dom = rd->domain_id,
+        .remote_port = b->remote_port,
+    };
+    rc->state = ECS_INTERDOMAIN;
+    rc->remote_dom = ld->domain_id;
+    rc->remote_port = lport;
+    b->local_port = lport;
+    /* The remote end may have sent before we bound: make it visible. */
+    raise_port(ld, lport);
+    return 0;
+}
+
+static long bind_virq(evtchn_bind_virq_t *b)
+{
+    struct domain *d = current->domain;
+    struct vcpu *v;
+    int port;
+
+    if ( b->virq >= ARRAY_SIZE(((struct vcpu *)0)->virq_to_port) )
+        return -EINVAL;
+    if ( !virq_is_per_vcpu(b->virq) && b->vcpu != 0 )
+        return -EINVAL;
+    if ( !(v = domain_vcpu(d, b->vcpu)) )
+        return -ENOENT;
+    if ( v->virq_to_port[b->virq] )
+        return -EEXIST;
+    if ( (port = get_free_port(d)) < 0 )
+        return port;
+    d->evtchn[port] = (struct evtchn){
+        .state = ECS_VIRQ, .notify_vcpu = b->vcpu, .virq = b->virq,
+    };
+    v->virq_to_port[b->virq] = port;
+    b->port = port;
+    return 0;
+}
+
+static long bind_ipi(evtchn_bind_ipi_t *b)
+{
+    struct domain *d = current->domain;
+    int port;
+
+    if ( !domain_vcpu(d, b->vcpu) )
+        return -ENOENT;
+    if ( (port = get_free_port(d)) < 0 )
+        return port;
+    d->evtchn[port] = (struct evtchn){ .state = ECS_IPI,
+                                       .notify_vcpu = b->vcpu };
+    b->port = port;
+    return 0;
+}
+
+/* Closes d's port; an interdomain peer's end goes back to unbound. */
+static long evtchn_close_port(struct domain *d, unsigned int port)
+{
+    struct evtchn *c;
+
+    if ( !port_valid(d, port) )
+        return -EINVAL;
+    c = &d->evtchn[port];
+    switch ( c->state )
+    {
+    case ECS_FREE:
+        return -EINVAL;
+    case ECS_VIRQ:
+    {
+        struct vcpu *v = domain_vcpu(d, c->notify_vcpu);
+
+        if ( v && v->virq_to_port[c->virq] == port )
+            v->virq_to_port[c->virq] = 0;
+        break;
+    }
+    case ECS_INTERDOMAIN:
+    {
+        struct domain *rd = domain_by_id(c->remote_dom);
+
+        if ( rd && rd->evtchn )
+        {
+            struct evtchn *r = &rd->evtchn[c->remote_port];
+
+            r->state = ECS_UNBOUND;
+            r->remote_dom = d->domain_id;
+            r->remote_port = 0;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    clear_bit(port, d->shared_info->evtchn_pending);
+    *c = (struct evtchn){ .state = ECS_FREE };
+    return 0;
+}
+
+static long evtchn_send(unsigned int port)
+{
+    struct domain *d = current->domain, *rd;
+    struct evtchn *c;
+
+    if ( !port_valid(d, port) )
+        return -EINVAL;
+    c = &d->evtchn[port];
+    switch ( c->state )
+    {
+    case ECS_INTERDOMAIN:
+        rd = domain_by_id(c->remote_dom);
+        if ( rd )
+            raise_port(rd, c->remote_port);
+        return 0;
+    case ECS_IPI:
+        raise_port(d, port);
+        return 0;
+    case ECS_UNBOUND:
+        return 0;                       /* silently dropped, as Xen */
+    default:
+        return -EINVAL;
+    }
+}
+
+static long evtchn_status_op(evtchn_status_t *st)
+{
+    struct domain *d = target_domain(st->dom);
+    struct evtchn *c;
+
+    if ( !d )
+        return -ESRCH;
+    if ( !port_valid(d, st->port) )
+        return -EINVAL;
+    c = &d->evtchn[st->port];
+    memset(&st->u, 0, sizeof(st->u));
+    st->vcpu = c->notify_vcpu;
+    switch ( c->state )
+    {
+    case ECS_FREE:
+        st->status = EVTCHNSTAT_closed;
+        break;
+    case ECS_UNBOUND:
+        st->status = EVTCHNSTAT_unbound;
+        st->u.unbound.dom = c->remote_dom;
+        break;
+    case ECS_INTERDOMAIN:
+        st->status = EVTCHNSTAT_interdomain;
+        st->u.interdomain.dom = c->remote_dom;
+        st->u.interdomain.port = c->remote_port;
+        break;
+    case ECS_VIRQ:
+        st->status = EVTCHNSTAT_virq;
+        st->u.virq = c->virq;
+        break;
+    case ECS_IPI:
+        st->status = EVTCHNSTAT_ipi;
+        break;
+    default:
+        st->status = EVTCHNSTAT_pirq;
+    }
+    return 0;
+}
+
+static long evtchn_unmask(unsigned int port)
+{
+    struct domain *d = current->domain;
+    shared_info_t *s = d->shared_info;
+    struct vcpu *v;
+
+    if ( !port_valid(d, port) )
+        return -EINVAL;
+    v = domain_vcpu(d, d->evtchn[port].notify_vcpu);
+    clear_bit(port, s->evtchn_mask);
+    if ( v && test_bit(port, s->evtchn_pending) &&
+         !test_and_set(port / 64, &v->vcpu_info->evtchn_pending_sel) )
+        mark_events_pending(v);
+    return 0;
+}
+
+static long bind_vcpu(evtchn_bind_vcpu_t *b)
+{
+    struct domain *d = current->domain;
+    struct evtchn *c;
+
+    if ( !port_valid(d, b->port) )
+        return -EINVAL;
+    if ( !domain_vcpu(d, b->vcpu) )
+        return -ENOENT;
+    c = &d->evtchn[b->port];
+    switch ( c->state )
+    {
+    case ECS_VIRQ:
+        if ( virq_is_per_vcpu(c->virq) )
+            return -EINVAL;
+        /* fall through */
+    case ECS_UNBOUND:
+    case ECS_INTERDOMAIN:
+    case ECS_PIRQ:
+        c->notify_vcpu = b->vcpu;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
+                         unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    union {
+        evtchn_alloc_unbound_t alloc;
+        evtchn_bind_interdomain_t inter;
+        evtchn_bind_virq_t virq;
+        evtchn_bind_ipi_t ipi;
+        evtchn_close_t close;
+        evtchn_send_t send;
+        evtchn_status_t status;
+        evtchn_bind_vcpu_t vcpu;
+        evtchn_unmask_t unmask;
+    } u;
+    static const uint8_t size[] = {
+        [EVTCHNOP_bind_interdomain] = sizeof(evtchn_bind_interdomain_t),
+        [EVTCHNOP_bind_virq] = sizeof(evtchn_bind_virq_t),
+        [EVTCHNOP_close] = sizeof(evtchn_close_t),
+        [EVTCHNOP_send] = sizeof(evtchn_send_t),
+        [EVTCHNOP_status] = sizeof(evtchn_status_t),
+        [EVTCHNOP_alloc_unbound] = sizeof(evtchn_alloc_unbound_t),
+        [EVTCHNOP_bind_ipi] = sizeof(evtchn_bind_ipi_t),
+        [EVTCHNOP_bind_vcpu] = sizeof(evtchn_bind_vcpu_t),
+        [EVTCHNOP_unmask] = sizeof(evtchn_unmask_t),
+    };
+    long rc;
+
+    if ( cmd >= ARRAY_SIZE(size) || !size[cmd] )
+    {
+        /* init_control (FIFO), expand_array, set_priority, reset: Linux
+         * falls back to the 2-level ABI. */
+        printk_once(XENLOG_INFO "event_channel_op %lu: -ENOSYS\n", cmd);
+        return -ENOSYS;
+    }
+    if ( copy_from_guest(&u, arg, size[cmd]) )
+        return -EFAULT;
+    switch ( cmd )
+    {
+    case EVTCHNOP_alloc_unbound:   rc = alloc_unbound(&u.alloc); break;
+    case EVTCHNOP_bind_interdomain: rc = bind_interdomain(&u.inter); break;
+    case EVTCHNOP_bind_virq:       rc = bind_virq(&u.virq); break;
+    case EVTCHNOP_bind_ipi:        rc = bind_ipi(&u.ipi); break;
+    case EVTCHNOP_close:
+        return evtchn_close_port(current->domain, u.close.port);
+    case EVTCHNOP_send:            return evtchn_send(u.send.port);
+    case EVTCHNOP_status:          rc = evtchn_status_op(&u.status); break;
+    case EVTCHNOP_bind_vcpu:       return bind_vcpu(&u.vcpu);
+    case EVTCHNOP_unmask:          return evtchn_unmask(u.unmask.port);
+    default:                       return -ENOSYS;
+    }
+    if ( !rc && copy_to_guest(arg, &u, size[cmd]) )
+        rc = -EFAULT;
+    return rc;
+}

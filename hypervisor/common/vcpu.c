@@ -1,0 +1,200 @@
+/*
+ * vcpu_op, set_timer_op, per-vCPU virtual timers and pvclock time.
+ *
+ * Time: system time is nanoseconds since boot, from the TSC through the
+ * same (mul, shift) scale the guest gets in its vcpu_time_info, so the
+ * guest's clock and the hypervisor's agree exactly. Timers are checked on
+ * every hypervisor tick (TIMER_HZ), which bounds their resolution.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/mm.h>
+#include <xenia/sched.h>
+#include <xenia/event.h>
+#include <xenia/time.h>
+#include <xenia/pv_mm.h>
+#include <xenia/guest_access.h>
+#include <public/xen.h>
+#include <public/vcpu.h>
+
+#define MILLISECS(ms) ((uint64_t)(ms) * 1000000UL)
+
+void update_vcpu_system_time(struct vcpu *v)
+{
+    vcpu_time_info_t *t = &v->vcpu_info->time;
+    struct time_scale sc = system_time_scale();
+    uint64_t tsc, now;
+
+    now = get_s_time_and_tsc(&tsc);
+    t->version++;
+    barrier();
+    t->tsc_timestamp = tsc;
+    t->system_time = now;
+    t->tsc_to_system_mul = sc.mul;
+    t->tsc_shift = sc.shift;
+    t->flags = 0;
+    barrier();
+    t->version++;
+}
+
+static void fire(struct vcpu *v)
+{
+    send_guest_vcpu_virq(v, VIRQ_TIMER);
+}
+
+void vcpu_timers_tick(void)
+{
+    uint64_t now = get_s_time();
+    unsigned int id, i;
+
+    for ( id = 0; id < MAX_DOMAINS; id++ )
+    {
+        struct domain *d = domain_by_id(id);
+
+        if ( !d || d->state != DOMAIN_RUNNING )
+            continue;
+        for ( i = 0; i < d->max_vcpus; i++ )
+        {
+            struct vcpu *v = d->vcpu[i];
+
+            if ( v->singleshot_deadline && now >= v->singleshot_deadline )
+            {
+                v->singleshot_deadline = 0;
+                fire(v);
+            }
+            if ( v->periodic_period && now >= v->periodic_next )
+            {
+                v->periodic_next = now + v->periodic_period;
+                fire(v);
+            }
+        }
+    }
+}
+
+static void set_singleshot(struct vcpu *v, uint64_t deadline)
+{
+    v->singleshot_deadline = deadline;
+    if ( deadline && deadline <= get_s_time() )
+    {
+        v->singleshot_deadline = 0;
+        fire(v);
+    }
+}
+
+long do_set_timer_op(unsigned long timeout, unsigned long a2, unsigned long a3,
+                     unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    set_singleshot(current, timeout);
+    return 0;
+}
+
+static long register_vcpu_info(struct vcpu *v, vaddr_t arg)
+{
+    vcpu_register_vcpu_info_t info;
+    vcpu_info_t *new;
+
+    if ( copy_from_guest(&info, arg, sizeof(info)) )
+        return -EFAULT;
+    if ( info.rsvd || info.offset > PAGE_SIZE - sizeof(vcpu_info_t) )
+        return -EINVAL;
+    if ( v->vcpu_info_registered )
+        return -EINVAL;
+    if ( get_page_and_type(info.mfn, v->domain, PGT_writable_page) )
+        return -EINVAL;
+    new = (vcpu_info_t *)((char *)mfn_to_virt(info.mfn) + info.offset);
+    memcpy(new, v->vcpu_info, sizeof(*new));
+    /* Make sure nothing pending is lost in the move. */
+    new->evtchn_upcall_pending = 1;
+    new->evtchn_pending_sel = ~0UL;
+    v->vcpu_info = new;
+    v->vcpu_info_registered = true;
+    update_vcpu_system_time(v);
+    return 0;
+}
+
+static void write_runstate(struct vcpu *v)
+{
+    vcpu_runstate_info_t r;
+
+    if ( !v->runstate_area || v != current )
+        return;
+    memset(&r, 0, sizeof(r));
+    r.state = RUNSTATE_running;
+    r.state_entry_time = v->runstate_entry_time;
+    r.time[RUNSTATE_running] = get_s_time() - v->runstate_entry_time;
+    copy_to_guest(v->runstate_area, &r, sizeof(r));
+}
+
+long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
+                unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    struct domain *d = current->domain;
+    struct vcpu *v;
+
+    if ( vcpuid >= d->max_vcpus || !(v = d->vcpu[vcpuid]) )
+        return -ENOENT;
+    switch ( cmd )
+    {
+    case VCPUOP_is_up:
+        return 1;
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, arg);
+    case VCPUOP_register_runstate_memory_area:
+    {
+        vcpu_register_runstate_memory_area_t a;
+
+        if ( copy_from_guest(&a, arg, sizeof(a)) )
+            return -EFAULT;
+        v->runstate_area = a.addr.p;
+        write_runstate(v);
+        return 0;
+    }
+    case VCPUOP_get_runstate_info:
+    {
+        vcpu_runstate_info_t r;
+
+        memset(&r, 0, sizeof(r));
+        r.state = v == current ? RUNSTATE_running : RUNSTATE_runnable;
+        r.state_entry_time = v->runstate_entry_time;
+        r.time[RUNSTATE_running] = get_s_time() - v->runstate_entry_time;
+        return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+    }
+    case VCPUOP_set_periodic_timer:
+    {
+        vcpu_set_periodic_timer_t p;
+
+        if ( copy_from_guest(&p, arg, sizeof(p)) )
+            return -EFAULT;
+        if ( p.period_ns < MILLISECS(1) || p.period_ns > (1UL << 62) )
+            return -EINVAL;
+        v->periodic_period = p.period_ns;
+        v->periodic_next = get_s_time() + p.period_ns;
+        return 0;
+    }
+    case VCPUOP_stop_periodic_timer:
+        v->periodic_period = 0;
+        return 0;
+    case VCPUOP_set_singleshot_timer:
+    {
+        vcpu_set_singleshot_timer_t s;
+
+        if ( v != current )
+            return -EINVAL;
+        if ( copy_from_guest(&s, arg, sizeof(s)) )
+            return -EFAULT;
+        if ( (s.flags & VCPU_SSHOTTMR_future) &&
+             s.timeout_abs_ns < get_s_time() )
+            return -ETIME;
+        set_singleshot(v, s.timeout_abs_ns);
+        return 0;
+    }
+    case VCPUOP_stop_singleshot_timer:
+        if ( v != current )
+            return -EINVAL;
+        v->singleshot_deadline = 0;
+        return 0;
+    default:
+        printk_once(XENLOG_WARNING "vcpu_op %lu not implemented: -ENOSYS\n", cmd);
+        return -ENOSYS;
+    }
+}

@@ -9,7 +9,10 @@
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
+#include <xenia/pv_mm.h>
 #include <public/sched.h>
+
+bool opt_audit = true;
 
 struct domain *hardware_domain;
 static struct domain *domain_list[MAX_DOMAINS];
@@ -42,7 +45,9 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->shared_info_mfn = virt_to_mfn(d->shared_info);
     if ( evtchn_init(d) )
         goto fail;
+    /* Shared with the guest, which maps it writable by its MFN. */
     mfn_to_page(d->shared_info_mfn)->owner = id;
+    mfn_to_page(d->shared_info_mfn)->count_info = 1;
     for ( i = 0; i < max_vcpus; i++ )
     {
         struct vcpu *v = alloc_xenheap_pages(0);
@@ -91,6 +96,8 @@ static const char *shutdown_reason(unsigned int r)
 /* The hardware domain has gone: end the machine the way Xen would. */
 static void __noreturn hwdom_gone(unsigned int reason)
 {
+    if ( opt_audit )
+        pv_audit_domain_release(hardware_domain);
     switch ( reason )
     {
     case SHUTDOWN_poweroff:

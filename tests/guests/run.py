@@ -54,6 +54,8 @@ EXIT_POWEROFF, EXIT_CRASH = 33, 35
 # Xen 4.17 halts (or reboots) instead of ending QEMU: these lines end a boot.
 XEN_CRASH_MSG = "Hardware Dom0 crashed"
 XENIA_CRASH_MSG = "Domain 0 crashed"
+AUDIT_FAILED = "AUDIT FAILED"
+AUDIT_CLEAN = "frames released cleanly"
 
 GUEST_LINE = re.compile(r"^(?:\(d\d+\) )?(PLAN|RESULT|Test result):\s*(.*)$")
 FIRST_GUEST_LINE = re.compile(r"^(?:\(d\d+\) )?(xtest: |PLAN: )")
@@ -292,6 +294,18 @@ def boot_problem(boot, expect, finals):
     return None
 
 
+def audit_row(boot, prefix):
+    """Xenia audits page references when dom0 goes; a leak fails the boot."""
+    text = boot.text()
+    name = prefix + boot.image + ".audit"
+    if AUDIT_FAILED in text:
+        leaks = [l for l in text.splitlines() if "AUDIT" in l]
+        return ("FAIL", name, "; ".join(leaks[:3]))
+    if AUDIT_CLEAN not in text:
+        return ("FAIL", name, "no audit report in the log")
+    return ("PASS", name, "")
+
+
 def score(boot, expect, tests, known):
     """Result rows (status, name, detail) for one boot."""
     prefix = "%s/%s/" % (boot.hv, boot.cpu)
@@ -299,6 +313,8 @@ def score(boot, expect, tests, known):
     problem = boot_problem(boot, expect, finals)
     rows = [("PASS" if problem is None else "FAIL",
              prefix + boot.image + ".boot", problem or "")]
+    if boot.hv == "xenia":
+        rows.append(audit_row(boot, prefix))
     why_missing = "planned, never reported" + \
         ("; boot: " + problem if problem else "")
     for test in tests:

@@ -65,7 +65,10 @@ static int set_dom0_mem(const char *v)
     return 0;
 }
 
+extern bool opt_audit;
+
 static const struct param xenia_params[] = {
+    { "audit", PARAM_BOOL, &opt_audit, 0, NULL },
     { "console", PARAM_CUSTOM, NULL, 0, set_console },
     { "loglvl", PARAM_CUSTOM, NULL, 0, set_loglvl },
     { "dom0_mem", PARAM_CUSTOM, NULL, 0, set_dom0_mem },

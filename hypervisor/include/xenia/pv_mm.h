@@ -58,4 +58,8 @@ int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user);
 
 bool pv_domain_io_capable(const struct domain *d);
 
+/* Teardown audit (see pv/mm.c); returns the number of leaking frames. */
+unsigned long pv_audit_domain_release(struct domain *d);
+void pv_release_descriptor_tables(struct vcpu *v);
+
 #endif /* XENIA_PV_MM_H */

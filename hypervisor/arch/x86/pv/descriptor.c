@@ -228,3 +228,11 @@ int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents)
     __asm__ __volatile__ ( "lldt %w0" :: "r" (LDT_SELECTOR) );
     return 0;
 }
+
+/* Drops the GDT and LDT references of a vCPU that will not run again. */
+void pv_release_descriptor_tables(struct vcpu *v)
+{
+    destroy_gdt(v);
+    if ( v == current )
+        unload_ldt();
+}

@@ -248,3 +248,33 @@ void m2p_init(void)
     map_pages_to_xen(RO_MPT_VIRT_START, virt_to_mfn(machine_to_phys_mapping),
                      1UL << order, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED);
 }
+
+/* ---- Hooks for the page-type state machine (include/xenia/pv_mm.h) ---- */
+
+void *arch_frame_ptr(unsigned long mfn)
+{
+    return mfn_to_virt(mfn);
+}
+
+void arch_flush_tlb(void)
+{
+    flush_tlb_local();
+}
+
+uint64_t arch_hv_l4_entry(unsigned int slot)
+{
+    return boot_l4[slot];
+}
+
+uint64_t arch_nx_mask(void)
+{
+    return (rdmsr(MSR_EFER) & EFER_NXE) ? _PAGE_NX : 0;
+}
+
+void arch_free_domain_frame(unsigned long mfn)
+{
+    machine_to_phys_mapping[mfn] = ~0UL;
+    memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
+    BUG_ON(falloc_free(&heap, mfn, 0));
+    flush_tlb_local();
+}

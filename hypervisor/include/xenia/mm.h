@@ -76,8 +76,7 @@ static inline unsigned long falloc_free_pages(const struct frame_allocator *a)
     return a->free_pages;
 }
 
-/* ---- Hypervisor-side wrappers (arch setup and domains). ---- */
-#ifdef __XENIA_HYPERVISOR__
+/* ---- The hypervisor's frame table and heap (arch/x86/mm.c). ---- */
 extern struct page_info *frame_table;
 extern unsigned long max_page;          /* frames described by frame_table */
 extern struct frame_allocator heap;
@@ -98,6 +97,5 @@ static inline bool mfn_valid(unsigned long mfn)
 /* Zeroed hypervisor-owned pages; NULL when memory is exhausted. */
 void *alloc_xenheap_pages(unsigned int order);
 void free_xenheap_pages(void *va, unsigned int order);
-#endif
 
 #endif /* XENIA_MM_H */

@@ -3,6 +3,7 @@
 #define XENIA_PROCESSOR_H
 
 #include <xenia/types.h>
+#include <xenia/page_bits.h>
 
 #define MSR_EFER            0xc0000080
 #define MSR_STAR            0xc0000081
@@ -43,25 +44,6 @@
 #define X86_EFLAGS_RF       (1UL << 16)
 #define X86_EFLAGS_VM       (1UL << 17)
 #define X86_EFLAGS_AC       (1UL << 18)
-
-/* Page-table entry bits. */
-#define _PAGE_PRESENT       (1UL << 0)
-#define _PAGE_RW            (1UL << 1)
-#define _PAGE_USER          (1UL << 2)
-#define _PAGE_PWT           (1UL << 3)
-#define _PAGE_PCD           (1UL << 4)
-#define _PAGE_ACCESSED      (1UL << 5)
-#define _PAGE_DIRTY         (1UL << 6)
-#define _PAGE_PSE           (1UL << 7)
-#define _PAGE_GLOBAL        (1UL << 8)
-#define _PAGE_NX            (1UL << 63)
-#define PADDR_MASK          0x000ffffffffff000UL
-#define PTE_MFN(e)          (((e) & PADDR_MASK) >> PAGE_SHIFT)
-
-#define l1_table_offset(va) (((va) >> 12) & 511)
-#define l2_table_offset(va) (((va) >> 21) & 511)
-#define l3_table_offset(va) (((va) >> 30) & 511)
-#define l4_table_offset(va) (((va) >> 39) & 511)
 
 static inline void outb(uint16_t port, uint8_t v)
 {

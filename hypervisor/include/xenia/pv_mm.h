@@ -57,6 +57,34 @@ int pv_mod_l1_entry(struct domain *d, unsigned long l1mfn, unsigned int slot,
 int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user);
 
 bool pv_domain_io_capable(const struct domain *d);
+bool pv_mfn_is_ram(unsigned long mfn);
+extern const uint32_t pv_level_type[5];     /* level -> PGT_lN_page_table */
+
+/* The state machine (common/page_types.c). */
+int pv_mod_entry(struct domain *d, unsigned long tmfn, unsigned int level,
+                 unsigned int slot, uint64_t nval, bool preserve_ad);
+int pv_pin_table(struct domain *d, unsigned long mfn, uint32_t type);
+int pv_unpin_table(struct domain *d, unsigned long mfn);
+bool pv_check_descriptor(uint64_t *desc);
+int validate_segdesc_page(struct domain *d, const uint64_t *page);
+
+/*
+ * Arch hooks the state machine calls (arch/x86/mm.c; the host unit tests
+ * provide their own):
+ *  arch_frame_ptr(mfn)       - a hypervisor pointer to the frame's contents.
+ *  arch_flush_tlb()          - flush every TLB that may hold a translation
+ *                              of a frame whose type just changed.
+ *  arch_hv_l4_entry(slot)    - the hypervisor's own L4 entry for slots
+ *                              256-271, copied into every validated L4.
+ *  arch_nx_mask()            - _PAGE_NX if the CPU supports NX, else 0.
+ *  arch_free_domain_frame(m) - a frame's last reference went: invalidate
+ *                              its M2P entry, scrub and free it.
+ */
+void *arch_frame_ptr(unsigned long mfn);
+void arch_flush_tlb(void);
+uint64_t arch_hv_l4_entry(unsigned int slot);
+uint64_t arch_nx_mask(void);
+void arch_free_domain_frame(unsigned long mfn);
 
 /* Teardown audit (see pv/mm.c); returns the number of leaking frames. */
 unsigned long pv_audit_domain_release(struct domain *d);

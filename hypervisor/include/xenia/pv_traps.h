@@ -22,7 +22,6 @@ bool pv_emulate_ud(struct cpu_regs *regs);
 bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr);
 
 /* Descriptor tables (pv/descriptor.c). */
-int validate_segdesc_page(struct domain *d, const uint64_t *page);
 int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents);
 void pv_load_gdt(struct vcpu *v);
 

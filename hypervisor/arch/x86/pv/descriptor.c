@@ -23,63 +23,9 @@
 #include <public/xen.h>
 #include "../x86.h"
 
-#define SEG_P       (1u << 15)
-#define SEG_S       (1u << 12)
-#define SEG_DPL     (3u << 13)
-#define SEG_TYPE    (0xfu << 8)
 #define LDT_WINDOW_START (GDT_WINDOW_START + (1UL << 30))
 
 extern void *gdt_zero_page(void);
-
-static bool gate_selector_ok(uint16_t sel)
-{
-    return (sel >> 3) < HV_FIRST_RESERVED_GDT_ENTRY || sel == FLAT_KERNEL_CS;
-}
-
-/* Checks one descriptor and fixes it up in place; false to refuse it. */
-static bool check_descriptor(uint64_t *desc)
-{
-    uint32_t a = (uint32_t)*desc, b = *desc >> 32;
-    unsigned int dpl;
-    uint16_t cs;
-
-    if ( !(b & SEG_P) )
-        return true;                    /* not present: always faults */
-    dpl = (b >> 13) & 3;
-    if ( dpl < 3 )
-        dpl = 3;
-    b = (b & ~SEG_DPL) | (dpl << 13);
-    if ( b & SEG_S )
-        goto good;                      /* code and data segments */
-    if ( (b & SEG_TYPE) == 0 )
-        return true;                    /* upper half of a 16-byte gate */
-    if ( (b & SEG_TYPE) != 0xc00 )
-        return false;                   /* only call gates survive */
-    cs = a >> 16;
-    if ( !gate_selector_ok(cs) )
-        return false;
-    /* DPL 0, so use faults for emulation; the DPL goes into the RPL. */
-    dpl = ((uint32_t)(*desc >> 32) >> 13) & 3;
-    b &= ~SEG_DPL;
-    cs = (cs & ~3) | dpl;
-    a = (a & 0xffff) | ((uint32_t)cs << 16);
-    if ( b & 0xff )
-        return false;
- good:
-    *desc = ((uint64_t)b << 32) | a;
-    return true;
-}
-
-int validate_segdesc_page(struct domain *d, const uint64_t *page)
-{
-    uint64_t *p = (uint64_t *)page;
-    unsigned int i;
-
-    for ( i = 0; i < 512; i++ )
-        if ( !check_descriptor(&p[i]) )
-            return -EINVAL;
-    return 0;
-}
 
 static unsigned long gdt_window(void)
 {
@@ -151,7 +97,7 @@ long do_update_descriptor(unsigned long maddr, unsigned long desc,
     uint32_t type;
     long rc = -EINVAL;
 
-    if ( (maddr & 7) || !check_descriptor(&dv) )
+    if ( (maddr & 7) || !pv_check_descriptor(&dv) )
         return -EINVAL;
     if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
         return -EINVAL;

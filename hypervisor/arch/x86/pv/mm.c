@@ -22,393 +22,6 @@
 #include <public/xen.h>
 #include "../x86.h"
 
-#define PTE_FLAG_BITS       (~PADDR_MASK)
-#define BASE_ALLOWED        (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
-                             _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL | \
-                             _PAGE_AVAIL_HIGH | _PAGE_NX)
-#define BASE_DISALLOW       (PTE_FLAG_BITS & ~BASE_ALLOWED)
-#define L1_DISALLOW         ((BASE_DISALLOW | _PAGE_GNTTAB) & ~_PAGE_GLOBAL)
-
-static uint64_t cpu_nx_mask = _PAGE_NX;
-
-bool pv_domain_io_capable(const struct domain *d)
-{
-    return d->is_privileged;
-}
-
-static uint64_t l1_disallow(const struct domain *d)
-{
-    uint64_t m = L1_DISALLOW | (_PAGE_NX & ~cpu_nx_mask);
-
-    return pv_domain_io_capable(d) ? m & ~PAGE_CACHE_ATTRS : m;
-}
-
-static uint64_t ln_disallow(void)
-{
-    return BASE_DISALLOW | (_PAGE_NX & ~cpu_nx_mask);
-}
-
-/* RAM the heap manages (vs MMIO, firmware and the hypervisor itself). */
-static bool mfn_is_ram(unsigned long mfn)
-{
-    return mfn_valid(mfn) && mfn_to_page(mfn)->state == PGS_inuse;
-}
-
-bool get_page(struct page_info *pg, const struct domain *d)
-{
-    if ( pg->state != PGS_inuse || pg->owner != d->domain_id ||
-         !pg->count_info || pg->count_info == UINT32_MAX )
-        return false;
-    pg->count_info++;
-    return true;
-}
-
-void put_page(struct page_info *pg)
-{
-    BUG_ON(!pg->count_info);
-    if ( --pg->count_info )
-        return;
-    /* Last reference: the frame goes back to the heap. */
-    ASSERT(!(pg->type_info & PGT_count_mask));
-    pg->type_info = 0;
-    machine_to_phys_mapping[page_to_mfn(pg)] = ~0UL;
-    memset(mfn_to_virt(page_to_mfn(pg)), 0, PAGE_SIZE);
-    BUG_ON(falloc_free(&heap, page_to_mfn(pg), 0));
-    flush_tlb_local();
-}
-
-/* ---- Entry validation ---- */
-
-static int validate_table(struct page_info *pg, uint32_t type);
-static void devalidate_table(struct page_info *pg, uint32_t type);
-
-static uint64_t adjust_guest_entry(uint64_t e, unsigned int level)
-{
-    if ( !(e & _PAGE_PRESENT) )
-        return e;
-    switch ( level )
-    {
-    case 1:
-        /* The guest kernel runs in ring 3: every entry must be User. */
-        if ( !(e & _PAGE_USER) )
-            e |= _PAGE_GUEST_KERNEL | _PAGE_USER;
-        if ( !(e & _PAGE_GUEST_KERNEL) )
-            e |= _PAGE_GLOBAL | _PAGE_USER;
-        return e;
-    case 4:
-        return e | _PAGE_ACCESSED | _PAGE_USER;
-    default:
-        return e | _PAGE_USER;
-    }
-}
-
-/*
- * Takes the references an L1 entry needs. Returns 0, or the Xen 4.17 error:
- * -EINVAL bad flags, -EPERM MMIO without permission, -EBUSY a frame that is
- * not the domain's or cannot be writable.
- */
-static int get_page_from_l1e(uint64_t e, struct domain *d)
-{
-    unsigned long mfn = PTE_MFN(e);
-    struct page_info *pg;
-
-    if ( !(e & _PAGE_PRESENT) )
-        return 0;
-    if ( e & l1_disallow(d) )
-        return -EINVAL;
-    if ( !mfn_is_ram(mfn) || mfn_to_page(mfn)->owner == OWNER_IO )
-    {
-        /* Not RAM: only an I/O-capable domain maps it, uncounted. */
-        if ( !pv_domain_io_capable(d) || mfn_is_ram(mfn) )
-            return -EPERM;
-        return 0;
-    }
-    pg = mfn_to_page(mfn);
-    if ( !get_page(pg, d) )
-        return -EBUSY;
-    if ( (e & _PAGE_RW) && get_page_type(pg, PGT_writable_page) )
-    {
-        put_page(pg);
-        return -EBUSY;
-    }
-    return 0;
-}
-
-static void put_page_from_l1e(uint64_t e)
-{
-    unsigned long mfn = PTE_MFN(e);
-
-    if ( !(e & _PAGE_PRESENT) || !mfn_is_ram(mfn) )
-        return;
-    if ( e & _PAGE_RW )
-        put_page_and_type(mfn_to_page(mfn));
-    else
-        put_page(mfn_to_page(mfn));
-}
-
-/*
- * A "linear" entry points at a table of its own level: allowed read-only
- * (Xen's pv-linear-pt). Pointing at itself takes no reference.
- */
-static int get_linear(uint64_t e, unsigned long self, uint32_t type,
-                      struct domain *d)
-{
-    unsigned long mfn = PTE_MFN(e);
-    struct page_info *pg;
-
-    if ( e & _PAGE_RW )
-        return -EINVAL;
-    if ( mfn == self )
-        return 0;
-    pg = mfn_to_page(mfn);
-    if ( !get_page(pg, d) )
-        return -EINVAL;
-    if ( (pg->type_info & (PGT_type_mask | PGT_validated)) !=
-         (type | PGT_validated) ||
-         (pg->type_info & PGT_count_mask) == PGT_count_mask )
-    {
-        put_page(pg);
-        return -EINVAL;
-    }
-    pg->type_info++;
-    return 0;
-}
-
-static const uint32_t level_type[5] = {
-    0, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table,
-    PGT_l4_page_table,
-};
-
-/* An entry of a level-N (N >= 2) table referring to a level N-1 table. */
-static int get_page_from_lne(uint64_t e, unsigned int level,
-                             unsigned long self, struct domain *d)
-{
-    unsigned long mfn = PTE_MFN(e);
-    int rc;
-
-    if ( !(e & _PAGE_PRESENT) )
-        return 0;
-    if ( e & ln_disallow() )
-        return -EINVAL;
-    if ( !mfn_is_ram(mfn) )
-        return -EINVAL;
-    rc = get_page_and_type(mfn, d, level_type[level - 1]);
-    if ( rc == -EINVAL )
-        rc = get_linear(e, self, level_type[level], d) ? -EINVAL : 0;
-    return rc;
-}
-
-static void put_page_from_lne(uint64_t e, unsigned long self)
-{
-    unsigned long mfn = PTE_MFN(e);
-
-    if ( !(e & _PAGE_PRESENT) || mfn == self )
-        return;
-    put_page_and_type(mfn_to_page(mfn));
-}
-
-static bool is_guest_l4_slot(unsigned int i)
-{
-    return i < HV_L4_FIRST_SLOT || i > HV_L4_LAST_SLOT;
-}
-
-static int validate_table(struct page_info *pg, uint32_t type)
-{
-    struct domain *d = NULL;
-    unsigned long mfn = page_to_mfn(pg);
-    uint64_t *t = mfn_to_virt(mfn);
-    unsigned int level = type >> 28, i;
-    int rc = 0;
-
-    d = domain_by_id(pg->owner);
-    if ( !d )
-        return -EINVAL;
-    if ( type == PGT_seg_desc_page )
-        return validate_segdesc_page(d, mfn_to_virt(mfn));
-    for ( i = 0; i < 512; i++ )
-    {
-        if ( level == 4 && !is_guest_l4_slot(i) )
-            continue;
-        rc = level == 1 ? get_page_from_l1e(t[i], d)
-                        : get_page_from_lne(t[i], level, mfn, d);
-        if ( rc )
-            break;
-        t[i] = adjust_guest_entry(t[i], level);
-    }
-    if ( rc )
-    {
-        while ( i-- > 0 )
-        {
-            if ( level == 4 && !is_guest_l4_slot(i) )
-                continue;
-            if ( level == 1 )
-                put_page_from_l1e(t[i]);
-            else
-                put_page_from_lne(t[i], mfn);
-        }
-        return rc;
-    }
-    if ( level == 4 )
-        for ( i = HV_L4_FIRST_SLOT; i <= HV_L4_LAST_SLOT; i++ )
-            t[i] = idle_l4()[i];
-    return 0;
-}
-
-static void devalidate_table(struct page_info *pg, uint32_t type)
-{
-    unsigned long mfn = page_to_mfn(pg);
-    uint64_t *t = mfn_to_virt(mfn);
-    unsigned int level = type >> 28, i;
-
-    if ( type == PGT_seg_desc_page )
-        return;
-    for ( i = 0; i < 512; i++ )
-    {
-        if ( level == 4 && !is_guest_l4_slot(i) )
-            continue;
-        if ( level == 1 )
-            put_page_from_l1e(t[i]);
-        else
-            put_page_from_lne(t[i], mfn);
-    }
-}
-
-int get_page_type(struct page_info *pg, uint32_t type)
-{
-    uint32_t x = pg->type_info;
-    int rc;
-
-    if ( (x & PGT_count_mask) == PGT_count_mask )
-        return -EINVAL;
-    if ( x & PGT_count_mask )
-    {
-        if ( (x & PGT_type_mask) != type )
-            return -EINVAL;
-        /* In use but never validated means validation is running. */
-        if ( !(x & PGT_validated) )
-            return -EINVAL;
-        pg->type_info++;
-        return 0;
-    }
-    /* Count is zero: the type may change. */
-    if ( (x & PGT_type_mask) != type )
-    {
-        if ( (x & PGT_type_mask) == PGT_writable_page )
-            flush_tlb_local();      /* no stale writable translation */
-        x = type;
-    }
-    if ( type == PGT_writable_page || (x & PGT_validated) )
-    {
-        pg->type_info = (x & ~PGT_count_mask) | PGT_validated | 1;
-        return 0;
-    }
-    /* Hold the reference while validating so recursion sees it in use. */
-    pg->type_info = type | 1;
-    rc = validate_table(pg, type);
-    if ( rc )
-    {
-        pg->type_info = type;
-        return rc;
-    }
-    pg->type_info = type | PGT_validated | 1;
-    return 0;
-}
-
-void put_page_type(struct page_info *pg)
-{
-    uint32_t x = pg->type_info;
-    uint32_t type = x & PGT_type_mask;
-
-    BUG_ON(!(x & PGT_count_mask));
-    if ( (x & PGT_count_mask) == 1 && type >= PGT_l1_page_table &&
-         type <= PGT_seg_desc_page && (x & PGT_validated) )
-    {
-        /* Last user of a table: drop what its entries hold. */
-        pg->type_info = type;       /* count 0, not validated */
-        devalidate_table(pg, type);
-        return;
-    }
-    pg->type_info = x - 1;
-}
-
-int get_page_and_type(unsigned long mfn, const struct domain *d, uint32_t type)
-{
-    struct page_info *pg;
-    int rc;
-
-    if ( !mfn_valid(mfn) )
-        return -EINVAL;
-    pg = mfn_to_page(mfn);
-    if ( !get_page(pg, d) )
-        return -EINVAL;
-    rc = get_page_type(pg, type);
-    if ( rc )
-        put_page(pg);
-    return rc;
-}
-
-void put_page_and_type(struct page_info *pg)
-{
-    put_page_type(pg);
-    put_page(pg);
-}
-
-/* ---- Changing one entry ---- */
-
-/* Whether only bits that need no new references changed. */
-static bool same_target(uint64_t o, uint64_t n)
-{
-    const uint64_t fast = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_AVAIL |
-                          _PAGE_AVAIL_HIGH | _PAGE_GLOBAL | _PAGE_NX |
-                          _PAGE_USER | _PAGE_GUEST_KERNEL;
-
-    return (o & _PAGE_PRESENT) && ((o ^ n) & ~fast) == 0;
-}
-
-static int mod_entry(struct domain *d, unsigned long tmfn, unsigned int level,
-                     unsigned int slot, uint64_t nval, bool preserve_ad)
-{
-    uint64_t *pe = (uint64_t *)mfn_to_virt(tmfn) + slot;
-    uint64_t oval = *pe;
-    int rc;
-
-    if ( level == 4 && !is_guest_l4_slot(slot) )
-        return -EINVAL;
-    if ( nval & _PAGE_PRESENT )
-    {
-        uint64_t bad = level == 1 ? l1_disallow(d) : ln_disallow();
-
-        if ( nval & bad )
-            return -EINVAL;
-        nval = adjust_guest_entry(nval, level);
-        if ( preserve_ad )
-            nval |= oval & (_PAGE_ACCESSED | _PAGE_DIRTY);
-        if ( same_target(oval, nval) )
-        {
-            *pe = nval;
-            return 0;
-        }
-        rc = level == 1 ? get_page_from_l1e(nval, d)
-                        : get_page_from_lne(nval, level, tmfn, d);
-        if ( rc )
-            return rc;
-    }
-    *pe = nval;
-    if ( level == 1 )
-        put_page_from_l1e(oval);
-    else
-        put_page_from_lne(oval, tmfn);
-    if ( level > 1 )
-        flush_tlb_local();
-    return 0;
-}
-
-int pv_mod_l1_entry(struct domain *d, unsigned long l1mfn, unsigned int slot,
-                    uint64_t nval, bool preserve_ad)
-{
-    return mod_entry(d, l1mfn, 1, slot, nval, preserve_ad);
-}
-
 /* Resolves the domain whose frames an mmu_update names (foreigndom). */
 static struct domain *get_pg_owner(struct domain *curr, unsigned int dom)
 {
@@ -454,7 +67,7 @@ static long mmu_update_one(struct domain *d, struct domain *pg_owner,
                 rc = -EINVAL;
                 break;
             }
-            rc = mod_entry(pg_owner == d ? d : pg_owner, mfn,
+            rc = pv_mod_entry(pg_owner == d ? d : pg_owner, mfn,
                            (pg->type_info & PGT_type_mask) >> 28,
                            (maddr & ~PAGE_MASK) >> 3, req->val,
                            cmd == MMU_PT_UPDATE_PRESERVE_AD);
@@ -547,43 +160,6 @@ int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user)
     return 0;
 }
 
-static int pin_table(struct domain *d, unsigned long mfn, uint32_t type)
-{
-    struct page_info *pg;
-    int rc;
-
-    if ( !mfn_valid(mfn) )
-        return -EINVAL;
-    rc = get_page_and_type(mfn, d, type);
-    if ( rc )
-        return rc;
-    pg = mfn_to_page(mfn);
-    if ( pg->type_info & PGT_pinned )
-    {
-        put_page_and_type(pg);
-        return -EINVAL;
-    }
-    pg->type_info |= PGT_pinned;
-    return 0;
-}
-
-static int unpin_table(struct domain *d, unsigned long mfn)
-{
-    struct page_info *pg;
-
-    if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
-        return -EINVAL;
-    if ( !(pg->type_info & PGT_pinned) )
-    {
-        put_page(pg);
-        return -EINVAL;
-    }
-    pg->type_info &= ~PGT_pinned;
-    put_page_and_type(pg);      /* the pin's references */
-    put_page(pg);               /* ours */
-    return 0;
-}
-
 static long mmuext_one(struct domain *d, struct domain *pg_owner,
                        const mmuext_op_t *op)
 {
@@ -595,10 +171,10 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
     case MMUEXT_PIN_L4_TABLE:
-        return pin_table(pg_owner, op->arg1.mfn,
-                         level_type[op->cmd - MMUEXT_PIN_L1_TABLE + 1]);
+        return pv_pin_table(pg_owner, op->arg1.mfn,
+                         pv_level_type[op->cmd - MMUEXT_PIN_L1_TABLE + 1]);
     case MMUEXT_UNPIN_TABLE:
-        return unpin_table(pg_owner, op->arg1.mfn);
+        return pv_unpin_table(pg_owner, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR:
         if ( pg_owner != d )
             return -EPERM;
@@ -718,7 +294,7 @@ uint64_t *guest_l1e_ptr(struct vcpu *v, unsigned long va, unsigned long *l1mfn)
         uint64_t e = t[(va >> shift[level]) & 511];
 
         if ( !(e & _PAGE_PRESENT) || (e & _PAGE_PSE) ||
-             !mfn_is_ram(PTE_MFN(e)) )
+             !pv_mfn_is_ram(PTE_MFN(e)) )
             return NULL;
         t = mfn_to_virt(PTE_MFN(e));
     }
@@ -752,7 +328,7 @@ long do_update_va_mapping(unsigned long va, unsigned long val,
         put_page(pg);
         return -EINVAL;
     }
-    rc = mod_entry(d, l1mfn, 1, (va >> 12) & 511, val, false);
+    rc = pv_mod_entry(d, l1mfn, 1, (va >> 12) & 511, val, false);
     put_page(pg);
     if ( rc )
         return rc;

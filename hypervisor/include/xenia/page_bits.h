@@ -1,0 +1,24 @@
+/* x86-64 page-table entry bits and index helpers: no instructions. */
+#ifndef XENIA_PAGE_BITS_H
+#define XENIA_PAGE_BITS_H
+
+/* Page-table entry bits. */
+#define _PAGE_PRESENT       (1UL << 0)
+#define _PAGE_RW            (1UL << 1)
+#define _PAGE_USER          (1UL << 2)
+#define _PAGE_PWT           (1UL << 3)
+#define _PAGE_PCD           (1UL << 4)
+#define _PAGE_ACCESSED      (1UL << 5)
+#define _PAGE_DIRTY         (1UL << 6)
+#define _PAGE_PSE           (1UL << 7)
+#define _PAGE_GLOBAL        (1UL << 8)
+#define _PAGE_NX            (1UL << 63)
+#define PADDR_MASK          0x000ffffffffff000UL
+#define PTE_MFN(e)          (((e) & PADDR_MASK) >> PAGE_SHIFT)
+
+#define l1_table_offset(va) (((va) >> 12) & 511)
+#define l2_table_offset(va) (((va) >> 21) & 511)
+#define l3_table_offset(va) (((va) >> 30) & 511)
+#define l4_table_offset(va) (((va) >> 39) & 511)
+
+#endif /* XENIA_PAGE_BITS_H */

@@ -170,7 +170,8 @@ static int get_page_from_l1e(uint64_t e, struct domain *d)
     if ( !pv_mfn_is_ram(mfn) || mfn_to_page(mfn)->owner == OWNER_IO )
     {
         /* Not RAM: only an I/O-capable domain maps it, uncounted. */
-        if ( !pv_domain_io_capable(d) || pv_mfn_is_ram(mfn) )
+        if ( !pv_domain_io_capable(d) || pv_mfn_is_ram(mfn) ||
+             !arch_iomem_permitted(mfn) )
             return -EPERM;
         return 0;
     }

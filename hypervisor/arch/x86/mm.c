@@ -278,3 +278,23 @@ void arch_free_domain_frame(unsigned long mfn)
     BUG_ON(falloc_free(&heap, mfn, 0));
     flush_tlb_local();
 }
+
+bool arch_iomem_permitted(unsigned long mfn)
+{
+    static unsigned int paddr_bits;
+    uint32_t a, b, c, d;
+
+    if ( !paddr_bits )
+    {
+        cpuid(0x80000000, 0, &a, &b, &c, &d);
+        paddr_bits = 36;
+        if ( a >= 0x80000008 )
+        {
+            cpuid(0x80000008, 0, &a, &b, &c, &d);
+            paddr_bits = a & 0xff;
+        }
+    }
+    if ( mfn >> (paddr_bits - PAGE_SHIFT) )
+        return false;
+    return mfn != (rdmsr(MSR_APIC_BASE) & PADDR_MASK) >> PAGE_SHIFT;
+}

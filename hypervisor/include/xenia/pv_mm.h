@@ -79,12 +79,17 @@ int validate_segdesc_page(struct domain *d, const uint64_t *page);
  *  arch_nx_mask()            - _PAGE_NX if the CPU supports NX, else 0.
  *  arch_free_domain_frame(m) - a frame's last reference went: invalidate
  *                              its M2P entry, scrub and free it.
+ *  arch_iomem_permitted(m)   - whether a non-RAM frame is I/O memory an
+ *                              I/O-capable domain may map (inside the
+ *                              physical address width, not the hypervisor's
+ *                              own MMIO such as the local APIC).
  */
 void *arch_frame_ptr(unsigned long mfn);
 void arch_flush_tlb(void);
 uint64_t arch_hv_l4_entry(unsigned int slot);
 uint64_t arch_nx_mask(void);
 void arch_free_domain_frame(unsigned long mfn);
+bool arch_iomem_permitted(unsigned long mfn);
 
 /* Teardown audit (see pv/mm.c); returns the number of leaking frames. */
 unsigned long pv_audit_domain_release(struct domain *d);

@@ -169,7 +169,9 @@ static int allocate_memory(struct builder *b)
             machine_to_phys_mapping[mfn + i] = pfn;
         }
     }
-    b->d->tot_pages = b->d->max_pages = b->nr_pages;
+    /* As Xen's dom0: room to balloon back up to all of RAM. */
+    b->d->tot_pages = b->nr_pages;
+    b->d->max_pages = MAX(b->nr_pages, max_page);
     return 0;
 }
 

@@ -149,7 +149,7 @@ static long reservation_op(unsigned int op, vaddr_t arg, unsigned long start)
     if ( copy_from_guest(&r, arg, sizeof(r)) )
         return -EFAULT;
     if ( !(d = reservation_domain(r.domid)) )
-        return -ESRCH;
+        return start;       /* as Xen: the extents done so far */
     if ( r.extent_order > (d->is_privileged ? MAX_ORDER : 9) )
         return start;
     if ( r.extent_start &&

@@ -160,6 +160,14 @@ int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user)
     return 0;
 }
 
+/* The *_MULTI flushes name their vCPUs in a guest bitmap: it must be readable. */
+static bool vcpumask_ok(const mmuext_op_t *op)
+{
+    unsigned long mask;
+
+    return !copy_from_guest(&mask, (vaddr_t)op->arg2.vcpumask, sizeof(mask));
+}
+
 static long mmuext_one(struct domain *d, struct domain *pg_owner,
                        const mmuext_op_t *op)
 {
@@ -188,6 +196,8 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     case MMUEXT_TLB_FLUSH_ALL:
         if ( pg_owner != d )
             return -EPERM;
+        if ( op->cmd == MMUEXT_TLB_FLUSH_MULTI && !vcpumask_ok(op) )
+            return -EINVAL;
         flush_tlb_local();
         return 0;
     case MMUEXT_INVLPG_LOCAL:
@@ -195,6 +205,8 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     case MMUEXT_INVLPG_ALL:
         if ( pg_owner != d )
             return -EPERM;
+        if ( op->cmd == MMUEXT_INVLPG_MULTI && !vcpumask_ok(op) )
+            return -EINVAL;
         if ( guest_range_ok(op->arg1.linear_addr, 1) )
             invlpg(op->arg1.linear_addr);
         return 0;

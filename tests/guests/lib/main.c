@@ -73,7 +73,7 @@ static void run_test(const struct xtest *t)
     xt_cur_test = t->name;
     xt_cur_reported = 0;
     printf("PLAN: %s %u\n", t->name, t->nr_checks);
-    t->fn();
+    xt_call_guarded(t->fn);
     if ( xt_cur_reported != t->nr_checks )
         xt_error("%s reported %u checks, planned %u", t->name,
                  xt_cur_reported, t->nr_checks);

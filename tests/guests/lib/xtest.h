@@ -66,6 +66,13 @@ void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
+/*
+ * Run a test body (lib/traps.c).  Once a test installed the trap table,
+ * a fault nobody expected aborts the running test with an ERROR instead
+ * of killing the domain.
+ */
+void xt_call_guarded(void (*fn)(void));
+
 /* Power the domain off (or crash it); never returns. */
 void __attribute__((noreturn)) xt_shutdown(unsigned int reason);
 

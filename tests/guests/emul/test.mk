@@ -1,0 +1,2 @@
+TEST_IMAGE := emul
+TEST_SUITE := issue3

@@ -1,0 +1,2 @@
+TEST_IMAGE := mm
+TEST_SUITE := issue3

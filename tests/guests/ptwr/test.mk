@@ -1,0 +1,2 @@
+TEST_IMAGE := ptwr
+TEST_SUITE := issue3

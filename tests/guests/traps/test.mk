@@ -1,0 +1,2 @@
+TEST_IMAGE := traps
+TEST_SUITE := issue3

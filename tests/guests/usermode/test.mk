@@ -1,0 +1,2 @@
+TEST_IMAGE := usermode
+TEST_SUITE := issue3

@@ -1,2 +1,1 @@
 TEST_IMAGE := emul
-TEST_SUITE := issue3

@@ -1,2 +1,1 @@
 TEST_IMAGE := mm
-TEST_SUITE := issue3

@@ -1,2 +1,1 @@
 TEST_IMAGE := ptwr
-TEST_SUITE := issue3

@@ -1,2 +1,1 @@
 TEST_IMAGE := traps
-TEST_SUITE := issue3

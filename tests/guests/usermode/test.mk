@@ -1,2 +1,1 @@
 TEST_IMAGE := usermode
-TEST_SUITE := issue3

@@ -164,8 +164,14 @@ bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr)
     struct decoded dec = { 0 };
     unsigned int slot;
 
+    /*
+     * As Xen 4.17: with the writable_pagetables assist, and always for the
+     * hardware domain (Xen reaches the same emulation through its
+     * read-only-MMIO path for dom0).
+     */
     if ( !v->kernel_mode ||
-         !(d->vm_assist & (1u << VMASST_TYPE_writable_pagetables)) ||
+         (!(d->vm_assist & (1u << VMASST_TYPE_writable_pagetables)) &&
+          d != hardware_domain) ||
          (regs->error_code & (PFEC_RSVD | PFEC_FETCH)) ||
          (regs->error_code & (PFEC_PRESENT | PFEC_WRITE)) !=
          (PFEC_PRESENT | PFEC_WRITE) )

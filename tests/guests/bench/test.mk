@@ -1,0 +1,2 @@
+TEST_IMAGE := bench
+TEST_SUITE := bench

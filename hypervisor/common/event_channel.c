@@ -82,6 +82,12 @@ void evtchn_set_pending(struct vcpu *v, unsigned int port)
 
     if ( test_and_set(port, s->evtchn_pending) )
         return;
+    /* SCHEDOP_poll waits for any port, masked or not. */
+    if ( v->polling )
+    {
+        v->polling = false;
+        v->blocked = false;
+    }
     if ( !test_bit(port, s->evtchn_mask) &&
          !test_and_set(port / 64, &v->vcpu_info->evtchn_pending_sel) )
         mark_events_pending(v);

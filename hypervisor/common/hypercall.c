@@ -32,6 +32,7 @@ static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_mmuext_op]          = do_mmuext_op,
     [__HYPERVISOR_sched_op]           = do_sched_op,
     [__HYPERVISOR_callback_op]        = do_callback_op,
+    [__HYPERVISOR_nmi_op]             = do_nmi_op,
     [__HYPERVISOR_physdev_op]         = do_physdev_op,
     [__HYPERVISOR_set_timer_op]       = do_set_timer_op,
     [__HYPERVISOR_vcpu_op]            = do_vcpu_op,

@@ -62,6 +62,11 @@ void vcpu_timers_tick(void)
                 v->singleshot_deadline = 0;
                 fire(v);
             }
+            if ( v->polling && v->poll_deadline && now >= v->poll_deadline )
+            {
+                v->polling = false;
+                v->blocked = false;
+            }
             if ( v->periodic_period && now >= v->periodic_next )
             {
                 v->periodic_next = now + v->periodic_period;

@@ -33,6 +33,8 @@ long do_callback_op(unsigned long, unsigned long, unsigned long,
                     unsigned long, unsigned long, unsigned long);
 long do_iret(unsigned long, unsigned long, unsigned long,
              unsigned long, unsigned long, unsigned long);
+long do_nmi_op(unsigned long, unsigned long, unsigned long,
+               unsigned long, unsigned long, unsigned long);
 long do_stack_switch(unsigned long, unsigned long, unsigned long,
                      unsigned long, unsigned long, unsigned long);
 long do_set_segment_base(unsigned long, unsigned long, unsigned long,

@@ -52,6 +52,8 @@ struct vcpu {
     /* Events and time (common/event_channel.c, common/vcpu.c). */
     uint16_t virq_to_port[24];
     bool blocked;                   /* SCHEDOP_block: waiting for an event */
+    bool polling;                   /* SCHEDOP_poll: any new event wakes it */
+    uint64_t poll_deadline;         /* system time (ns), 0 = none */
     bool vcpu_info_registered;
     uint64_t singleshot_deadline;   /* system time (ns), 0 = none */
     uint64_t periodic_period, periodic_next;

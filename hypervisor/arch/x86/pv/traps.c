@@ -19,6 +19,7 @@
 #include <xenia/pv_mm.h>
 #include <public/xen.h>
 #include <public/callback.h>
+#include <public/nmi.h>
 #include "../x86.h"
 
 #define TI_MASK_EVENTS  4
@@ -283,7 +284,7 @@ void guest_exit_work(void)
         safe_halt();
         local_irq_disable();
     }
-    v->blocked = false;
+    v->blocked = v->polling = false;
     deliver_events(guest_regs());
 }
 
@@ -431,6 +432,28 @@ long do_set_callbacks(unsigned long event, unsigned long failsafe,
         if ( (rc = register_callback(current, &r[i])) )
             return rc;
     return 0;
+}
+
+long do_nmi_op(unsigned long cmd, unsigned long arg, unsigned long a3,
+               unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    xennmi_callback_t cb;
+
+    switch ( cmd )
+    {
+    case XENNMI_register_callback:
+        if ( copy_from_guest(&cb, arg, sizeof(cb)) )
+            return -EFAULT;
+        if ( !canonical(cb.handler_address) )
+            return -EINVAL;
+        current->trap_addr[TRAP_nmi] = cb.handler_address;
+        return 0;
+    case XENNMI_unregister_callback:
+        current->trap_addr[TRAP_nmi] = 0;
+        return 0;
+    default:
+        return -ENOSYS;
+    }
 }
 
 long do_stack_switch(unsigned long ss, unsigned long sp, unsigned long a3,

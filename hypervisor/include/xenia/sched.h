@@ -42,6 +42,8 @@ struct vcpu {
     uint64_t cr4;                   /* guest-controlled CR4 bits */
     bool fpu_ts;                    /* guest-visible CR0.TS */
     unsigned int iopl;              /* virtual IOPL, 0-3 */
+    unsigned long iobmp;            /* PHYSDEVOP_set_iobitmap: guest VA */
+    unsigned int iobmp_limit;       /* ports it covers */
     uint64_t dr[8];
     unsigned long gdt_frames[14];
     unsigned int gdt_ents;

@@ -277,11 +277,45 @@ static void io_checks(void)
     xt_check("in_iopl_back_to_0_gp", vec == X86_EXC_GP, "vec %d", vec);
 }
 
-XTEST(emul, 56)
+/* A per-process I/O bitmap (PHYSDEVOP_set_iobitmap): 1 = denied. */
+static uint8_t iobmp[8192];
+
+static int set_iobitmap(const void *bitmap, uint32_t nr_ports)
+{
+    struct { uint64_t bitmap; uint32_t nr_ports; uint32_t pad; } arg = {
+        (unsigned long)bitmap, nr_ports, 0 };
+
+    return HYPERVISOR_physdev_op(7 /* PHYSDEVOP_set_iobitmap */, &arg);
+}
+
+static void iobitmap_checks(void)
+{
+    uint8_t v;
+    int vec;
+
+    set_iopl(0);
+    memset(iobmp, 0xff, sizeof(iobmp));
+    iobmp[0x80 / 8] &= ~(1u << (0x80 % 8));             /* allow port 0x80 */
+    xt_check_rc("set_iobitmap", set_iobitmap(iobmp, 0x10000), 0);
+    vec = inb_probe(0x80, &v);
+    xt_check("iobitmap_allows", vec == -1, "vec %d", vec);
+    vec = inb_probe(0x81, &v);
+    xt_check("iobitmap_denies", vec == X86_EXC_GP, "vec %d", vec);
+    xt_check_rc("set_iobitmap_fault", HYPERVISOR_physdev_op(7,
+                (void *)UNMAPPED), -XEN_EFAULT);
+    xt_check_rc("set_iobitmap_too_many", set_iobitmap(iobmp, 0x10001),
+                -XEN_EINVAL);
+    set_iobitmap(iobmp, 0);
+    vec = inb_probe(0x80, &v);
+    xt_check("iobitmap_limit_0_denies", vec == X86_EXC_GP, "vec %d", vec);
+}
+
+XTEST(emul, 62)
 {
     xt_traps_init();
     cpuid_checks();         /* 10 */
     msr_checks();           /* 19 */
     cr_checks();            /* 17 */
     io_checks();            /* 14 */
+    iobitmap_checks();      /* 6 */
 }

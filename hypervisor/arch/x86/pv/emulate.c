@@ -243,6 +243,32 @@ static bool iopl_ok(const struct vcpu *v)
     return v->kernel_mode ? v->iopl >= 1 : v->iopl == 3;
 }
 
+/*
+ * Without enough IOPL, the guest's own I/O bitmap (set_iobitmap, read
+ * through the guest-kernel page tables, 1 = denied, unreadable = denied)
+ * may still allow the access, as with a TSS bitmap.
+ */
+static bool io_okay(struct vcpu *v, unsigned int port, unsigned int bytes)
+{
+    uint8_t b[2] = { 0xff, 0xff };
+    uint16_t mask;
+
+    if ( iopl_ok(v) )
+        return true;
+    if ( port + bytes > v->iobmp_limit )
+        return false;
+    if ( !v->kernel_mode )
+        write_cr3(v->guest_table << PAGE_SHIFT);
+    if ( copy_from_guest(&b[0], v->iobmp + (port >> 3), 1) )
+        b[0] = 0xff;
+    else if ( copy_from_guest(&b[1], v->iobmp + (port >> 3) + 1, 1) )
+        b[1] = 0xff;
+    if ( !v->kernel_mode )
+        write_cr3(v->guest_table_user << PAGE_SHIFT);
+    mask = b[0] | (b[1] << 8);
+    return !(mask & (((1u << bytes) - 1) << (port & 7)));
+}
+
 /* Ports the hypervisor keeps for itself or emulates, never passed through. */
 static bool port_permitted(const struct domain *d, unsigned int port,
                            unsigned int bytes)
@@ -314,12 +340,10 @@ static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
     unsigned int port;
     int imm;
 
-    if ( !iopl_ok(v) )
-        return false;
     switch ( op )
     {
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:
-        if ( (imm = next(in)) < 0 )
+        if ( (imm = next(in)) < 0 || !io_okay(v, imm, bytes) )
             return false;
         port = imm;
         if ( op < 0xe6 )
@@ -328,9 +352,13 @@ static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
             io_write(d, port, bytes, regs->rax);
         break;
     case 0xec: case 0xed:
+        if ( !io_okay(v, regs->rdx & 0xffff, bytes) )
+            return false;
         set_reg_sized(&regs->rax, io_read(d, regs->rdx & 0xffff, bytes), bytes);
         break;
     case 0xee: case 0xef:
+        if ( !io_okay(v, regs->rdx & 0xffff, bytes) )
+            return false;
         io_write(d, regs->rdx & 0xffff, bytes, regs->rax);
         break;
     case 0x6c: case 0x6d: case 0x6e: case 0x6f:
@@ -339,6 +367,8 @@ static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
         long step = (regs->rflags & X86_EFLAGS_DF) ? -(long)bytes : (long)bytes;
 
         port = regs->rdx & 0xffff;
+        if ( !io_okay(v, port, bytes) )
+            return false;
         for ( ; count; count-- )
         {
             uint32_t val = 0;

@@ -32,6 +32,18 @@ long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         current->iopl = s.iopl;
         return 0;
     }
+    case PHYSDEVOP_set_iobitmap:
+    {
+        physdev_set_iobitmap_t b;
+
+        if ( copy_from_guest(&b, arg, sizeof(b)) )
+            return -EFAULT;
+        if ( !guest_range_ok(b.bitmap, 0x10000 / 8) || b.nr_ports > 0x10000 )
+            return -EINVAL;
+        current->iobmp = b.bitmap;
+        current->iobmp_limit = b.nr_ports;
+        return 0;
+    }
     default:
         printk_once(XENLOG_WARNING "physdev_op %lu not implemented: -ENOSYS\n",
                     cmd);

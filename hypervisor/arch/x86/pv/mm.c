@@ -38,8 +38,9 @@ static struct domain *get_pg_owner(struct domain *curr, unsigned int dom)
 }
 
 static long mmu_update_one(struct domain *d, struct domain *pg_owner,
-                           const mmu_update_t *req)
+                           const void *r)
 {
+    const mmu_update_t *req = r;
     unsigned int cmd = req->ptr & 3;
     unsigned long maddr = req->ptr & ~3UL;
     unsigned long mfn = maddr >> PAGE_SHIFT;
@@ -101,13 +102,44 @@ static long mmu_update_one(struct domain *d, struct domain *pg_owner,
     }
 }
 
+/*
+ * Applies a guest array of mmu_update/mmuext_op requests in order,
+ * stopping at the first error; *pdone (if given) counts those applied.
+ */
+typedef long batch_fn_t(struct domain *d, struct domain *pg_owner,
+                        const void *req);
+
+static long run_batch(struct domain *d, struct domain *pg_owner, vaddr_t list,
+                      unsigned int count, size_t size, vaddr_t pdone,
+                      batch_fn_t *fn)
+{
+    uint8_t req[sizeof(mmu_update_t) > sizeof(mmuext_op_t)
+                ? sizeof(mmu_update_t) : sizeof(mmuext_op_t)];
+    unsigned int i, done = 0;
+    long rc = 0;
+
+    for ( i = 0; i < count; i++ )
+    {
+        if ( copy_from_guest(req, list + i * size, size) )
+        {
+            rc = -EFAULT;
+            break;
+        }
+        rc = fn(d, pg_owner, req);
+        if ( rc )
+            break;
+        done++;
+    }
+    if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
+        rc = -EFAULT;
+    return rc;
+}
+
 long do_mmu_update(unsigned long ureqs, unsigned long count,
                    unsigned long pdone, unsigned long foreigndom,
                    unsigned long a5, unsigned long a6)
 {
     struct domain *d = current->domain, *pg_owner;
-    unsigned int i, done = 0;
-    long rc = 0;
 
     count = (unsigned int)count;
     if ( !guest_range_ok(ureqs, count * sizeof(mmu_update_t)) )
@@ -117,23 +149,8 @@ long do_mmu_update(unsigned long ureqs, unsigned long count,
     pg_owner = get_pg_owner(d, foreigndom & 0xffff);
     if ( !pg_owner )
         return -ESRCH;
-    for ( i = 0; i < count; i++ )
-    {
-        mmu_update_t req;
-
-        if ( copy_from_guest(&req, ureqs + i * sizeof(req), sizeof(req)) )
-        {
-            rc = -EFAULT;
-            break;
-        }
-        rc = mmu_update_one(d, pg_owner, &req);
-        if ( rc )
-            break;
-        done++;
-    }
-    if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
-        rc = -EFAULT;
-    return rc;
+    return run_batch(d, pg_owner, ureqs, count, sizeof(mmu_update_t), pdone,
+                     mmu_update_one);
 }
 
 /* ---- mmuext_op ---- */
@@ -169,8 +186,9 @@ static bool vcpumask_ok(const mmuext_op_t *op)
 }
 
 static long mmuext_one(struct domain *d, struct domain *pg_owner,
-                       const mmuext_op_t *op)
+                       const void *o)
 {
+    const mmuext_op_t *op = o;
     struct vcpu *v = current;
 
     switch ( op->cmd )
@@ -263,8 +281,6 @@ long do_mmuext_op(unsigned long uops, unsigned long count,
                   unsigned long a5, unsigned long a6)
 {
     struct domain *d = current->domain, *pg_owner;
-    unsigned int i, done = 0;
-    long rc = 0;
 
     count = (unsigned int)count;
     if ( !guest_range_ok(uops, count * sizeof(mmuext_op_t)) )
@@ -272,23 +288,8 @@ long do_mmuext_op(unsigned long uops, unsigned long count,
     pg_owner = get_pg_owner(d, foreigndom & 0xffff);
     if ( !pg_owner )
         return -ESRCH;
-    for ( i = 0; i < count; i++ )
-    {
-        mmuext_op_t op;
-
-        if ( copy_from_guest(&op, uops + i * sizeof(op), sizeof(op)) )
-        {
-            rc = -EFAULT;
-            break;
-        }
-        rc = mmuext_one(d, pg_owner, &op);
-        if ( rc )
-            break;
-        done++;
-    }
-    if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
-        rc = -EFAULT;
-    return rc;
+    return run_batch(d, pg_owner, uops, count, sizeof(mmuext_op_t), pdone,
+                     mmuext_one);
 }
 
 /* ---- update_va_mapping ---- */

@@ -378,19 +378,26 @@ static int create_node(struct xs_req *r, const char *path,
 
 /* ---- Handlers ------------------------------------------------------------ */
 
-static int do_read(struct xs_req *r)
+/* The node named by the request's single path argument, for reading. */
+static int read_arg_node(struct xs_req *r, const struct xs_node **n)
 {
     const char *arg = onearg(r);
     char path[PATH_BUF];
-    const struct xs_node *n;
     int rc;
 
     if ( !arg )
         return EINVAL;
-    if ( (rc = canonical(r, arg, path)) ||
-         (rc = get_node(r, path, XS_PERM_READ, &n)) )
+    if ( (rc = canonical(r, arg, path)) )
         return rc;
-    return xs_reply(r, n->value, n->vlen);
+    return get_node(r, path, XS_PERM_READ, n);
+}
+
+static int do_read(struct xs_req *r)
+{
+    const struct xs_node *n;
+    int rc = read_arg_node(r, &n);
+
+    return rc ? rc : xs_reply(r, n->value, n->vlen);
 }
 
 static int set_value(struct xs_req *r, const struct xs_node *old,
@@ -560,17 +567,10 @@ static int do_rm(struct xs_req *r)
 
 static int do_directory(struct xs_req *r)
 {
-    const char *arg = onearg(r);
-    char path[PATH_BUF];
     const struct xs_node *n;
-    int rc;
+    int rc = read_arg_node(r, &n);
 
-    if ( !arg )
-        return EINVAL;
-    if ( (rc = canonical(r, arg, path)) ||
-         (rc = get_node(r, path, XS_PERM_READ, &n)) )
-        return rc;
-    return xs_reply(r, n->children, n->clen);
+    return rc ? rc : xs_reply(r, n->children, n->clen);
 }
 
 /* <gen>|<names starting at offset>, with an extra NUL once complete. */
@@ -614,15 +614,11 @@ static int do_directory_part(struct xs_req *r)
 
 static int do_get_perms(struct xs_req *r)
 {
-    const char *arg = onearg(r);
-    char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
+    char buf[XENSTORE_PAYLOAD_MAX];
     const struct xs_node *n;
     int rc, len;
 
-    if ( !arg )
-        return EINVAL;
-    if ( (rc = canonical(r, arg, path)) ||
-         (rc = get_node(r, path, XS_PERM_READ, &n)) )
+    if ( (rc = read_arg_node(r, &n)) )
         return rc;
     len = xs_perms_format(n->perms, n->nperms, buf, sizeof(buf));
     if ( len < 0 )

@@ -1,0 +1,40 @@
+/*
+ * CPUs, CPU masks and cross-CPU TLB flushes.
+ *
+ * Every CPU QEMU gives us is brought up at boot (arch/x86/smp.c); CPU n
+ * has its own stack block, GDT, TSS, IDT load and LAPIC timer. A cpumask
+ * is a 64-bit set of CPU numbers (NR_CPUS <= 64).
+ */
+#ifndef XENIA_SMP_H
+#define XENIA_SMP_H
+
+#include <xenia/types.h>
+
+#define NR_CPUS 64
+
+typedef uint64_t cpumask_t;
+
+struct domain;
+
+/* CPUs online (0 .. nr_cpus_online - 1) and their mask. */
+extern unsigned int nr_cpus_online;
+extern cpumask_t cpu_online_mask;
+
+/*
+ * Flushes the (non-global) TLB entries of every CPU in mask, this one
+ * included, and returns when all have done so. Callable with interrupts
+ * off; other CPUs take the flush in their IPI handler, never under a lock.
+ */
+void flush_tlb_mask(cpumask_t mask);
+
+/*
+ * Flushes every TLB that may hold a translation made through one of d's
+ * page tables: the CPUs that run or ran d's vCPUs since their last flush
+ * (d->dirty_cpumask), and this one.
+ */
+void flush_tlb_domain(struct domain *d);
+
+/* Makes a CPU leave guest mode or idle to look at its pending work. */
+void smp_send_event_check(unsigned int cpu);
+
+#endif /* XENIA_SMP_H */

@@ -10,6 +10,7 @@
 #include <xenia/mm.h>
 #include <xenia/sched.h>
 #include <xenia/pv_mm.h>
+#include <xenia/grant_table.h>
 #include <public/sched.h>
 
 bool opt_audit = true;
@@ -45,6 +46,8 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->shared_info_mfn = virt_to_mfn(d->shared_info);
     if ( evtchn_init(d) )
         goto fail;
+    if ( gnttab_domain_init(d) )
+        goto fail;
     /* Shared with the guest, which maps it writable by its MFN. */
     mfn_to_page(d->shared_info_mfn)->owner = id;
     mfn_to_page(d->shared_info_mfn)->count_info = 1;
@@ -63,7 +66,11 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
         v->dr[6] = 0xffff0ff0UL;
         v->dr[7] = 0x400UL;
         v->periodic_period = 10000000UL;     /* Xen's default: 10 ms */
+        v->down = i != 0;                    /* secondaries: VCPUOP_up */
         d->vcpu[i] = v;
+        if ( arch_vcpu_create(v) )
+            goto fail;
+        sched_add_vcpu(v);
     }
     domain_list[id] = d;
     if ( privileged && !hardware_domain )
@@ -73,13 +80,30 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
  fail:
     for ( i = 0; i < max_vcpus; i++ )
         if ( d->vcpu[i] )
+        {
+            sched_remove_vcpu(d->vcpu[i]);
+            arch_vcpu_destroy(d->vcpu[i]);
             free_xenheap_pages(d->vcpu[i], 0);
+        }
+    gnttab_domain_release(d);
     if ( d->evtchn )
         free_xenheap_pages(d->evtchn, 4);
     if ( d->shared_info )
         free_xenheap_pages(d->shared_info, 0);
     free_xenheap_pages(d, 0);
     return NULL;
+}
+
+/* A domain stopped running: its vCPUs leave their CPUs; tell dom0. */
+static void domain_stopped(struct domain *d)
+{
+    unsigned int i;
+
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] )
+            vcpu_update_runnable(d->vcpu[i]);
+    if ( hardware_domain && hardware_domain != d )
+        send_guest_global_virq(hardware_domain, VIRQ_DOM_EXC);
 }
 
 static const char *shutdown_reason(unsigned int r)
@@ -96,6 +120,7 @@ static const char *shutdown_reason(unsigned int r)
 /* The hardware domain has gone: end the machine the way Xen would. */
 static void __noreturn hwdom_gone(unsigned int reason)
 {
+    gnttab_domain_release(hardware_domain);
     if ( opt_audit )
         pv_audit_domain_release(hardware_domain);
     switch ( reason )
@@ -122,6 +147,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     d->shutdown_code = reason;
     if ( d == hardware_domain )
         hwdom_gone(reason);
+    domain_stopped(d);
 }
 
 static void __noreturn crash_common(struct domain *d)
@@ -130,8 +156,9 @@ static void __noreturn crash_common(struct domain *d)
     d->shutdown_code = SHUTDOWN_crash;
     if ( d == hardware_domain )
         hwdom_gone(SHUTDOWN_crash);
-    /* Only the hardware domain runs in this rung. */
-    panic("domain %u crashed with nothing else to run", d->domain_id);
+    domain_stopped(d);
+    /* The exit path schedules away from the stopped vCPU. */
+    reset_stack_and_enter_guest(guest_regs());
 }
 
 void __noreturn domain_crash(struct domain *d, const char *fmt, ...)

@@ -1,20 +1,382 @@
 /*
- * sched_op: yield, block (sleep until an event is pending), poll (sleep
- * until one of some ports is pending, or a timeout), shutdown.
+ * Scheduling of vCPUs onto CPUs, and sched_op.
  *
- * A blocked vCPU is parked by the exit path (guest_exit_work), which idles
- * the CPU with interrupts on until an event wakes the vCPU.
+ * Each CPU runs the vCPU in its cpu_info (current) or idles (current ==
+ * NULL). Scheduling happens only on the exit path (guest_exit_work): a
+ * hypercall that blocks just marks the vCPU, and the exit path switches
+ * to another vCPU or idles. So there is no hypervisor context to save:
+ * a context switch copies the guest frame and swaps the arch state
+ * (arch/x86/domain.c). An idle CPU sits in the same exit path, halted,
+ * until an interrupt or an IPI gives it work.
+ *
+ * A vCPU is runnable when it has a context, is up, is not blocked, and its
+ * domain runs and is not paused (vcpu_runnable). Every change to those
+ * flags calls vcpu_update_runnable(), which tells the policy (wake/sleep)
+ * and kicks the CPU that must reschedule.
+ *
+ * Locking: everything here runs under the hypervisor lock, which each
+ * CPU holds from its entry from a guest until the IRET back (see
+ * hv_lock below and docs/smp.md). The timer interrupt only raises a
+ * per-CPU flag; the tick work runs on the exit path under the lock.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
+#include <xenia/processor.h>
 #include <xenia/sched.h>
+#include <xenia/smp.h>
+#include <xenia/spinlock.h>
 #include <xenia/time.h>
 #include <public/sched.h>
+#include <public/vcpu.h>
 #include <public/event_channel.h>
 
-#define MAX_POLL_PORTS 128
+#define MAX_POLL_PORTS      128
+#define DEFAULT_SLICE_NS    10000000UL      /* 10 ms */
+
+/* ---- The hypervisor lock ---- */
+
+static spinlock_t hv_big_lock = SPIN_LOCK_UNLOCKED;
+static volatile int hv_owner = -1;
+
+void hv_lock(void)
+{
+    uint16_t me = __atomic_fetch_add(&hv_big_lock.tail, 1, __ATOMIC_ACQUIRE);
+
+    ASSERT(hv_owner != (int)smp_processor_id());
+    /* A CPU holding the lock may wait for our part of a TLB flush. */
+    while ( __atomic_load_n(&hv_big_lock.head, __ATOMIC_ACQUIRE) != me )
+    {
+        smp_service_pending_flush();
+        cpu_relax();
+    }
+    hv_owner = smp_processor_id();
+}
+
+void hv_unlock(void)
+{
+    ASSERT(hv_owner == (int)smp_processor_id());
+    hv_owner = -1;
+    spin_unlock(&hv_big_lock);
+}
+
+bool hv_lock_held(void)
+{
+    return hv_owner == (int)smp_processor_id();
+}
+
+/* ---- Per-CPU state ---- */
+
+struct pcpu {
+    volatile bool resched;      /* schedule() before returning to a guest */
+    volatile bool tick;         /* a timer tick is pending */
+    uint64_t slice_end;
+};
+static struct pcpu pcpu[NR_CPUS];
+
+void raise_sched_softirq(unsigned int cpu)
+{
+    pcpu[cpu].resched = true;
+    if ( cpu != smp_processor_id() )
+        smp_send_event_check(cpu);
+}
+
+void timer_softirq_raise(void)
+{
+    pcpu[smp_processor_id()].tick = true;
+}
+
+static struct vcpu *cpu_curr(unsigned int cpu);
+
+/* ---- Runstate accounting ---- */
+
+static void set_runstate(struct vcpu *v, int state, uint64_t now)
+{
+    if ( now > v->runstate_entry_time )
+        v->runstate_time[v->runstate] += now - v->runstate_entry_time;
+    v->runstate = state;
+    v->runstate_entry_time = now;
+}
+
+uint64_t vcpu_runstate_time(const struct vcpu *v, int state)
+{
+    uint64_t t = v->runstate_time[state];
+
+    if ( v->runstate == state )
+        t += get_s_time() - v->runstate_entry_time;
+    return t;
+}
+
+static int idle_runstate(const struct vcpu *v)
+{
+    if ( v->runnable )
+        return RUNSTATE_runnable;
+    return v->blocked && !v->down && v->domain->state == DOMAIN_RUNNING &&
+           !v->domain->pause_count ? RUNSTATE_blocked : RUNSTATE_offline;
+}
+
+/* ---- Policy: a global round-robin queue (placeholder for credit) ---- */
+
+static struct vcpu *rq_head, *rq_tail;
+static struct vcpu *cpu_running[NR_CPUS];
+
+static void rq_insert(struct vcpu *v)
+{
+    if ( v->on_rq )
+        return;
+    v->rq_next = NULL;
+    if ( rq_tail )
+        rq_tail->rq_next = v;
+    else
+        rq_head = v;
+    rq_tail = v;
+    v->on_rq = true;
+}
+
+static void rq_remove(struct vcpu *v)
+{
+    struct vcpu **pp, *prev = NULL;
+
+    if ( !v->on_rq )
+        return;
+    for ( pp = &rq_head; *pp; prev = *pp, pp = &(*pp)->rq_next )
+        if ( *pp == v )
+        {
+            *pp = v->rq_next;
+            if ( rq_tail == v )
+                rq_tail = prev;
+            break;
+        }
+    v->on_rq = false;
+}
+
+static void policy_wake(struct vcpu *v)
+{
+    unsigned int cpu;
+
+    if ( !v->is_running )
+        rq_insert(v);
+    /* Kick an idle CPU, if there is one, to take it at once. */
+    for ( cpu = 0; cpu < nr_cpus_online; cpu++ )
+        if ( !cpu_curr(cpu) )
+        {
+            raise_sched_softirq(cpu);
+            return;
+        }
+}
+
+static void policy_sleep(struct vcpu *v)
+{
+    rq_remove(v);
+    if ( v->is_running )
+        raise_sched_softirq(v->processor);
+}
+
+/* prev (maybe NULL) leaves this CPU; returns what runs next (maybe NULL). */
+static struct vcpu *policy_pick(struct vcpu *prev, uint64_t now,
+                                uint64_t *slice)
+{
+    struct vcpu *next = rq_head;
+
+    *slice = DEFAULT_SLICE_NS;
+    if ( prev && prev->runnable && !next )
+        return prev;
+    if ( next )
+        rq_remove(next);
+    if ( prev && prev->runnable )
+        rq_insert(prev);
+    return next;
+}
+
+/* ---- Wake and sleep ---- */
+
+bool vcpu_runnable(const struct vcpu *v)
+{
+    const struct domain *d = v->domain;
+
+    return v->initialised && !v->down && !v->blocked &&
+           d->state == DOMAIN_RUNNING && !d->pause_count;
+}
+
+void vcpu_update_runnable(struct vcpu *v)
+{
+    bool r = vcpu_runnable(v);
+
+    ASSERT(hv_lock_held());
+    if ( r == v->runnable )
+        return;
+    v->runnable = r;
+    if ( !v->is_running )
+        set_runstate(v, idle_runstate(v), get_s_time());
+    if ( r )
+        policy_wake(v);
+    else
+        policy_sleep(v);
+}
+
+void vcpu_unblock(struct vcpu *v)
+{
+    if ( !v->blocked )
+        return;
+    v->blocked = v->polling = false;
+    vcpu_update_runnable(v);
+}
+
+void vcpu_sleep_sync(struct vcpu *v)
+{
+    ASSERT(!v->runnable && v != current);
+    while ( v->is_running )
+    {
+        hv_unlock();
+        cpu_relax();
+        hv_lock();
+    }
+}
+
+void domain_pause(struct domain *d)
+{
+    unsigned int i;
+
+    d->pause_count++;
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] )
+            vcpu_update_runnable(d->vcpu[i]);
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] && d->vcpu[i] != current )
+            vcpu_sleep_sync(d->vcpu[i]);
+}
+
+void domain_unpause(struct domain *d)
+{
+    unsigned int i;
+
+    ASSERT(d->pause_count);
+    d->pause_count--;
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] )
+            vcpu_update_runnable(d->vcpu[i]);
+}
+
+void sched_add_vcpu(struct vcpu *v)
+{
+    v->runstate = RUNSTATE_offline;
+    v->runstate_entry_time = get_s_time();
+    vcpu_update_runnable(v);
+}
+
+void sched_remove_vcpu(struct vcpu *v)
+{
+    ASSERT(!v->is_running);
+    rq_remove(v);
+    v->runnable = false;
+}
+
+/* ---- The switch ---- */
+
+static struct vcpu *cpu_curr(unsigned int cpu)
+{
+    return cpu_running[cpu];
+}
+
+static void context_switch(struct vcpu *prev, struct vcpu *next, uint64_t now)
+{
+    struct cpu_info *ci = get_cpu_info();
+    unsigned int cpu = smp_processor_id();
+
+    if ( prev )
+    {
+        prev->regs = ci->guest_regs;
+        arch_save_vcpu(prev);
+        __atomic_fetch_and(&prev->domain->dirty_cpumask, ~(1UL << cpu),
+                           __ATOMIC_RELEASE);
+        set_runstate(prev, idle_runstate(prev), now);
+        prev->is_running = false;
+    }
+    ci->curr_vcpu = next;
+    cpu_running[cpu] = next;
+    if ( !next )
+    {
+        arch_load_idle();
+        return;
+    }
+    next->is_running = true;
+    next->processor = cpu;
+    set_runstate(next, RUNSTATE_running, now);
+    __atomic_fetch_or(&next->domain->dirty_cpumask, 1UL << cpu,
+                      __ATOMIC_ACQUIRE);
+    ci->guest_regs = next->regs;
+    arch_load_vcpu(next);
+}
+
+static void schedule(void)
+{
+    struct vcpu *prev = current, *next;
+    uint64_t now = get_s_time(), slice;
+
+    pcpu[smp_processor_id()].resched = false;
+    next = policy_pick(prev, now, &slice);
+    pcpu[smp_processor_id()].slice_end = now + slice;
+    if ( next != prev )
+        context_switch(prev, next, now);
+}
+
+void sched_tick(void)
+{
+    struct pcpu *p = &pcpu[smp_processor_id()];
+    struct vcpu *v = current;
+
+    p->tick = false;
+    if ( smp_processor_id() == 0 )
+        vcpu_timers_tick();
+    if ( v && get_s_time() >= p->slice_end && rq_head )
+        p->resched = true;
+}
+
+/*
+ * The exit path's scheduling part: called with interrupts off, returns
+ * with the lock held and a runnable current vCPU, idling until there is
+ * one.
+ */
+void sched_exit_work(void)
+{
+    struct pcpu *p = &pcpu[smp_processor_id()];
+
+    if ( !hv_lock_held() )
+        hv_lock();
+    for ( ;; )
+    {
+        if ( p->tick )
+            sched_tick();
+        if ( p->resched || !current || !current->runnable )
+            schedule();
+        if ( current )
+            return;
+        hv_unlock();
+        safe_halt();
+        local_irq_disable();
+        hv_lock();
+    }
+}
+
+void sched_init(void)
+{
+    unsigned int cpu;
+
+    for ( cpu = 0; cpu < NR_CPUS; cpu++ )
+        pcpu[cpu].resched = true;
+}
+
+void __noreturn idle_loop(void)
+{
+    struct cpu_info *ci = get_cpu_info();
+
+    ci->curr_vcpu = NULL;
+    pcpu[smp_processor_id()].resched = true;
+    reset_stack_and_enter_guest(&ci->guest_regs);
+}
+
+/* ---- sched_op ---- */
 
 /*
  * SCHEDOP_poll: return at once if one of the ports is pending or the
@@ -49,6 +411,7 @@ static long sched_poll(vaddr_t arg)
     v->poll_deadline = p.timeout;
     v->polling = true;
     v->blocked = true;
+    vcpu_update_runnable(v);
     return 0;
 }
 
@@ -59,6 +422,7 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     switch ( cmd )
     {
     case SCHEDOP_yield:
+        pcpu[smp_processor_id()].resched = true;
         return 0;
     case SCHEDOP_block:
     {
@@ -67,7 +431,10 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         /* Blocking implies enabling events; a pending one returns at once. */
         v->vcpu_info->evtchn_upcall_mask = 0;
         if ( !v->vcpu_info->evtchn_upcall_pending )
+        {
             v->blocked = true;
+            vcpu_update_runnable(v);
+        }
         return 0;
     }
     case SCHEDOP_poll:

@@ -12,6 +12,7 @@
 #include <xenia/config.h>
 #include <xenia/processor.h>
 #include <xenia/mm.h>
+#include <xenia/smp.h>
 #include "x86.h"
 
 struct page_info *frame_table;
@@ -84,7 +85,11 @@ void map_pages_to_xen(unsigned long va, unsigned long mfn, unsigned long nr,
     uint64_t user = flags & _PAGE_USER;
     bool small = flags & MAP_SMALL_PAGES;
 
-    flags &= ~MAP_SMALL_PAGES;
+    bool invlpg_only = flags & MAP_LOCAL_INVLPG;
+
+    if ( invlpg_only )
+        small = true;
+    flags &= ~(MAP_SMALL_PAGES | MAP_LOCAL_INVLPG);
     while ( nr )
     {
         uint64_t *l3 = next_table(&boot_l4[l4_table_offset(va)], user);
@@ -111,7 +116,8 @@ void map_pages_to_xen(unsigned long va, unsigned long mfn, unsigned long nr,
         mfn++;
         nr--;
     }
-    flush_tlb_local();
+    if ( !invlpg_only )
+        flush_tlb_local();
 }
 
 void mm_early_init(paddr_t reserved_end)
@@ -256,9 +262,13 @@ void *arch_frame_ptr(unsigned long mfn)
     return mfn_to_virt(mfn);
 }
 
+/*
+ * A frame's type changed: any CPU may hold a stale translation of it
+ * (through its owner's page tables or a privileged mapper's).
+ */
 void arch_flush_tlb(void)
 {
-    flush_tlb_local();
+    flush_tlb_mask(cpu_online_mask);
 }
 
 uint64_t arch_hv_l4_entry(unsigned int slot)

@@ -168,7 +168,6 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     extern char __image_end[];
     paddr_t loader_end;
     struct domain *d0;
-    struct cpu_info *ci;
     unsigned int i;
 
     serial_init();
@@ -188,9 +187,12 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     write_cr0(read_cr0() | X86_CR0_WP);
     m2p_init();
     time_init();
+    sched_init();
+    smp_boot_cpus();
 
     if ( !nr_boot_modules )
         panic("no dom0 kernel: give one as the first multiboot module");
+    hv_lock();
     d0 = domain_create(0, true, 1);
     if ( !d0 )
         panic("could not create domain 0");
@@ -203,12 +205,8 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();
     d0->shared_info->wc_sec_hi = boot_wallclock_sec() >> 32;
     d0->shared_info->wc_version = 2;
-    d0->vcpu[0]->runstate_entry_time = get_s_time();
     update_vcpu_system_time(d0->vcpu[0]);
-    ci = get_cpu_info();
-    ci->curr_vcpu = d0->vcpu[0];
-    ci->guest_regs = d0->vcpu[0]->regs;
-    d0->vcpu[0]->is_running = true;
-    write_cr3(d0->vcpu[0]->guest_table << PAGE_SHIFT);
-    reset_stack_and_enter_guest(&ci->guest_regs);
+    d0->vcpu[0]->initialised = true;
+    vcpu_update_runnable(d0->vcpu[0]);
+    idle_loop();
 }

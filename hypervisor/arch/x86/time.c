@@ -10,6 +10,7 @@
 #include <xenia/asm_defns.h>
 #include <xenia/time.h>
 #include <xenia/event.h>
+#include <xenia/sched.h>
 #include "x86.h"
 
 #define PIT_HZ          1193182UL
@@ -32,14 +33,19 @@ volatile uint64_t jiffies;
 static uint64_t boot_tsc;
 static uint32_t lapic_ticks_per_period;
 
-static inline uint32_t apic_read(unsigned int reg)
+uint32_t apic_read(unsigned int reg)
 {
     return *(volatile uint32_t *)(LAPIC_VIRT + reg);
 }
 
-static inline void apic_write(unsigned int reg, uint32_t v)
+void apic_write(unsigned int reg, uint32_t v)
 {
     *(volatile uint32_t *)(LAPIC_VIRT + reg) = v;
+}
+
+uint32_t apic_id(void)
+{
+    return apic_read(APIC_ID) >> 24;
 }
 
 /* Counts TSC ticks across CAL_MS milliseconds measured by PIT channel 2. */
@@ -169,9 +175,10 @@ uint64_t boot_wallclock_sec(void)
 
 void timer_interrupt(void)
 {
-    jiffies++;
+    if ( smp_processor_id() == 0 )
+        jiffies++;
     apic_write(APIC_EOI, 0);
-    vcpu_timers_tick();
+    timer_softirq_raise();
 }
 
 static void lapic_init(void)
@@ -186,6 +193,19 @@ static void lapic_init(void)
                      MAP_SMALL_PAGES);
     apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);
     apic_write(APIC_TDCR, 0x3);                 /* divide by 16 */
+}
+
+/*
+ * An application processor's LAPIC: same base and fixmap as the BSP's
+ * (each CPU sees its own at that address), the BSP's calibration.
+ */
+void time_init_secondary(void)
+{
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1UL << 11));
+    apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);
+    apic_write(APIC_TDCR, 0x3);
+    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | LAPIC_TIMER_VECTOR);
+    apic_write(APIC_TMICT, lapic_ticks_per_period);
 }
 
 void time_init(void)

@@ -346,6 +346,8 @@ void do_irq(struct cpu_regs *regs)
 
     if ( vec == LAPIC_TIMER_VECTOR )
         timer_interrupt();
+    else if ( vec == EVENT_CHECK_VECTOR || vec == INVALIDATE_TLB_VECTOR )
+        smp_ipi_interrupt(vec);
     else if ( vec != SPURIOUS_VECTOR )
         printk_once(XENLOG_WARNING "unexpected interrupt vector %u\n", vec);
 }

@@ -38,6 +38,9 @@ extern uint64_t *machine_to_phys_mapping;
  * the leaf has it.
  */
 #define MAP_SMALL_PAGES (1UL << 62)
+/* 4 KiB pages, replacing entries of this CPU's private windows: an
+ * INVLPG per page instead of a whole local flush. */
+#define MAP_LOCAL_INVLPG (1UL << 61)
 void map_pages_to_xen(unsigned long va, unsigned long mfn, unsigned long nr,
                       uint64_t flags);
 uint64_t *idle_l4(void);
@@ -54,6 +57,20 @@ const char *trap_name(unsigned int vec);
 /* time.c */
 void time_init(void);
 void timer_interrupt(void);
+void time_init_secondary(void);
+uint32_t apic_read(unsigned int reg);
+void apic_write(unsigned int reg, uint32_t v);
+uint32_t apic_id(void);
+#define APIC_EOI        0x0b0
+#define APIC_ICR        0x300
+#define APIC_ICR2       0x310
+
+/* acpi.c: APIC ids of the enabled CPUs in the MADT (0 if none found). */
+unsigned int acpi_cpu_apic_ids(uint32_t *ids, unsigned int max);
+
+/* smp.c */
+void smp_boot_cpus(void);
+void smp_ipi_interrupt(unsigned int vector);
 extern uint64_t cpu_khz;
 extern volatile uint64_t jiffies;
 #define TIMER_HZ 100

@@ -53,6 +53,8 @@
 #define TRAP_simd_error         19
 
 #define LAPIC_TIMER_VECTOR      0xf0
+#define EVENT_CHECK_VECTOR      0xf1    /* IPI: look at pending work */
+#define INVALIDATE_TLB_VECTOR   0xf2    /* IPI: flush the TLB */
 #define SPURIOUS_VECTOR         0xff
 
 #endif /* XENIA_ASM_DEFNS_H */

@@ -24,6 +24,7 @@ bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr);
 /* Descriptor tables (pv/descriptor.c). */
 int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents);
 void pv_load_gdt(struct vcpu *v);
+void pv_load_ldt(struct vcpu *v);
 
 long do_set_trap_table(unsigned long, unsigned long, unsigned long,
                        unsigned long, unsigned long, unsigned long);

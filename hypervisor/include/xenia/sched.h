@@ -11,6 +11,7 @@
 #include <xenia/types.h>
 #include <xenia/current.h>
 #include <xenia/event.h>
+#include <xenia/smp.h>
 #include <public/xen.h>
 
 struct domain;
@@ -29,7 +30,26 @@ struct vcpu {
     unsigned long guest_table;      /* MFN of the kernel-mode L4 */
     unsigned long guest_table_user; /* MFN of the user-mode L4, 0 if none */
     vcpu_info_t *vcpu_info;
-    bool is_running;
+
+    /* Scheduling (common/schedule.c); all under the hypervisor lock. */
+    bool is_running;                /* its state is loaded on a CPU */
+    bool initialised;               /* has a guest context to run */
+    bool down;                      /* VCPUOP_down, or never brought up */
+    bool runnable;                  /* as the scheduler last saw it */
+    unsigned int processor;         /* CPU it runs or last ran on */
+    struct vcpu *rq_next;           /* run queue link */
+    bool on_rq;
+    uint64_t slice_start;           /* when it last got a CPU */
+    int runstate;                   /* RUNSTATE_* */
+    uint64_t runstate_entry_time;
+    uint64_t runstate_time[4];
+
+    /* Context-switched hardware state (arch/x86/domain.c). */
+    void *fpu_area;                 /* FXSAVE image, 512 bytes */
+    uint64_t fs_base, gs_base, gs_shadow;
+    uint16_t sel_ds, sel_es, sel_fs, sel_gs;
+    unsigned long ldt_frames[16];   /* LDT pages with type references */
+    unsigned int ldt_nr_frames;
 
     /* PV CPU state (arch/x86/pv). */
     uint64_t trap_addr[256];        /* set_trap_table handlers, 0 = none */
@@ -59,7 +79,6 @@ struct vcpu {
     bool vcpu_info_registered;
     uint64_t singleshot_deadline;   /* system time (ns), 0 = none */
     uint64_t periodic_period, periodic_next;
-    uint64_t runstate_entry_time;
 };
 
 enum domain_state {
@@ -81,6 +100,10 @@ struct domain {
     uint8_t handle[16];
     uint64_t vm_assist;
     struct evtchn *evtchn;          /* EVTCHN_NR_PORTS entries */
+    struct grant_table *grant_table;    /* common/grant_table.c */
+    unsigned int pause_count;       /* domctl pausedomain nesting */
+    cpumask_t dirty_cpumask;        /* CPUs with its page tables loaded */
+    unsigned int weight, cap;       /* scheduler parameters */
 };
 
 extern struct domain *hardware_domain;
@@ -95,6 +118,44 @@ void domain_shutdown(struct domain *d, unsigned int reason);
  */
 void __noreturn domain_crash(struct domain *d, const char *fmt, ...) __printf(2, 3);
 void __noreturn vcpu_crash(struct cpu_regs *regs, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * The hypervisor lock (docs/smp.md): every CPU holds it while it works
+ * for a guest -- from entry to the final IRET -- and while it schedules.
+ * Interrupt and IPI handlers never take it. A CPU waiting for it does
+ * its part of any TLB shootdown meanwhile, so a holder can flush.
+ */
+void hv_lock(void);
+void hv_unlock(void);
+bool hv_lock_held(void);
+
+/* Scheduling (common/schedule.c). */
+void sched_init(void);
+void sched_add_vcpu(struct vcpu *v);
+void sched_remove_vcpu(struct vcpu *v);
+/* Re-evaluates whether v may run after a change to its flags. */
+void vcpu_update_runnable(struct vcpu *v);
+bool vcpu_runnable(const struct vcpu *v);
+/* Wakes v if SCHEDOP_block/poll parked it. */
+void vcpu_unblock(struct vcpu *v);
+/* Waits (dropping the lock) until v is off every CPU. */
+void vcpu_sleep_sync(struct vcpu *v);
+void domain_pause(struct domain *d);       /* synchronous */
+void domain_unpause(struct domain *d);
+/* Timer tick work, run under the lock: timers, slices. */
+void sched_tick(void);
+void sched_exit_work(void);
+void __noreturn idle_loop(void);
+void raise_sched_softirq(unsigned int cpu);
+void timer_softirq_raise(void);
+uint64_t vcpu_runstate_time(const struct vcpu *v, int state);
+
+/* Arch context switch (arch/x86/domain.c). */
+int arch_vcpu_create(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
+void arch_save_vcpu(struct vcpu *v);
+void arch_load_vcpu(struct vcpu *v);
+void arch_load_idle(void);
 
 /* Entry points called from entry.S. */
 void do_syscall_entry(struct cpu_regs *regs);

@@ -3,14 +3,13 @@
  *
  * Every CPU QEMU gives us is brought up at boot (arch/x86/smp.c); CPU n
  * has its own stack block, GDT, TSS, IDT load and LAPIC timer. A cpumask
- * is a 64-bit set of CPU numbers (NR_CPUS <= 64).
+ * is a 64-bit set of CPU numbers (NR_CPUS, config.h, is at most 64).
  */
 #ifndef XENIA_SMP_H
 #define XENIA_SMP_H
 
 #include <xenia/types.h>
 
-#define NR_CPUS 64
 
 typedef uint64_t cpumask_t;
 
@@ -33,6 +32,13 @@ void flush_tlb_mask(cpumask_t mask);
  * (d->dirty_cpumask), and this one.
  */
 void flush_tlb_domain(struct domain *d);
+
+/*
+ * Does this CPU's part of a TLB shootdown if one is waiting for it: for
+ * spin loops, which cannot rely on taking the IPI (under TCG an
+ * "sti; pause; cli" window may never see it).
+ */
+void smp_service_pending_flush(void);
 
 /* Makes a CPU leave guest mode or idle to look at its pending work. */
 void smp_send_event_check(unsigned int cpu);

@@ -9,8 +9,9 @@
  * (TSS, LDT, interrupt and trap gates) is refused.
  *
  * A vCPU's GDT frames are mapped into the first 14 pages of this CPU's GDT
- * window (the 15th holds the hypervisor's descriptors); the LDT is mapped
- * eagerly into the CPU's LDT window when it is set.
+ * window (the 15th holds the hypervisor's descriptors). The LDT's frames
+ * are typed and referenced when it is set (v->ldt_frames) and mapped into
+ * the CPU's LDT window whenever the vCPU is loaded on a CPU.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>
@@ -42,7 +43,7 @@ void pv_load_gdt(struct vcpu *v)
         map_pages_to_xen(win + i * PAGE_SIZE,
                          i < nr ? v->gdt_frames[i] : virt_to_mfn(gdt_zero_page()),
                          1, (i < nr ? _PAGE_RW : 0) | _PAGE_PRESENT |
-                         MAP_SMALL_PAGES);
+                         MAP_LOCAL_INVLPG);
 }
 
 static void destroy_gdt(struct vcpu *v)
@@ -120,35 +121,50 @@ static unsigned long ldt_window(void)
     return LDT_WINDOW_START + smp_processor_id() * (16 * PAGE_SIZE);
 }
 
-static unsigned long ldt_frames[16];
-static unsigned int ldt_nr_frames;
-
-static void unload_ldt(void)
+static void put_ldt_frames(struct vcpu *v)
 {
     unsigned int i;
 
-    __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
-    for ( i = 0; i < ldt_nr_frames; i++ )
-        put_page_and_type(mfn_to_page(ldt_frames[i]));
-    ldt_nr_frames = 0;
+    for ( i = 0; i < v->ldt_nr_frames; i++ )
+        put_page_and_type(mfn_to_page(v->ldt_frames[i]));
+    v->ldt_nr_frames = 0;
+}
+
+/* Loads v's LDT (or none) on this CPU. */
+void pv_load_ldt(struct vcpu *v)
+{
+    uint64_t *gdt = (uint64_t *)(gdt_window() +
+                                 FIRST_RESERVED_GDT_PAGE * PAGE_SIZE);
+    unsigned int i, nr = (v->ldt_ents * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t lim = v->ldt_ents * 8 - 1, b = ldt_window();
+
+    if ( !v->ldt_ents || v->ldt_nr_frames < nr )
+    {
+        __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
+        return;
+    }
+    for ( i = 0; i < nr; i++ )
+        map_pages_to_xen(b + i * PAGE_SIZE, v->ldt_frames[i], 1,
+                         _PAGE_PRESENT | _PAGE_RW | MAP_LOCAL_INVLPG);
+    gdt[9] = (lim & 0xffff) | ((b & 0xffffff) << 16) | (0x82UL << 40) |
+             (((lim >> 16) & 0xf) << 48) | (((b >> 24) & 0xff) << 56);
+    gdt[10] = b >> 32;
+    __asm__ __volatile__ ( "lldt %w0" :: "r" (LDT_SELECTOR) );
 }
 
 int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents)
 {
     unsigned int i, nr;
-    uint64_t *gdt = (uint64_t *)(gdt_window() +
-                                 FIRST_RESERVED_GDT_PAGE * PAGE_SIZE);
 
     if ( (base & ~PAGE_MASK) || ents > 8192 ||
          !guest_range_ok(base, (unsigned long)ents * 8) )
         return -EINVAL;
-    unload_ldt();
+    __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
+    put_ldt_frames(v);
     v->ldt_base = base;
     v->ldt_ents = ents;
-    if ( !ents )
-        return 0;
 
-    /* Map the LDT's pages now, each typed as a descriptor page. */
+    /* Take the LDT's pages now, each typed as a descriptor page. */
     nr = (ents * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
     for ( i = 0; i < nr; i++ )
     {
@@ -157,21 +173,11 @@ int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents)
         if ( !pte || !(*pte & _PAGE_PRESENT) ||
              get_page_and_type(PTE_MFN(*pte), v->domain, PGT_seg_desc_page) )
             break;
-        ldt_frames[i] = PTE_MFN(*pte);
-        map_pages_to_xen(ldt_window() + i * PAGE_SIZE, ldt_frames[i], 1,
-                         _PAGE_PRESENT | _PAGE_RW | MAP_SMALL_PAGES);
+        v->ldt_frames[i] = PTE_MFN(*pte);
+        v->ldt_nr_frames = i + 1;
     }
-    ldt_nr_frames = i;
-    if ( i < nr )
-        return 0;       /* as Xen: a bad LDT page faults when it is used */
-    {
-        uint64_t lim = ents * 8 - 1, b = ldt_window();
-
-        gdt[9] = (lim & 0xffff) | ((b & 0xffffff) << 16) | (0x82UL << 40) |
-                 (((lim >> 16) & 0xf) << 48) | (((b >> 24) & 0xff) << 56);
-        gdt[10] = b >> 32;
-    }
-    __asm__ __volatile__ ( "lldt %w0" :: "r" (LDT_SELECTOR) );
+    /* As Xen: a bad LDT page faults when it is used (no LDT is loaded). */
+    pv_load_ldt(v);
     return 0;
 }
 
@@ -180,5 +186,7 @@ void pv_release_descriptor_tables(struct vcpu *v)
 {
     destroy_gdt(v);
     if ( v == current )
-        unload_ldt();
+        __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
+    put_ldt_frames(v);
+    v->ldt_ents = 0;
 }

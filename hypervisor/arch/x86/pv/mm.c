@@ -177,12 +177,43 @@ int pv_new_guest_table(struct vcpu *v, unsigned long mfn, bool user)
     return 0;
 }
 
-/* The *_MULTI flushes name their vCPUs in a guest bitmap: it must be readable. */
-static bool vcpumask_ok(const mmuext_op_t *op)
+/*
+ * The *_MULTI flushes name their vCPUs in a guest bitmap: it must be
+ * readable. Returns the CPUs those vCPUs are loaded on.
+ */
+static int vcpumask_cpus(struct domain *d, vaddr_t gmask, cpumask_t *cpus)
 {
     unsigned long mask;
+    unsigned int i;
 
-    return !copy_from_guest(&mask, (vaddr_t)op->arg2.vcpumask, sizeof(mask));
+    if ( copy_from_guest(&mask, gmask, sizeof(mask)) )
+        return -EFAULT;
+    *cpus = 0;
+    for ( i = 0; i < d->max_vcpus && i < 64; i++ )
+        if ( ((mask >> i) & 1) && d->vcpu[i] && d->vcpu[i]->is_running )
+            *cpus |= 1UL << d->vcpu[i]->processor;
+    return 0;
+}
+
+/* The flush a *_LOCAL, *_MULTI or *_ALL operation asks for. */
+static int flush_for(struct domain *d, unsigned int scope, vaddr_t gmask)
+{
+    cpumask_t cpus;
+
+    switch ( scope )
+    {
+    case 0:                                 /* local */
+        flush_tlb_local();
+        return 0;
+    case 1:                                 /* the vCPUs in a bitmap */
+        if ( vcpumask_cpus(d, gmask, &cpus) )
+            return -EINVAL;
+        flush_tlb_mask(cpus | (1UL << smp_processor_id()));
+        return 0;
+    default:                                /* all of the domain's */
+        flush_tlb_domain(d);
+        return 0;
+    }
 }
 
 static long mmuext_one(struct domain *d, struct domain *pg_owner,
@@ -214,17 +245,17 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     case MMUEXT_TLB_FLUSH_ALL:
         if ( pg_owner != d )
             return -EPERM;
-        if ( op->cmd == MMUEXT_TLB_FLUSH_MULTI && !vcpumask_ok(op) )
-            return -EINVAL;
-        flush_tlb_local();
-        return 0;
+        return flush_for(d, op->cmd == MMUEXT_TLB_FLUSH_LOCAL ? 0 :
+                            op->cmd == MMUEXT_TLB_FLUSH_MULTI ? 1 : 2,
+                         (vaddr_t)op->arg2.vcpumask);
     case MMUEXT_INVLPG_LOCAL:
     case MMUEXT_INVLPG_MULTI:
     case MMUEXT_INVLPG_ALL:
         if ( pg_owner != d )
             return -EPERM;
-        if ( op->cmd == MMUEXT_INVLPG_MULTI && !vcpumask_ok(op) )
-            return -EINVAL;
+        if ( op->cmd != MMUEXT_INVLPG_LOCAL )
+            return flush_for(d, op->cmd == MMUEXT_INVLPG_MULTI ? 1 : 2,
+                             (vaddr_t)op->arg2.vcpumask);
         if ( guest_range_ok(op->arg1.linear_addr, 1) )
             invlpg(op->arg1.linear_addr);
         return 0;
@@ -346,24 +377,18 @@ long do_update_va_mapping(unsigned long va, unsigned long val,
     if ( rc )
         return rc;
 
-    switch ( flags & UVMF_FLUSHTYPE_MASK )
-    {
-    case UVMF_TLB_FLUSH:
-        flush_tlb_local();
-        break;
-    case UVMF_INVLPG:
+    /* UVMF_ALL, or UVMF_MULTI with a pointer to a vCPU bitmap. */
+    if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_NONE )
+        return 0;
+    if ( flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL) )
+        return flush_for(d, 1, flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL)) ?
+               -EFAULT : 0;
+    if ( flags & UVMF_ALL )
+        return flush_for(d, 2, 0);
+    if ( (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG )
         invlpg(va);
-        break;
-    }
-    if ( (flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL)) && flags & UVMF_FLUSHTYPE_MASK )
-    {
-        /* UVMF_MULTI: the vCPU bitmap must be readable. */
-        unsigned long mask;
-
-        if ( copy_from_guest(&mask, flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL),
-                             sizeof(mask)) )
-            return -EFAULT;
-    }
+    else
+        flush_tlb_local();
     return 0;
 }
 

@@ -149,8 +149,11 @@ static bool has_error_code(unsigned int vec)
 
 void pv_guest_exception(struct cpu_regs *regs)
 {
-    struct vcpu *v = current;
+    struct vcpu *v;
     unsigned int vec = regs->entry_vector;
+
+    hv_lock();
+    v = current;
 
     switch ( vec )
     {
@@ -200,7 +203,10 @@ static void deliver_events(struct cpu_regs *regs)
 
 void do_syscall_entry(struct cpu_regs *regs)
 {
-    struct vcpu *v = current;
+    struct vcpu *v;
+
+    hv_lock();
+    v = current;
 
     if ( regs->entry_vector == ENTRY_SYSCALL && v->kernel_mode )
     {
@@ -229,9 +235,13 @@ void do_syscall_entry(struct cpu_regs *regs)
 /* The guest's IRET frame could not be loaded: failsafe callback or crash. */
 void handle_guest_iret_fault(struct cpu_regs *regs)
 {
-    struct vcpu *v = current;
+    struct vcpu *v;
     uint64_t frame[11], sp;
     uint16_t ds, es, fs, gs;
+
+    if ( !hv_lock_held() )
+        hv_lock();
+    v = current;
 
     if ( !v->callback[CB_FAILSAFE] )
         vcpu_crash(regs, "bad return frame (rip %#lx cs %#lx ss %#lx)",
@@ -272,20 +282,10 @@ void handle_guest_iret_fault(struct cpu_regs *regs)
 
 void guest_exit_work(void)
 {
-    struct vcpu *v = current;
-
-    /*
-     * A domain that stopped itself never resumes; a blocked vCPU waits,
-     * with interrupts on, until an event (e.g. its timer) wakes it.
-     */
-    while ( v->domain->state != DOMAIN_RUNNING ||
-            (v->blocked && !v->vcpu_info->evtchn_upcall_pending) )
-    {
-        safe_halt();
-        local_irq_disable();
-    }
-    v->blocked = v->polling = false;
+    /* Returns with the lock held and a runnable vCPU loaded. */
+    sched_exit_work();
     deliver_events(guest_regs());
+    hv_unlock();
 }
 
 /* ---- Hypercalls ---- */

@@ -46,6 +46,7 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->shared_info_mfn = virt_to_mfn(d->shared_info);
     if ( evtchn_init(d) )
         goto fail;
+    sched_add_domain(d);
     if ( gnttab_domain_init(d) )
         goto fail;
     /* Shared with the guest, which maps it writable by its MFN. */

@@ -87,8 +87,6 @@ void timer_softirq_raise(void)
     pcpu[smp_processor_id()].tick = true;
 }
 
-static struct vcpu *cpu_curr(unsigned int cpu);
-
 /* ---- Runstate accounting ---- */
 
 static void set_runstate(struct vcpu *v, int state, uint64_t now)
@@ -116,77 +114,67 @@ static int idle_runstate(const struct vcpu *v)
            !v->domain->pause_count ? RUNSTATE_blocked : RUNSTATE_offline;
 }
 
-/* ---- Policy: a global round-robin queue (placeholder for credit) ---- */
+/* ---- Policy: the credit scheduler (common/sched_credit.c) ---- */
 
-static struct vcpu *rq_head, *rq_tail;
+static struct sched_state csched;
 static struct vcpu *cpu_running[NR_CPUS];
 
-static void rq_insert(struct vcpu *v)
+static void kick_tickled(void)
 {
-    if ( v->on_rq )
-        return;
-    v->rq_next = NULL;
-    if ( rq_tail )
-        rq_tail->rq_next = v;
-    else
-        rq_head = v;
-    rq_tail = v;
-    v->on_rq = true;
-}
+    uint64_t mask = csched_take_tickles(&csched);
+    unsigned int cpu;
 
-static void rq_remove(struct vcpu *v)
-{
-    struct vcpu **pp, *prev = NULL;
-
-    if ( !v->on_rq )
-        return;
-    for ( pp = &rq_head; *pp; prev = *pp, pp = &(*pp)->rq_next )
-        if ( *pp == v )
-        {
-            *pp = v->rq_next;
-            if ( rq_tail == v )
-                rq_tail = prev;
-            break;
-        }
-    v->on_rq = false;
+    for ( cpu = 0; mask; cpu++, mask >>= 1 )
+        if ( mask & 1 )
+            raise_sched_softirq(cpu);
 }
 
 static void policy_wake(struct vcpu *v)
 {
-    unsigned int cpu;
-
-    if ( !v->is_running )
-        rq_insert(v);
-    /* Kick an idle CPU, if there is one, to take it at once. */
-    for ( cpu = 0; cpu < nr_cpus_online; cpu++ )
-        if ( !cpu_curr(cpu) )
-        {
-            raise_sched_softirq(cpu);
-            return;
-        }
+    csched_wake(&csched, &v->sched, get_s_time());
+    kick_tickled();
 }
 
 static void policy_sleep(struct vcpu *v)
 {
-    rq_remove(v);
+    csched_sleep(&csched, &v->sched, get_s_time());
     if ( v->is_running )
         raise_sched_softirq(v->processor);
+    kick_tickled();
 }
 
-/* prev (maybe NULL) leaves this CPU; returns what runs next (maybe NULL). */
-static struct vcpu *policy_pick(struct vcpu *prev, uint64_t now,
-                                uint64_t *slice)
+/* This CPU reschedules; returns what runs next (maybe NULL: idle). */
+static struct vcpu *policy_pick(uint64_t now, uint64_t *slice)
 {
-    struct vcpu *next = rq_head;
+    struct sched_unit *u = csched_pick(&csched, smp_processor_id(), now,
+                                       slice);
 
-    *slice = DEFAULT_SLICE_NS;
-    if ( prev && prev->runnable && !next )
-        return prev;
-    if ( next )
-        rq_remove(next);
-    if ( prev && prev->runnable )
-        rq_insert(prev);
-    return next;
+    kick_tickled();
+    return u ? u->owner : NULL;
+}
+
+void sched_add_domain(struct domain *d)
+{
+    csched_dom_init(&csched, &d->sched, 0, 0);
+}
+
+void sched_remove_domain(struct domain *d)
+{
+    csched_dom_remove(&csched, &d->sched, get_s_time());
+    kick_tickled();
+}
+
+int sched_set_params(struct domain *d, unsigned int weight, unsigned int cap)
+{
+    int rc = csched_dom_set(&csched, &d->sched, weight, cap);
+
+    kick_tickled();
+    return rc;
+}
+
+uint64_t domain_cpu_time(const struct domain *d)
+{
+    return csched_dom_runtime(&csched, &d->sched, get_s_time());
 }
 
 /* ---- Wake and sleep ---- */
@@ -260,6 +248,7 @@ void domain_unpause(struct domain *d)
 
 void sched_add_vcpu(struct vcpu *v)
 {
+    csched_unit_init(&csched, &v->sched, &v->domain->sched, v);
     v->runstate = RUNSTATE_offline;
     v->runstate_entry_time = get_s_time();
     vcpu_update_runnable(v);
@@ -268,16 +257,12 @@ void sched_add_vcpu(struct vcpu *v)
 void sched_remove_vcpu(struct vcpu *v)
 {
     ASSERT(!v->is_running);
-    rq_remove(v);
+    csched_unit_remove(&csched, &v->sched, get_s_time());
     v->runnable = false;
+    kick_tickled();
 }
 
 /* ---- The switch ---- */
-
-static struct vcpu *cpu_curr(unsigned int cpu)
-{
-    return cpu_running[cpu];
-}
 
 static void context_switch(struct vcpu *prev, struct vcpu *next, uint64_t now)
 {
@@ -315,8 +300,9 @@ static void schedule(void)
     uint64_t now = get_s_time(), slice;
 
     pcpu[smp_processor_id()].resched = false;
-    next = policy_pick(prev, now, &slice);
-    pcpu[smp_processor_id()].slice_end = now + slice;
+    next = policy_pick(now, &slice);
+    pcpu[smp_processor_id()].slice_end =
+        slice > UINT64_MAX - now ? UINT64_MAX : now + slice;
     if ( next != prev )
         context_switch(prev, next, now);
 }
@@ -324,12 +310,11 @@ static void schedule(void)
 void sched_tick(void)
 {
     struct pcpu *p = &pcpu[smp_processor_id()];
-    struct vcpu *v = current;
 
     p->tick = false;
     if ( smp_processor_id() == 0 )
         vcpu_timers_tick();
-    if ( v && get_s_time() >= p->slice_end && rq_head )
+    if ( get_s_time() >= p->slice_end )
         p->resched = true;
 }
 
@@ -359,10 +344,12 @@ void sched_exit_work(void)
     }
 }
 
+/* After smp_boot_cpus: the scheduler covers the CPUs online. */
 void sched_init(void)
 {
     unsigned int cpu;
 
+    csched_init(&csched, nr_cpus_online);
     for ( cpu = 0; cpu < NR_CPUS; cpu++ )
         pcpu[cpu].resched = true;
 }
@@ -422,6 +409,7 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     switch ( cmd )
     {
     case SCHEDOP_yield:
+        csched_yield(&csched, &current->sched, get_s_time());
         pcpu[smp_processor_id()].resched = true;
         return 0;
     case SCHEDOP_block:

@@ -187,12 +187,13 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     write_cr0(read_cr0() | X86_CR0_WP);
     m2p_init();
     time_init();
-    sched_init();
+    /* APs wait for the lock in their idle loops until dom0 is ready. */
+    hv_lock();
     smp_boot_cpus();
+    sched_init();
 
     if ( !nr_boot_modules )
         panic("no dom0 kernel: give one as the first multiboot module");
-    hv_lock();
     d0 = domain_create(0, true, 1);
     if ( !d0 )
         panic("could not create domain 0");

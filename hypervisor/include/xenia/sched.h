@@ -12,6 +12,7 @@
 #include <xenia/current.h>
 #include <xenia/event.h>
 #include <xenia/smp.h>
+#include <xenia/sched_credit.h>
 #include <public/xen.h>
 
 struct domain;
@@ -37,9 +38,7 @@ struct vcpu {
     bool down;                      /* VCPUOP_down, or never brought up */
     bool runnable;                  /* as the scheduler last saw it */
     unsigned int processor;         /* CPU it runs or last ran on */
-    struct vcpu *rq_next;           /* run queue link */
-    bool on_rq;
-    uint64_t slice_start;           /* when it last got a CPU */
+    struct sched_unit sched;        /* the credit scheduler's view */
     int runstate;                   /* RUNSTATE_* */
     uint64_t runstate_entry_time;
     uint64_t runstate_time[4];
@@ -103,7 +102,7 @@ struct domain {
     struct grant_table *grant_table;    /* common/grant_table.c */
     unsigned int pause_count;       /* domctl pausedomain nesting */
     cpumask_t dirty_cpumask;        /* CPUs with its page tables loaded */
-    unsigned int weight, cap;       /* scheduler parameters */
+    struct sched_dom sched;         /* weight, cap, CPU time */
 };
 
 extern struct domain *hardware_domain;
@@ -133,6 +132,11 @@ bool hv_lock_held(void);
 void sched_init(void);
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);
+void sched_add_domain(struct domain *d);
+void sched_remove_domain(struct domain *d);
+/* Credit parameters (XEN_DOMCTL_SCHEDOP_putinfo): 0 or -EINVAL. */
+int sched_set_params(struct domain *d, unsigned int weight, unsigned int cap);
+uint64_t domain_cpu_time(const struct domain *d);
 /* Re-evaluates whether v may run after a change to its flags. */
 void vcpu_update_runnable(struct vcpu *v);
 bool vcpu_runnable(const struct vcpu *v);

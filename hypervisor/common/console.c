@@ -10,6 +10,7 @@
 #include <xenia/lib.h>
 #include <xenia/console.h>
 #include <xenia/errno.h>
+#include <xenia/guest_access.h>
 
 #define CONRING_SIZE 16384
 
@@ -130,4 +131,33 @@ void console_guest_write(unsigned int domid, const char *s, size_t n)
         s += i;
         n -= i;
     }
+}
+
+/*
+ * XEN_SYSCTL_readconsole: copies up to *count bytes of the ring from *index
+ * (incremental) or from the oldest byte still held, advancing *index.
+ * Returns 0 or -EFAULT; 'clear' forgets what was read.
+ */
+static unsigned long conring_cons;
+
+int console_read_ring(vaddr_t buf, uint32_t *count, uint32_t *index,
+                      bool incremental, bool clear)
+{
+    unsigned long start = incremental ? *index : conring_cons, n = 0;
+
+    if ( conring_prod - start > CONRING_SIZE || start > conring_prod )
+        start = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
+    while ( n < *count && start + n < conring_prod )
+    {
+        char c = conring[(start + n) % CONRING_SIZE];
+
+        if ( copy_to_guest(buf + n, &c, 1) )
+            return -EFAULT;
+        n++;
+    }
+    *count = n;
+    *index = start + n;
+    if ( clear )
+        conring_cons = start + n;
+    return 0;
 }

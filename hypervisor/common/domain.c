@@ -1,9 +1,18 @@
 /*
- * Domain lifecycle: creation, shutdown on request, and crash.
+ * Domain lifecycle: creation, shutdown on request, crash, destruction.
  *
- * This rung runs only the initial domain, so shutdown and crash of the
- * hardware domain end the machine with the documented exit codes
+ * Domains live in a small table searched by id (ids come from the
+ * toolstack or a rover in domctl.c, up to DOMID_FIRST_RESERVED).
+ * Shutdown and crash stop a domain's vCPUs and raise VIRQ_DOM_EXC in the
+ * hardware domain; destruction (domain_kill) returns every frame, grant,
+ * event channel and hypervisor page. Shutdown and crash of the hardware
+ * domain end the machine with the documented exit codes
  * (docs/booting.md), as Xen halts or reboots when its dom0 goes.
+ *
+ * Locking: all of this runs under the hypervisor lock. A domain can be
+ * killed while another CPU waits (with the lock dropped) for one of its
+ * vCPUs to leave a CPU; such a waiter holds a reference (get_domain), and
+ * the struct is freed only when the last reference goes.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>
@@ -20,7 +29,89 @@ static struct domain *domain_list[MAX_DOMAINS];
 
 struct domain *domain_by_id(domid_t id)
 {
-    return id < MAX_DOMAINS ? domain_list[id] : NULL;
+    unsigned int i;
+
+    for ( i = 0; i < MAX_DOMAINS; i++ )
+        if ( domain_list[i] && domain_list[i]->domain_id == id )
+            return domain_list[i];
+    return NULL;
+}
+
+struct domain *domain_first_from(domid_t id)
+{
+    struct domain *best = NULL;
+    unsigned int i;
+
+    for ( i = 0; i < MAX_DOMAINS; i++ )
+        if ( domain_list[i] && domain_list[i]->domain_id >= id &&
+             (!best || domain_list[i]->domain_id < best->domain_id) )
+            best = domain_list[i];
+    return best;
+}
+
+void get_domain(struct domain *d)
+{
+    d->refcnt++;
+}
+
+static void free_domain_struct(struct domain *d)
+{
+    unsigned int i;
+
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] )
+        {
+            arch_vcpu_destroy(d->vcpu[i]);
+            free_xenheap_pages(d->vcpu[i], 0);
+        }
+    if ( d->evtchn )
+        free_xenheap_pages(d->evtchn, 4);
+    free_xenheap_pages(d, 0);
+}
+
+void put_domain(struct domain *d)
+{
+    ASSERT(d->refcnt);
+    if ( !--d->refcnt && d->state == DOMAIN_DYING )
+        free_domain_struct(d);
+}
+
+static int list_insert(struct domain *d)
+{
+    unsigned int i;
+
+    for ( i = 0; i < MAX_DOMAINS; i++ )
+        if ( !domain_list[i] )
+        {
+            domain_list[i] = d;
+            return 0;
+        }
+    return -ENOMEM;
+}
+
+static void list_remove(struct domain *d)
+{
+    unsigned int i;
+
+    for ( i = 0; i < MAX_DOMAINS; i++ )
+        if ( domain_list[i] == d )
+            domain_list[i] = NULL;
+}
+
+/* Undoes domain_create's allocations (nothing of it has run yet). */
+static void destroy_new_domain(struct domain *d)
+{
+    unsigned int i;
+
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] && d->vcpu[i]->fpu_area )
+            sched_remove_vcpu(d->vcpu[i]);
+    sched_remove_domain(d);
+    gnttab_domain_release(d);
+    if ( d->shared_info )
+        free_xenheap_pages(d->shared_info, 0);
+    d->state = DOMAIN_DYING;
+    free_domain_struct(d);
 }
 
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus)
@@ -28,8 +119,7 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     struct domain *d;
     unsigned int i;
 
-    if ( id >= MAX_DOMAINS || domain_list[id] || !max_vcpus ||
-         max_vcpus > MAX_VIRT_CPUS )
+    if ( domain_by_id(id) || !max_vcpus || max_vcpus > MAX_VIRT_CPUS )
         return NULL;
     BUILD_BUG_ON(sizeof(struct domain) > PAGE_SIZE);
     BUILD_BUG_ON(sizeof(struct vcpu) > PAGE_SIZE);
@@ -40,18 +130,12 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;
     d->state = DOMAIN_RUNNING;
-    d->shared_info = alloc_xenheap_pages(0);
-    if ( !d->shared_info )
-        goto fail;
-    d->shared_info_mfn = virt_to_mfn(d->shared_info);
-    if ( evtchn_init(d) )
-        goto fail;
+    d->shutdown_code = 0xffff;      /* none yet (Xen's SHUTDOWN_CODE_INVALID) */
+    d->vcpus_visible = true;
     sched_add_domain(d);
-    if ( gnttab_domain_init(d) )
+    d->shared_info = alloc_xenheap_pages(0);
+    if ( !d->shared_info || evtchn_init(d) || gnttab_domain_init(d) )
         goto fail;
-    /* Shared with the guest, which maps it writable by its MFN. */
-    mfn_to_page(d->shared_info_mfn)->owner = id;
-    mfn_to_page(d->shared_info_mfn)->count_info = 1;
     for ( i = 0; i < max_vcpus; i++ )
     {
         struct vcpu *v = alloc_xenheap_pages(0);
@@ -61,38 +145,66 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
         v->vcpu_id = i;
         v->domain = d;
         v->kernel_mode = true;
-        if ( i < XEN_LEGACY_MAX_VCPUS )
-            v->vcpu_info = &d->shared_info->vcpu_info[i];
+        v->vcpu_info = &d->shared_info->vcpu_info[i];
         v->vcpu_info->evtchn_upcall_mask = 1;
         v->dr[6] = 0xffff0ff0UL;
         v->dr[7] = 0x400UL;
         v->periodic_period = 10000000UL;     /* Xen's default: 10 ms */
-        v->down = i != 0;                    /* secondaries: VCPUOP_up */
+        v->down = true;                      /* until a context is set */
         d->vcpu[i] = v;
         if ( arch_vcpu_create(v) )
             goto fail;
         sched_add_vcpu(v);
     }
-    domain_list[id] = d;
+    if ( list_insert(d) )
+        goto fail;
+    /* Shared with the guest, which maps it writable by its MFN. */
+    d->shared_info_mfn = virt_to_mfn(d->shared_info);
+    mfn_to_page(d->shared_info_mfn)->owner = id;
+    mfn_to_page(d->shared_info_mfn)->count_info = 1;
     if ( privileged && !hardware_domain )
         hardware_domain = d;
     return d;
 
  fail:
-    for ( i = 0; i < max_vcpus; i++ )
-        if ( d->vcpu[i] )
-        {
-            sched_remove_vcpu(d->vcpu[i]);
-            arch_vcpu_destroy(d->vcpu[i]);
-            free_xenheap_pages(d->vcpu[i], 0);
-        }
-    gnttab_domain_release(d);
-    if ( d->evtchn )
-        free_xenheap_pages(d->evtchn, 4);
-    if ( d->shared_info )
-        free_xenheap_pages(d->shared_info, 0);
-    free_xenheap_pages(d, 0);
+    destroy_new_domain(d);
     return NULL;
+}
+
+/*
+ * XEN_DOMCTL_destroydomain: stops d for good and returns everything it
+ * holds. Frames others still map (foreign or grant mappings) stay until
+ * they are unmapped, owned by no domain. -EINVAL for oneself.
+ */
+int domain_kill(struct domain *d)
+{
+    unsigned int i;
+
+    if ( d == current->domain || d == hardware_domain )
+        return -EINVAL;
+    if ( d->state == DOMAIN_DYING )
+        return 0;
+    get_domain(d);
+    d->state = DOMAIN_DYING;
+    for ( i = 0; i < d->max_vcpus; i++ )
+        vcpu_update_runnable(d->vcpu[i]);
+    for ( i = 0; i < d->max_vcpus; i++ )
+        vcpu_sleep_sync(d->vcpu[i]);
+    evtchn_destroy(d);
+    gnttab_domain_release(d);
+    pv_domain_relinquish(d);
+    for ( i = 0; i < d->max_vcpus; i++ )
+        sched_remove_vcpu(d->vcpu[i]);
+    sched_remove_domain(d);
+    /* shared_info goes when its last mapping does. */
+    put_page(mfn_to_page(d->shared_info_mfn));
+    d->shared_info = NULL;
+    list_remove(d);
+    printk("Domain %u destroyed\n", d->domain_id);
+    if ( hardware_domain )
+        send_guest_global_virq(hardware_domain, VIRQ_DOM_EXC);
+    put_domain(d);
+    return 0;
 }
 
 /* A domain stopped running: its vCPUs leave their CPUs; tell dom0. */
@@ -142,6 +254,8 @@ static void __noreturn hwdom_gone(unsigned int reason)
 
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
+    if ( d->state != DOMAIN_RUNNING )
+        return;                 /* the first reason sticks, as in Xen */
     printk("Domain %u shutdown: reason %u (%s)\n", d->domain_id, reason,
            shutdown_reason(reason));
     d->state = DOMAIN_SHUTDOWN;
@@ -153,7 +267,8 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 
 static void __noreturn crash_common(struct domain *d)
 {
-    d->state = DOMAIN_SHUTDOWN;
+    if ( d->state == DOMAIN_RUNNING )
+        d->state = DOMAIN_SHUTDOWN;
     d->shutdown_code = SHUTDOWN_crash;
     if ( d == hardware_domain )
         hwdom_gone(SHUTDOWN_crash);

@@ -73,7 +73,7 @@ static int get_free_port(struct domain *d)
 static void mark_events_pending(struct vcpu *v)
 {
     v->vcpu_info->evtchn_upcall_pending = 1;
-    v->blocked = false;
+    vcpu_unblock(v);
 }
 
 void evtchn_set_pending(struct vcpu *v, unsigned int port)
@@ -84,10 +84,7 @@ void evtchn_set_pending(struct vcpu *v, unsigned int port)
         return;
     /* SCHEDOP_poll waits for any port, masked or not. */
     if ( v->polling )
-    {
-        v->polling = false;
-        v->blocked = false;
-    }
+        vcpu_unblock(v);
     if ( !test_bit(port, s->evtchn_mask) &&
          !test_and_set(port / 64, &v->vcpu_info->evtchn_pending_sel) )
         mark_events_pending(v);
@@ -253,6 +250,19 @@ static long evtchn_close_port(struct domain *d, unsigned int port)
     clear_bit(port, d->shared_info->evtchn_pending);
     *c = (struct evtchn){ .state = ECS_FREE };
     return 0;
+}
+
+/*
+ * A dying domain closes every port: interdomain peers see theirs go back
+ * to unbound (EVTCHNSTAT_unbound, remote the dead domain's id), as in Xen.
+ */
+void evtchn_destroy(struct domain *d)
+{
+    unsigned int port;
+
+    for ( port = 1; port < EVTCHN_NR_PORTS; port++ )
+        if ( d->evtchn[port].state != ECS_FREE )
+            evtchn_close_port(d, port);
 }
 
 static long evtchn_send(unsigned int port)

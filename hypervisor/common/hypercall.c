@@ -9,6 +9,7 @@
 #include <xenia/pv_mm.h>
 #include <xenia/pv_traps.h>
 #include <xenia/event.h>
+#include <xenia/grant_table.h>
 #include <public/xen.h>
 
 static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
@@ -37,6 +38,9 @@ static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_set_timer_op]       = do_set_timer_op,
     [__HYPERVISOR_vcpu_op]            = do_vcpu_op,
     [__HYPERVISOR_event_channel_op]   = do_event_channel_op,
+    [__HYPERVISOR_grant_table_op]     = do_grant_table_op,
+    [__HYPERVISOR_sysctl]             = do_sysctl,
+    [__HYPERVISOR_domctl]             = do_domctl,
 };
 
 static uint64_t enosys_logged;

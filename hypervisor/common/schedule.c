@@ -292,6 +292,8 @@ static void context_switch(struct vcpu *prev, struct vcpu *next, uint64_t now)
                       __ATOMIC_ACQUIRE);
     ci->guest_regs = next->regs;
     arch_load_vcpu(next);
+    update_vcpu_system_time(next);
+    vcpu_write_runstate(next);
 }
 
 static void schedule(void)

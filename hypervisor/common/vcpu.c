@@ -13,6 +13,8 @@
 #include <xenia/event.h>
 #include <xenia/time.h>
 #include <xenia/pv_mm.h>
+#include <xenia/pv_traps.h>
+#include <public/sched.h>
 #include <xenia/guest_access.h>
 #include <public/xen.h>
 #include <public/vcpu.h>
@@ -63,10 +65,7 @@ void vcpu_timers_tick(void)
                 fire(v);
             }
             if ( v->polling && v->poll_deadline && now >= v->poll_deadline )
-            {
-                v->polling = false;
-                v->blocked = false;
-            }
+                vcpu_unblock(v);
             if ( v->periodic_period && now >= v->periodic_next )
             {
                 v->periodic_next = now + v->periodic_period;
@@ -100,9 +99,12 @@ static long register_vcpu_info(struct vcpu *v, vaddr_t arg)
 
     if ( copy_from_guest(&info, arg, sizeof(info)) )
         return -EFAULT;
-    if ( info.rsvd || info.offset > PAGE_SIZE - sizeof(vcpu_info_t) )
+    /* Xen's order: placement (-ENXIO), then state (-EINVAL). */
+    if ( info.offset > PAGE_SIZE - sizeof(vcpu_info_t) || (info.offset & 7) )
+        return -ENXIO;
+    if ( info.rsvd || v->vcpu_info_registered )
         return -EINVAL;
-    if ( v->vcpu_info_registered )
+    if ( v != current && !v->down )
         return -EINVAL;
     if ( get_page_and_type(info.mfn, v->domain, PGT_writable_page) )
         return -EINVAL;
@@ -117,17 +119,68 @@ static long register_vcpu_info(struct vcpu *v, vaddr_t arg)
     return 0;
 }
 
-static void write_runstate(struct vcpu *v)
+static void get_runstate(const struct vcpu *v, vcpu_runstate_info_t *r)
+{
+    unsigned int i;
+
+    memset(r, 0, sizeof(*r));
+    r->state = v->runstate;
+    r->state_entry_time = v->runstate_entry_time;
+    for ( i = 0; i < 4; i++ )
+        r->time[i] = vcpu_runstate_time(v, i);
+}
+
+/* Updates v's registered runstate area; v's page tables must be loaded. */
+void vcpu_write_runstate(struct vcpu *v)
 {
     vcpu_runstate_info_t r;
 
-    if ( !v->runstate_area || v != current )
+    if ( !v->runstate_area )
         return;
-    memset(&r, 0, sizeof(r));
-    r.state = RUNSTATE_running;
-    r.state_entry_time = v->runstate_entry_time;
-    r.time[RUNSTATE_running] = get_s_time() - v->runstate_entry_time;
+    get_runstate(v, &r);
     copy_to_guest(v->runstate_area, &r, sizeof(r));
+}
+
+/* VCPUOP_initialise: the guest hands a context to one of its down vCPUs. */
+static long vcpu_initialise(struct vcpu *v, vaddr_t arg)
+{
+    struct vcpu_guest_context *c;
+    long rc;
+
+    if ( v->initialised )
+        return -EEXIST;
+    c = alloc_xenheap_pages(1);
+    if ( !c )
+        return -ENOMEM;
+    BUILD_BUG_ON(sizeof(*c) > 2 * PAGE_SIZE);
+    if ( copy_from_guest(c, arg, sizeof(*c)) )
+        rc = -EFAULT;
+    else
+    {
+        c->flags &= ~VGCF_online;       /* comes up with VCPUOP_up */
+        rc = arch_set_info_guest(v, c);
+    }
+    free_xenheap_pages(c, 1);
+    return rc;
+}
+
+/* VCPUOP_down of the last vCPU up is a poweroff, as in Xen. */
+static long vcpu_down(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    unsigned int i;
+
+    for ( i = 0; i < d->max_vcpus; i++ )
+        if ( d->vcpu[i] != v && !d->vcpu[i]->down )
+            break;
+    if ( i == d->max_vcpus )
+    {
+        domain_shutdown(d, SHUTDOWN_poweroff);
+        return 0;
+    }
+    v->down = true;
+    vcpu_update_runnable(v);
+    return 0;
 }
 
 long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
@@ -140,8 +193,21 @@ long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
         return -ENOENT;
     switch ( cmd )
     {
+    case VCPUOP_initialise:
+        return vcpu_initialise(v, arg);
+    case VCPUOP_up:
+        if ( !v->initialised )
+            return -EINVAL;
+        if ( v->down )
+        {
+            v->down = false;
+            vcpu_update_runnable(v);
+        }
+        return 0;
+    case VCPUOP_down:
+        return vcpu_down(v);
     case VCPUOP_is_up:
-        return 1;
+        return !v->down;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, arg);
     case VCPUOP_register_runstate_memory_area:
@@ -151,17 +217,15 @@ long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
         if ( copy_from_guest(&a, arg, sizeof(a)) )
             return -EFAULT;
         v->runstate_area = a.addr.p;
-        write_runstate(v);
+        if ( v == current )
+            vcpu_write_runstate(v);
         return 0;
     }
     case VCPUOP_get_runstate_info:
     {
         vcpu_runstate_info_t r;
 
-        memset(&r, 0, sizeof(r));
-        r.state = v == current ? RUNSTATE_running : RUNSTATE_runnable;
-        r.state_entry_time = v->runstate_entry_time;
-        r.time[RUNSTATE_running] = get_s_time() - v->runstate_entry_time;
+        get_runstate(v, &r);
         return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
     }
     case VCPUOP_set_periodic_timer:

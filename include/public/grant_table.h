@@ -3,7 +3,15 @@
  *
  * A domain grants another domain access to one of its frames by filling
  * an entry of its grant table; the grantee maps or copies through the
- * grant reference.  Numbers and the v1 entry layout only, for now.
+ * grant reference.  Version-1 entries only are implemented (see
+ * docs/grant-tables.md); the v2 sub-ops keep their numbers.
+ *
+ * Hypercall: grant_table_op(unsigned int cmd, void *ops, unsigned int
+ * count).  Batched sub-ops (map, unmap, copy) take an array of count
+ * structures and report a GNTST_* status per element; the hypercall
+ * itself returns 0, or -errno when the array cannot be read or written
+ * (-EFAULT), count is negative or cmd carries unknown bits (-EINVAL), or
+ * the sub-op is unknown (-ENOSYS).
  */
 #ifndef XEN_PUBLIC_GRANT_TABLE_H
 #define XEN_PUBLIC_GRANT_TABLE_H
@@ -68,7 +76,18 @@ _Static_assert(sizeof(struct grant_entry_v1) == 8, "grant_entry_v1");
 #define GNTTABOP_swap_grant_ref      11
 #define GNTTABOP_cache_flush         12
 
-/* GNTTABOP_map_grant_ref: map a foreign grant at host_addr. */
+/*
+ * GNTTABOP_map_grant_ref: map the grant (dom, ref) for the caller.
+ *  flags must include GNTMAP_host_map and/or GNTMAP_device_map.
+ *  host_map: for a PV caller host_addr is the virtual address whose L1
+ *   entry is replaced by the mapping, or with GNTMAP_contains_pte the
+ *   machine address of that L1 entry.
+ *  dev_bus_addr: the machine address of the granted frame.
+ *  handle: names the mapping for GNTTABOP_unmap_grant_ref.
+ * NOTES: dom is a real domain id (DOMID_SELF is GNTST_bad_domain); the
+ *  entry must be GTF_permit_access for the caller's id; a writable map of
+ *  a GTF_readonly entry fails (GNTST_general_error).
+ */
 struct gnttab_map_grant_ref
 {
     uint64_t host_addr;       /* IN  */
@@ -81,8 +100,19 @@ struct gnttab_map_grant_ref
 };
 typedef struct gnttab_map_grant_ref gnttab_map_grant_ref_t;
 _Static_assert(sizeof(struct gnttab_map_grant_ref) == 32, "map_grant_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_map_grant_ref, status) == 18,
+               "map_grant_ref.status");
+_Static_assert(__builtin_offsetof(struct gnttab_map_grant_ref, handle) == 20,
+               "map_grant_ref.handle");
 
-/* GNTTABOP_unmap_grant_ref. */
+/*
+ * GNTTABOP_unmap_grant_ref: undo (part of) the mapping named by handle.
+ *  host_addr != 0 undoes the host mapping: it must name an L1 entry that
+ *   still maps the frame with the mapping's read/write permission.
+ *  dev_bus_addr != 0 undoes the device mapping (it must match).
+ *  Only status is written back.  An unknown or already unmapped handle is
+ *  GNTST_bad_handle.
+ */
 struct gnttab_unmap_grant_ref
 {
     uint64_t host_addr;       /* IN  */
@@ -92,8 +122,16 @@ struct gnttab_unmap_grant_ref
 };
 typedef struct gnttab_unmap_grant_ref gnttab_unmap_grant_ref_t;
 _Static_assert(sizeof(struct gnttab_unmap_grant_ref) == 24, "unmap_grant_ref");
+_Static_assert(__builtin_offsetof(struct gnttab_unmap_grant_ref, status) == 20,
+               "unmap_grant_ref.status");
 
-/* GNTTABOP_setup_table: get the frames of a domain's grant table. */
+/*
+ * GNTTABOP_setup_table: grow dom's table to at least nr_frames frames and
+ * return the first nr_frames frame numbers (MFNs for a PV domain).
+ *  count must be 1.  dom may be DOMID_SELF; another domain needs a
+ *  privileged caller.  nr_frames above the maximum: GNTST_general_error.
+ *  Only status is written back besides frame_list.
+ */
 struct gnttab_setup_table
 {
     domid_t dom;                             /* IN  */
@@ -104,7 +142,10 @@ struct gnttab_setup_table
 typedef struct gnttab_setup_table gnttab_setup_table_t;
 _Static_assert(sizeof(struct gnttab_setup_table) == 24, "setup_table");
 
-/* GNTTABOP_query_size. */
+/*
+ * GNTTABOP_query_size: current and maximum number of frames of dom's
+ * table.  count must be 1; the whole structure is written back.
+ */
 struct gnttab_query_size
 {
     domid_t dom;              /* IN  */
@@ -114,6 +155,63 @@ struct gnttab_query_size
 };
 typedef struct gnttab_query_size gnttab_query_size_t;
 _Static_assert(sizeof(struct gnttab_query_size) == 16, "query_size");
+
+/*
+ * GNTTABOP_copy: copy len bytes between two frames, each named either by a
+ * grant reference of domid (GNTCOPY_*_gref set) or by a frame number of
+ * the caller itself (domid must then be DOMID_SELF).  The destination
+ * needs a writable grant.  Neither range may cross its page
+ * (GNTST_bad_copy_arg).  Only status is written back.
+ */
+#define _GNTCOPY_source_gref    0
+#define GNTCOPY_source_gref     (1 << _GNTCOPY_source_gref)
+#define _GNTCOPY_dest_gref      1
+#define GNTCOPY_dest_gref       (1 << _GNTCOPY_dest_gref)
+
+struct gnttab_copy_ptr
+{
+    union {
+        grant_ref_t ref;      /* with GNTCOPY_*_gref */
+        xen_pfn_t gmfn;       /* without: the caller's own frame */
+    } u;
+    domid_t domid;
+    uint16_t offset;
+};
+_Static_assert(sizeof(struct gnttab_copy_ptr) == 16, "gnttab_copy_ptr");
+
+struct gnttab_copy
+{
+    struct gnttab_copy_ptr source, dest;    /* IN  */
+    uint16_t len;                           /* IN  */
+    uint16_t flags;                         /* IN: GNTCOPY_* */
+    int16_t status;                         /* OUT: GNTST_* */
+};
+typedef struct gnttab_copy gnttab_copy_t;
+_Static_assert(sizeof(struct gnttab_copy) == 40, "gnttab_copy");
+_Static_assert(__builtin_offsetof(struct gnttab_copy, status) == 36,
+               "gnttab_copy.status");
+
+/*
+ * GNTTABOP_set_version: ask for table version 1 or 2 (-EINVAL for any
+ * other); version is written back with the version in force.
+ * GNTTABOP_get_version: the version of dom's table (count is ignored;
+ * -ESRCH for an unknown dom).
+ */
+struct gnttab_set_version
+{
+    uint32_t version;         /* IN/OUT */
+};
+typedef struct gnttab_set_version gnttab_set_version_t;
+_Static_assert(sizeof(struct gnttab_set_version) == 4, "set_version");
+
+struct gnttab_get_version
+{
+    domid_t dom;              /* IN  */
+    uint16_t pad;
+    uint32_t version;         /* OUT */
+};
+typedef struct gnttab_get_version gnttab_get_version_t;
+_Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version");
 
 /* GNTMAP_* flags of map_grant_ref. */
 #define _GNTMAP_device_map      0
@@ -126,6 +224,9 @@ _Static_assert(sizeof(struct gnttab_query_size) == 16, "query_size");
 #define GNTMAP_application_map  (1 << _GNTMAP_application_map)
 #define _GNTMAP_contains_pte    4
 #define GNTMAP_contains_pte     (1 << _GNTMAP_contains_pte)
+/* Bits 16 and up go to the PTE's software-available bits (9-11). */
+#define _GNTMAP_guest_avail0    16
+#define GNTMAP_guest_avail_mask ((uint32_t)~0 << _GNTMAP_guest_avail0)
 
 /* Per-operation status codes. */
 #define GNTST_okay               0

@@ -78,6 +78,27 @@ struct e820entry
 _Static_assert(sizeof(struct e820entry) == 20, "e820entry");
 
 #define XENMEM_exchange             11
+
+/*
+ * XENMEM_add_to_physmap: place a frame of the given space (idx within it)
+ * at gpfn of a translated guest. A PV guest is not translated: -EACCES.
+ */
 #define XENMEM_add_to_physmap       7
+#define XENMAPSPACE_shared_info     0
+#define XENMAPSPACE_grant_table     1
+#define XENMAPSPACE_gmfn            2
+#define XENMAPSPACE_gmfn_range      3
+#define XENMAPSPACE_gmfn_foreign    4
+#define XENMAPSPACE_dev_mmio        5
+struct xen_add_to_physmap
+{
+    domid_t  domid;             /* IN                                      */
+    uint16_t size;              /* IN: pages, for XENMAPSPACE_gmfn_range   */
+    uint32_t space;             /* IN: XENMAPSPACE_*                       */
+    uint64_t idx;               /* IN: index into the space                */
+    uint64_t gpfn;              /* IN: where it should appear              */
+};
+typedef struct xen_add_to_physmap xen_add_to_physmap_t;
+_Static_assert(sizeof(struct xen_add_to_physmap) == 24, "add_to_physmap");
 
 #endif /* XEN_PUBLIC_MEMORY_H */

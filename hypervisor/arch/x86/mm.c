@@ -42,6 +42,28 @@ static void *boot_alloc_pages(unsigned long nr)
     return __va(pa);
 }
 
+/*
+ * Frames freed since the last machine-wide flush: a CPU may still hold a
+ * stale translation of one (the guest flushes its TLB when it wants to),
+ * so the heap flushes every CPU before it hands out any frame again.
+ */
+static bool freed_frames_unflushed;
+
+static void flush_before_reuse(void)
+{
+    if ( freed_frames_unflushed )
+    {
+        freed_frames_unflushed = false;
+        flush_tlb_mask(cpu_online_mask);
+    }
+}
+
+long heap_alloc(unsigned int order)
+{
+    flush_before_reuse();
+    return falloc_alloc(&heap, order);
+}
+
 void *alloc_xenheap_pages(unsigned int order)
 {
     long mfn;
@@ -49,7 +71,7 @@ void *alloc_xenheap_pages(unsigned int order)
 
     if ( !heap_ready )
         return boot_alloc_pages(1UL << order);
-    mfn = falloc_alloc(&heap, order);
+    mfn = heap_alloc(order);
     if ( mfn < 0 )
         return NULL;
     va = mfn_to_virt((unsigned long)mfn);
@@ -163,6 +185,8 @@ static unsigned long heap_add(paddr_t s, paddr_t e, const paddr_t (*excl)[2],
     return added;
 }
 
+unsigned long heap_total_pages;
+
 void mm_init(void)
 {
     extern char __image_end[];
@@ -234,6 +258,7 @@ void mm_init(void)
             added += heap_add(e820[i].addr, e820[i].addr + e820[i].size,
                               excl, nexcl);
     heap_ready = true;
+    heap_total_pages = added;
     printk("Memory: %lu MiB RAM, %lu frames, heap %lu MiB free\n",
            ram_pages >> 8, max_page, added >> 8);
 }
@@ -286,7 +311,7 @@ void arch_free_domain_frame(unsigned long mfn)
     machine_to_phys_mapping[mfn] = ~0UL;
     memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
     BUG_ON(falloc_free(&heap, mfn, 0));
-    flush_tlb_local();
+    freed_frames_unflushed = true;
 }
 
 bool arch_iomem_permitted(unsigned long mfn)

@@ -12,6 +12,7 @@
 #include <xenia/console.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
+#include <xenia/smp.h>
 #include <xenia/time.h>
 #include "x86.h"
 
@@ -194,7 +195,8 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
 
     if ( !nr_boot_modules )
         panic("no dom0 kernel: give one as the first multiboot module");
-    d0 = domain_create(0, true, 1);
+    /* As Xen: one dom0 vCPU per CPU (dom0_max_vcpus default). */
+    d0 = domain_create(0, true, nr_cpus_online);
     if ( !d0 )
         panic("could not create domain 0");
     if ( dom0_construct(d0, &boot_modules[0],
@@ -208,6 +210,7 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     d0->shared_info->wc_version = 2;
     update_vcpu_system_time(d0->vcpu[0]);
     d0->vcpu[0]->initialised = true;
+    d0->vcpu[0]->down = false;
     vcpu_update_runnable(d0->vcpu[0]);
     idle_loop();
 }

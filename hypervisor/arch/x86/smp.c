@@ -176,6 +176,7 @@ static bool start_cpu(unsigned int cpu, uint32_t apic)
             free_xenheap_pages(stack, STACK_ORDER);
             return false;
         }
+        smp_service_pending_flush();
         cpu_relax();
     }
     return true;

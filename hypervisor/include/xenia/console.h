@@ -13,5 +13,8 @@ int console_parse_loglvl(const char *v);
 int console_parse_console(const char *v);
 /* Guest console output, written raw (no hypervisor prefix) for dom0. */
 void console_guest_write(unsigned int domid, const char *s, size_t n);
+/* XEN_SYSCTL_readconsole (common/console.c). */
+int console_read_ring(vaddr_t buf, uint32_t *count, uint32_t *index,
+                      bool incremental, bool clear);
 
 #endif /* XENIA_CONSOLE_H */

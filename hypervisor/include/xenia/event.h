@@ -30,6 +30,7 @@ struct domain;
 struct vcpu;
 
 int evtchn_init(struct domain *d);
+void evtchn_destroy(struct domain *d);
 void evtchn_set_pending(struct vcpu *v, unsigned int port);
 void send_guest_vcpu_virq(struct vcpu *v, unsigned int virq);
 void send_guest_global_virq(struct domain *d, unsigned int virq);
@@ -45,5 +46,7 @@ long do_set_timer_op(unsigned long, unsigned long, unsigned long,
 void vcpu_timers_tick(void);
 /* Writes v's pvclock record (version protocol). */
 void update_vcpu_system_time(struct vcpu *v);
+/* Copies v's runstate to its registered area (v's tables loaded). */
+void vcpu_write_runstate(struct vcpu *v);
 
 #endif /* XENIA_EVENT_H */

@@ -24,6 +24,11 @@ long do_xen_version(unsigned long cmd, unsigned long arg, unsigned long,
 long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long,
                  unsigned long, unsigned long, unsigned long);
 
+long do_domctl(unsigned long arg, unsigned long, unsigned long,
+               unsigned long, unsigned long, unsigned long);
+long do_sysctl(unsigned long arg, unsigned long, unsigned long,
+               unsigned long, unsigned long, unsigned long);
+
 /* Writes the 128 32-byte hypercall stubs into a guest page. */
 void hypercall_page_fill(void *page);
 

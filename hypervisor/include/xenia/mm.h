@@ -52,7 +52,14 @@ struct page_info {
     uint8_t state;          /* enum page_state */
     uint8_t order;          /* order of a free block, at its head frame */
     uint32_t next, prev;    /* free-list links, frame numbers */
+    uint8_t flags;          /* PGC_* */
 };
+
+/*
+ * The owner's allocation reference is held (one of count_info): dropped
+ * once, by decrease_reservation or the domain's destruction.
+ */
+#define PGC_allocated       (1u << 0)
 
 struct frame_allocator {
     struct page_info *frames;
@@ -93,6 +100,12 @@ static inline bool mfn_valid(unsigned long mfn)
 {
     return mfn < max_page;
 }
+
+/*
+ * A block from the heap (first MFN, or -1), after flushing every TLB if
+ * frames were freed since the last such flush (arch/x86/mm.c).
+ */
+long heap_alloc(unsigned int order);
 
 /* Zeroed hypervisor-owned pages; NULL when memory is exhausted. */
 void *alloc_xenheap_pages(unsigned int order);

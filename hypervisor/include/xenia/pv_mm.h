@@ -93,6 +93,16 @@ bool arch_iomem_permitted(unsigned long mfn);
 
 /* Teardown audit (see pv/mm.c); returns the number of leaking frames. */
 unsigned long pv_audit_domain_release(struct domain *d);
+void pv_domain_relinquish(struct domain *d);
 void pv_release_descriptor_tables(struct vcpu *v);
+
+/* The vm_assist types a 64-bit PV guest may enable. */
+#define VMASST_VALID ((1UL << VMASST_TYPE_4gb_segments) |          \
+                      (1UL << VMASST_TYPE_4gb_segments_notify) |   \
+                      (1UL << VMASST_TYPE_writable_pagetables) |   \
+                      (1UL << VMASST_TYPE_pae_extended_cr3) |      \
+                      (1UL << VMASST_TYPE_architectural_iopl) |    \
+                      (1UL << VMASST_TYPE_runstate_update_flag) |  \
+                      (1UL << VMASST_TYPE_m2p_strict))
 
 #endif /* XENIA_PV_MM_H */

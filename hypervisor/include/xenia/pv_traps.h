@@ -25,6 +25,12 @@ bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr);
 int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents);
 void pv_load_gdt(struct vcpu *v);
 void pv_load_ldt(struct vcpu *v);
+int pv_set_gdt(struct vcpu *v, const unsigned long *frames,
+               unsigned int entries);
+struct vcpu_guest_context;
+/* VCPUOP_initialise and XEN_DOMCTL_setvcpucontext (pv/vcpu_context.c). */
+int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c);
+void arch_get_info_guest(struct vcpu *v, struct vcpu_guest_context *c);
 
 long do_set_trap_table(unsigned long, unsigned long, unsigned long,
                        unsigned long, unsigned long, unsigned long);

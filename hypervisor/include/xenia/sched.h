@@ -101,12 +101,20 @@ struct domain {
     struct evtchn *evtchn;          /* EVTCHN_NR_PORTS entries */
     struct grant_table *grant_table;    /* common/grant_table.c */
     unsigned int pause_count;       /* domctl pausedomain nesting */
+    unsigned int refcnt;            /* get_domain/put_domain */
+    bool vcpus_visible;             /* XEN_DOMCTL_max_vcpus was done */
     cpumask_t dirty_cpumask;        /* CPUs with its page tables loaded */
     struct sched_dom sched;         /* weight, cap, CPU time */
 };
 
 extern struct domain *hardware_domain;
 struct domain *domain_by_id(domid_t id);
+/* The domain with the smallest id >= id, or NULL. */
+struct domain *domain_first_from(domid_t id);
+/* Keeps d's struct alive across a dropped hypervisor lock. */
+void get_domain(struct domain *d);
+void put_domain(struct domain *d);
+int domain_kill(struct domain *d);
 
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus);
 /* Ends the domain at the guest's request (SCHEDOP_shutdown). */

@@ -55,19 +55,16 @@ static void destroy_gdt(struct vcpu *v)
     v->gdt_ents = 0;
 }
 
-long do_set_gdt(unsigned long ulist, unsigned long entries, unsigned long a3,
-                unsigned long a4, unsigned long a5, unsigned long a6)
+/* Installs frames as v's GDT (references taken first: all or nothing). */
+int pv_set_gdt(struct vcpu *v, const unsigned long *frames,
+               unsigned int entries)
 {
-    struct vcpu *v = current;
-    unsigned long frames[FIRST_RESERVED_GDT_PAGE];
     unsigned int i, nr;
     int rc = 0;
 
     if ( entries > HV_FIRST_RESERVED_GDT_ENTRY )
         return -EINVAL;
     nr = (entries + 511) / 512;
-    if ( copy_from_guest(frames, ulist, nr * sizeof(frames[0])) )
-        return -EFAULT;
     for ( i = 0; i < nr; i++ )
     {
         rc = get_page_and_type(frames[i], v->domain, PGT_seg_desc_page);
@@ -83,8 +80,22 @@ long do_set_gdt(unsigned long ulist, unsigned long entries, unsigned long a3,
     destroy_gdt(v);
     memcpy(v->gdt_frames, frames, nr * sizeof(frames[0]));
     v->gdt_ents = entries;
-    pv_load_gdt(v);
+    if ( v == current )
+        pv_load_gdt(v);
     return 0;
+}
+
+long do_set_gdt(unsigned long ulist, unsigned long entries, unsigned long a3,
+                unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    unsigned long frames[FIRST_RESERVED_GDT_PAGE];
+
+    if ( entries > HV_FIRST_RESERVED_GDT_ENTRY )
+        return -EINVAL;
+    if ( copy_from_guest(frames, ulist,
+                         (entries + 511) / 512 * sizeof(frames[0])) )
+        return -EFAULT;
+    return pv_set_gdt(current, frames, entries);
 }
 
 long do_update_descriptor(unsigned long maddr, unsigned long desc,
@@ -159,7 +170,8 @@ int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents)
     if ( (base & ~PAGE_MASK) || ents > 8192 ||
          !guest_range_ok(base, (unsigned long)ents * 8) )
         return -EINVAL;
-    __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
+    if ( v == current )
+        __asm__ __volatile__ ( "lldt %w0" :: "r" (0) );
     put_ldt_frames(v);
     v->ldt_base = base;
     v->ldt_ents = ents;
@@ -177,7 +189,8 @@ int pv_set_ldt(struct vcpu *v, unsigned long base, unsigned int ents)
         v->ldt_nr_frames = i + 1;
     }
     /* As Xen: a bad LDT page faults when it is used (no LDT is loaded). */
-    pv_load_ldt(v);
+    if ( v == current )
+        pv_load_ldt(v);
     return 0;
 }
 

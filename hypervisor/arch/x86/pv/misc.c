@@ -52,13 +52,7 @@ long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
 }
 
 /* Types a 64-bit PV guest may set (Xen 4.17's valid mask). */
-#define VMASST_VALID ((1UL << VMASST_TYPE_4gb_segments) |          \
-                      (1UL << VMASST_TYPE_4gb_segments_notify) |   \
-                      (1UL << VMASST_TYPE_writable_pagetables) |   \
-                      (1UL << VMASST_TYPE_pae_extended_cr3) |      \
-                      (1UL << VMASST_TYPE_architectural_iopl) |    \
-                      (1UL << VMASST_TYPE_runstate_update_flag) |  \
-                      (1UL << VMASST_TYPE_m2p_strict))
+/* VMASST_VALID: pv_mm.h */
 
 long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
                   unsigned long a4, unsigned long a5, unsigned long a6)
@@ -137,7 +131,7 @@ static long alloc_extent(struct domain *d, unsigned int order)
 
     if ( d->tot_pages + (1UL << order) > d->max_pages )
         return -1;
-    mfn = falloc_alloc(&heap, order);
+    mfn = heap_alloc(order);
     if ( mfn < 0 )
         return -1;
     for ( i = 0; i < (1UL << order); i++ )
@@ -147,6 +141,7 @@ static long alloc_extent(struct domain *d, unsigned int order)
         memset(mfn_to_virt(mfn + i), 0, PAGE_SIZE);
         pg->owner = d->domain_id;
         pg->count_info = 1;
+        pg->flags = PGC_allocated;
     }
     d->tot_pages += 1UL << order;
     return mfn;
@@ -184,9 +179,10 @@ static long reservation_op(unsigned int op, vaddr_t arg, unsigned long start)
 
                 if ( !mfn_valid(v + j) ||
                      (pg = mfn_to_page(v + j))->owner != d->domain_id ||
-                     pg->state != PGS_inuse || !pg->count_info )
+                     pg->state != PGS_inuse || !(pg->flags & PGC_allocated) )
                     return i;
                 /* Drop the allocation reference; freed when unmapped. */
+                pg->flags &= ~PGC_allocated;
                 d->tot_pages--;
                 put_page(pg);
             }
@@ -228,6 +224,25 @@ static long machine_memory_map(vaddr_t arg)
     }
     map.nr_entries = e820_nr;
     return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
+}
+
+/*
+ * A PV guest is not translated, so nothing can be added to its physmap
+ * (grant-table frames are mapped by MFN): Xen 4.17's checks, then -EACCES.
+ */
+static long add_to_physmap(vaddr_t arg, unsigned long start)
+{
+    xen_add_to_physmap_t xatp;
+
+    if ( start != (uint16_t)start )
+        return -EDOM;
+    if ( copy_from_guest(&xatp, arg, sizeof(xatp)) )
+        return -EFAULT;
+    if ( xatp.space == XENMAPSPACE_gmfn_foreign )
+        return -ENOSYS;
+    if ( xatp.domid != DOMID_SELF && !domain_by_id(xatp.domid) )
+        return -ESRCH;
+    return -EACCES;
 }
 
 long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
@@ -277,6 +292,8 @@ long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     }
     case XENMEM_machine_memory_map:
         return machine_memory_map(arg);
+    case XENMEM_add_to_physmap:
+        return add_to_physmap(arg, start);
     default:
         printk_once(XENLOG_WARNING "memory_op %u not implemented: -ENOSYS\n", op);
         return -ENOSYS;

@@ -400,9 +400,10 @@ long do_update_va_mapping(unsigned long va, unsigned long val,
  * allocation reference with no type reference: any other count is a leak
  * in the page-type machinery. Returns the number of leaking frames.
  */
-unsigned long pv_audit_domain_release(struct domain *d)
+/* Drops what d's vCPUs and pins hold: page tables, descriptors, vcpu_info. */
+static void release_vcpu_and_pin_refs(struct domain *d)
 {
-    unsigned long mfn, frames = 0, bad = 0;
+    unsigned long mfn;
     unsigned int i;
 
     for ( i = 0; i < d->max_vcpus; i++ )
@@ -420,6 +421,7 @@ unsigned long pv_audit_domain_release(struct domain *d)
             put_page_and_type(mfn_to_page(virt_to_mfn(v->vcpu_info)));
             v->vcpu_info_registered = false;
         }
+        v->vcpu_info = NULL;
     }
     for ( mfn = 0; mfn < max_page; mfn++ )
     {
@@ -432,6 +434,41 @@ unsigned long pv_audit_domain_release(struct domain *d)
             put_page_and_type(pg);
         }
     }
+}
+
+/*
+ * A dying domain gives everything back: its vCPUs' and pins' references,
+ * then the allocation reference of each frame. A frame someone else still
+ * maps survives, owned by nobody, until the last mapping goes.
+ */
+void pv_domain_relinquish(struct domain *d)
+{
+    unsigned long mfn;
+
+    release_vcpu_and_pin_refs(d);
+    for ( mfn = 0; mfn < max_page; mfn++ )
+    {
+        struct page_info *pg = mfn_to_page(mfn);
+
+        if ( pg->state != PGS_inuse || pg->owner != d->domain_id ||
+             mfn == d->shared_info_mfn )
+            continue;
+        if ( pg->flags & PGC_allocated )
+        {
+            pg->flags &= ~PGC_allocated;
+            d->tot_pages--;
+            put_page(pg);
+        }
+        if ( pg->state == PGS_inuse && pg->count_info )
+            pg->owner = OWNER_NONE;
+    }
+}
+
+unsigned long pv_audit_domain_release(struct domain *d)
+{
+    unsigned long mfn, frames = 0, bad = 0;
+
+    release_vcpu_and_pin_refs(d);
     for ( mfn = 0; mfn < max_page; mfn++ )
     {
         struct page_info *pg = mfn_to_page(mfn);

@@ -1,0 +1,336 @@
+/*
+ * domctl: the control domain's operations on domains (Xen 4.17 numbering
+ * and layouts, include/public/domctl.h). Only a privileged domain may
+ * call it; every call carries XEN_DOMCTL_INTERFACE_VERSION (-EACCES
+ * otherwise). The order of checks is Xen's: version, then the target
+ * domain (-ESRCH), then privilege (-EPERM). Unknown commands: -ENOSYS.
+ *
+ * Locking: runs under the hypervisor lock. Operations that wait for a
+ * vCPU to leave its CPU (pause, set/getvcpucontext, destroy) hold a
+ * domain reference across the wait, so the domain cannot vanish.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/mm.h>
+#include <xenia/sched.h>
+#include <xenia/hypercall.h>
+#include <xenia/guest_access.h>
+#include <xenia/pv_traps.h>
+#include <xenia/pv_mm.h>
+#include <xenia/time.h>
+#include <public/xen.h>
+#include <public/domctl.h>
+#include <public/vcpu.h>
+
+#define MAX_CONTROLLER_PAUSE 255
+
+static domid_t domid_rover;
+
+/* Xen's rule: a requested id in 1..DOMID_FIRST_RESERVED-1, else the rover. */
+static int pick_domid(domid_t want, domid_t *out)
+{
+    domid_t dom;
+
+    if ( want > 0 && want < DOMID_FIRST_RESERVED )
+    {
+        if ( domain_by_id(want) )
+            return -EEXIST;
+        *out = want;
+        return 0;
+    }
+    for ( dom = domid_rover + 1; dom != domid_rover; dom++ )
+    {
+        if ( dom >= DOMID_FIRST_RESERVED )
+            dom = 1;
+        if ( !domain_by_id(dom) )
+        {
+            domid_rover = *out = dom;
+            return 0;
+        }
+    }
+    return -ENOMEM;
+}
+
+static long createdomain(struct xen_domctl *op)
+{
+    const struct xen_domctl_createdomain *c = &op->u.createdomain;
+    struct domain *d;
+    domid_t id;
+    int rc;
+
+    if ( c->flags & ~(XEN_DOMCTL_CDF_MAX * 2 - 1) )
+        return -EINVAL;
+    if ( c->flags & (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap |
+                     XEN_DOMCTL_CDF_nested_virt) )
+        return -EINVAL;             /* PV only: no hardware virtualisation */
+    if ( c->arch.emulation_flags )
+        return -EOPNOTSUPP;         /* no emulated devices for PV */
+    if ( !c->max_vcpus || c->max_vcpus > MAX_VIRT_CPUS )
+        return -EINVAL;
+    if ( c->grant_opts & ~XEN_DOMCTL_GRANT_version_mask ||
+         XEN_DOMCTL_GRANT_version(c->grant_opts) > 2 )
+        return -EINVAL;
+    if ( (rc = pick_domid(op->domain, &id)) )
+        return rc;
+    d = domain_create(id, false, c->max_vcpus);
+    if ( !d )
+        return -ENOMEM;
+    memcpy(d->handle, c->handle, sizeof(d->handle));
+    d->pause_count = 1;             /* the controller unpauses it */
+    d->vcpus_visible = false;       /* until XEN_DOMCTL_max_vcpus */
+    op->domain = id;
+    return 0;
+}
+
+static void getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
+{
+    uint32_t flags = XEN_DOMINF_blocked;
+    unsigned int n;
+
+    memset(i, 0, sizeof(*i));
+    i->domain = d->domain_id;
+    i->max_vcpu_id = d->vcpus_visible ? d->max_vcpus - 1
+                                      : XEN_INVALID_MAX_VCPU_ID;
+    for ( n = 0; d->vcpus_visible && n < d->max_vcpus; n++ )
+    {
+        struct vcpu *v = d->vcpu[n];
+
+        i->cpu_time += vcpu_runstate_time(v, RUNSTATE_running);
+        if ( v->down )
+            continue;
+        if ( !v->blocked )
+            flags &= ~XEN_DOMINF_blocked;
+        if ( v->is_running )
+            flags |= XEN_DOMINF_running;
+        i->nr_online_vcpus++;
+    }
+    i->flags = (i->nr_online_vcpus ? flags : 0) |
+               (d->state == DOMAIN_DYING ? XEN_DOMINF_dying : 0) |
+               (d->state == DOMAIN_SHUTDOWN ? XEN_DOMINF_shutdown : 0) |
+               (d->pause_count ? XEN_DOMINF_paused : 0) |
+               d->shutdown_code << XEN_DOMINF_shutdownshift;
+    i->tot_pages = d->tot_pages;
+    i->max_pages = d->max_pages;
+    i->shared_info_frame = d->shared_info_mfn;
+    i->gpaddr_bits = 52;
+    memcpy(i->handle, d->handle, sizeof(i->handle));
+}
+
+void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
+{
+    getdomaininfo(d, i);
+}
+
+/* XEN_DOMCTL_hypercall_init: writes the hypercall page into d's frame. */
+static long hypercall_init(struct domain *d, uint64_t gmfn)
+{
+    struct page_info *pg;
+
+    if ( !mfn_valid(gmfn) || !get_page(pg = mfn_to_page(gmfn), d) )
+        return -EINVAL;
+    if ( get_page_type(pg, PGT_writable_page) )
+    {
+        put_page(pg);
+        return -EINVAL;
+    }
+    hypercall_page_fill(mfn_to_virt(gmfn));
+    put_page_type(pg);
+    put_page(pg);
+    return 0;
+}
+
+static long setvcpucontext(struct domain *d, struct xen_domctl *op)
+{
+    unsigned int id = op->u.vcpucontext.vcpu;
+    struct vcpu_guest_context *c;
+    long rc;
+
+    if ( d == current->domain || id >= d->max_vcpus || !d->vcpus_visible )
+        return -EINVAL;
+    if ( !(vaddr_t)op->u.vcpucontext.ctxt.p )
+        return -EOPNOTSUPP;         /* vcpu_reset: not needed by builders */
+    if ( !(c = alloc_xenheap_pages(1)) )
+        return -ENOMEM;
+    if ( copy_from_guest(c, (vaddr_t)op->u.vcpucontext.ctxt.p, sizeof(*c)) )
+        rc = -EFAULT;
+    else
+    {
+        domain_pause(d);
+        rc = d->state == DOMAIN_DYING ? -EINVAL
+             : d->vcpu[id]->initialised ? -EOPNOTSUPP
+             : arch_set_info_guest(d->vcpu[id], c);
+        domain_unpause(d);
+    }
+    free_xenheap_pages(c, 1);
+    return rc;
+}
+
+static long getvcpucontext(struct domain *d, struct xen_domctl *op)
+{
+    unsigned int id = op->u.vcpucontext.vcpu;
+    struct vcpu_guest_context *c;
+    long rc = 0;
+
+    if ( id >= d->max_vcpus || !d->vcpus_visible || d->vcpu[id] == current )
+        return -EINVAL;
+    if ( !d->vcpu[id]->initialised )
+        return -ENODATA;
+    if ( !(c = alloc_xenheap_pages(1)) )
+        return -ENOMEM;
+    domain_pause(d);
+    if ( d->state == DOMAIN_DYING )
+        rc = -EINVAL;
+    else
+        arch_get_info_guest(d->vcpu[id], c);
+    domain_unpause(d);
+    if ( !rc && copy_to_guest((vaddr_t)op->u.vcpucontext.ctxt.p, c, sizeof(*c)) )
+        rc = -EFAULT;
+    free_xenheap_pages(c, 1);
+    return rc;
+}
+
+static long scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
+{
+    unsigned int weight, cap;
+
+    if ( s->sched_id != XEN_SCHEDULER_CREDIT )
+        return -EINVAL;
+    switch ( s->cmd )
+    {
+    case XEN_DOMCTL_SCHEDOP_getinfo:
+        s->u.credit.weight = d->sched.weight;
+        s->u.credit.cap = d->sched.cap;
+        return 0;
+    case XEN_DOMCTL_SCHEDOP_putinfo:
+        /* As Xen's credit: weight 0 and cap 0xffff mean "unchanged". */
+        weight = s->u.credit.weight ? s->u.credit.weight : d->sched.weight;
+        cap = s->u.credit.cap != 0xffff ? s->u.credit.cap : d->sched.cap;
+        if ( cap > 100 * d->max_vcpus )
+            return -EINVAL;
+        return sched_set_params(d, weight, cap);
+    default:
+        return -EINVAL;
+    }
+}
+
+static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
+                            bool *copyback)
+{
+    switch ( op->cmd )
+    {
+    case XEN_DOMCTL_createdomain:
+        *copyback = true;
+        return createdomain(op);
+    case XEN_DOMCTL_destroydomain:
+        return domain_kill(d);
+    case XEN_DOMCTL_pausedomain:
+        if ( d == current->domain )
+            return -EINVAL;
+        if ( d->state == DOMAIN_DYING )
+            return -EINVAL;
+        if ( d->pause_count >= MAX_CONTROLLER_PAUSE )
+            return -EOVERFLOW;
+        domain_pause(d);
+        return 0;
+    case XEN_DOMCTL_unpausedomain:
+        if ( d->state == DOMAIN_DYING || !d->pause_count )
+            return -EINVAL;
+        domain_unpause(d);
+        return 0;
+    case XEN_DOMCTL_max_mem:
+    {
+        uint64_t pages = op->u.max_mem.max_memkb >> (PAGE_SHIFT - 10);
+
+        d->max_pages = pages > ~0UL ? ~0UL : pages;
+        return 0;
+    }
+    case XEN_DOMCTL_max_vcpus:
+        /* createdomain set the count; as Xen, this makes them exist. */
+        if ( d == current->domain || op->u.max_vcpus.max != d->max_vcpus )
+            return -EINVAL;
+        d->vcpus_visible = true;
+        return 0;
+    case XEN_DOMCTL_hypercall_init:
+        return hypercall_init(d, op->u.hypercall_init.gmfn);
+    case XEN_DOMCTL_setvcpucontext:
+        return setvcpucontext(d, op);
+    case XEN_DOMCTL_getvcpucontext:
+        *copyback = true;
+        return getvcpucontext(d, op);
+    case XEN_DOMCTL_getvcpuinfo:
+    {
+        struct xen_domctl_getvcpuinfo *i = &op->u.getvcpuinfo;
+        struct vcpu *v;
+
+        if ( i->vcpu >= d->max_vcpus )
+            return -EINVAL;
+        if ( !d->vcpus_visible )
+            return -ESRCH;
+        v = d->vcpu[i->vcpu];
+        i->online = !v->down;
+        i->blocked = v->blocked;
+        i->running = v->is_running;
+        i->cpu_time = vcpu_runstate_time(v, RUNSTATE_running);
+        i->cpu = v->processor;
+        *copyback = true;
+        return 0;
+    }
+    case XEN_DOMCTL_setdomainhandle:
+        memcpy(d->handle, op->u.setdomainhandle.handle, sizeof(d->handle));
+        return 0;
+    case XEN_DOMCTL_scheduler_op:
+        *copyback = true;
+        return scheduler_op(d, &op->u.scheduler_op);
+    case XEN_DOMCTL_set_address_size:
+        /* 64-bit PV only. */
+        return op->u.address_size.size == 64 ? 0 : -EINVAL;
+    case XEN_DOMCTL_get_address_size:
+        op->u.address_size.size = 64;
+        *copyback = true;
+        return 0;
+    default:
+        printk_once(XENLOG_WARNING "domctl %u not implemented: -ENOSYS\n",
+                    op->cmd);
+        return -ENOSYS;
+    }
+}
+
+long do_domctl(unsigned long arg, unsigned long a2, unsigned long a3,
+               unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    struct xen_domctl op;
+    struct domain *d = NULL;
+    bool copyback = false;
+    long rc;
+
+    if ( copy_from_guest(&op, arg, sizeof(op)) )
+        return -EFAULT;
+    if ( op.interface_version != XEN_DOMCTL_INTERFACE_VERSION )
+        return -EACCES;
+    if ( op.cmd == XEN_DOMCTL_getdomaininfo )
+    {
+        if ( !current->domain->is_privileged )
+            return -EPERM;
+        d = domain_by_id(op.domain);
+        if ( !d && op.domain >= DOMID_FIRST_RESERVED )
+            return -EINVAL;
+        if ( !d && !(d = domain_first_from(op.domain)) )
+            return -ESRCH;
+        getdomaininfo(d, &op.u.getdomaininfo);
+        op.domain = d->domain_id;
+        return copy_to_guest(arg, &op, sizeof(op)) ? -EFAULT : 0;
+    }
+    if ( op.cmd != XEN_DOMCTL_createdomain &&
+         !(d = domain_by_id(op.domain)) )
+        return -ESRCH;
+    if ( !current->domain->is_privileged )
+        return -EPERM;
+    if ( d )
+        get_domain(d);
+    rc = domctl_dispatch(d, &op, &copyback);
+    if ( d )
+        put_domain(d);
+    if ( copyback && copy_to_guest(arg, &op, sizeof(op)) )
+        rc = -EFAULT;
+    return rc;
+}

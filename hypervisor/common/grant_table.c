@@ -1,0 +1,1141 @@
+/*
+ * Grant tables, version 1: the grant_table_op hypercall (setup_table,
+ * query_size, map_grant_ref, unmap_grant_ref, copy, set_version,
+ * get_version) and the per-domain tables behind it. Semantics and error
+ * codes are Xen 4.17's; see include/xenia/grant_table.h for the model and
+ * docs/grant-tables.md for the details.
+ *
+ * Three kinds of state, all in struct grant_table:
+ *  - shared entries: the v1 entries, in frames the domain owns and maps;
+ *    the guest may change them at any moment;
+ *  - active entries: the hypervisor's record of an entry in use (pin
+ *    counts per kind of use, the grantee, the frame), so that once an
+ *    entry is pinned nothing the guest writes to it changes the mapping;
+ *  - maptrack: the mappings this domain holds of others' grants, indexed
+ *    by the handle map_grant_ref returns.
+ *
+ * A table is reference counted: one reference for its owner, one for
+ * each maptrack entry (in any domain) that names it and one for each copy
+ * in progress. The owner's release drops the shared frames and marks the
+ * table orphaned; the bookkeeping goes when the last mapping does.
+ *
+ * Locking:
+ *  - gt->lock guards everything in a struct grant_table: its size and
+ *    shared frames, its active entries, its maptrack and its reference
+ *    count.
+ *  - No path holds two grant-table locks at once: map, unmap and copy take
+ *    the mapper's and the granter's locks one after the other. A future
+ *    path that must hold two takes the lower domain id first (the lower
+ *    address for two tables of one id).
+ *  - Page-table hooks and TLB flushes run with no grant lock held, except
+ *    arch_gnttab_replace_host_mapping and _release_host_mapping, which
+ *    write one PTE (no allocation, no flush, no lock) under the mapper's
+ *    lock so that a handle cannot be unmapped twice.
+ *  - get_page/get_page_type(writable) may be called under a grant lock
+ *    (they neither free nor flush); page references are dropped with no
+ *    grant lock held, since the last put frees the frame.
+ *  - The hypervisor runs with interrupts off; nothing here waits for
+ *    anything but these locks.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/config.h>
+#include <xenia/mm.h>
+#include <xenia/pv_mm.h>
+#include <xenia/sched.h>
+#include <xenia/smp.h>
+#include <xenia/spinlock.h>
+#include <xenia/guest_access.h>
+#include <xenia/grant_table.h>
+#include <public/xen.h>
+#include <public/grant_table.h>
+
+/* Pin counts: four 8-bit counters in one word, as Xen keeps them. */
+#define PIN_HOST_RW     (1u << 0)
+#define PIN_HOST_RO     (1u << 8)
+#define PIN_DEV_RW      (1u << 16)
+#define PIN_DEV_RO      (1u << 24)
+#define PIN_WRITERS     (0xffu * (PIN_HOST_RW | PIN_DEV_RW))
+/* The counters 'incr' adds to would overflow: their top bit is set. */
+#define PIN_FULL(incr)  ((incr) << 7)
+
+/* Whether every counter holds at least what 'decr' takes from it. */
+static bool pin_covers(uint32_t pin, uint32_t decr)
+{
+    unsigned int shift;
+
+    for ( shift = 0; shift < 32; shift += 8 )
+        if ( ((pin >> shift) & 0xff) < ((decr >> shift) & 0xff) )
+            return false;
+    return true;
+}
+
+/* The GNTMAP_* bits a mapping records. */
+#define GNTMAP_KEPT     (GNTMAP_device_map | GNTMAP_host_map | \
+                         GNTMAP_readonly | GNTMAP_application_map | \
+                         GNTMAP_contains_pte)
+#define GNTMAP_KINDS    (GNTMAP_device_map | GNTMAP_host_map)
+
+struct active_grant_entry {
+    uint32_t pin;               /* PIN_* counters; 0 = not in use */
+    domid_t domid;              /* the grantee it is pinned for */
+    uint16_t pad;
+    unsigned long mfn;          /* the frame, fixed while pinned */
+};
+
+struct grant_mapping {
+    struct grant_table *rgt;    /* the granter's table (holds a reference) */
+    unsigned long mfn;          /* the mapped frame */
+    uint64_t pte_maddr;         /* where the host PTE was written */
+    grant_ref_t ref;            /* the grant; next free handle when free */
+    uint16_t flags;             /* GNTMAP_* still mapped; 0 = not live */
+    uint16_t pad;
+};
+
+#define SHARED_PER_FRAME    (PAGE_SIZE / sizeof(grant_entry_v1_t))
+#define ACTIVE_PER_PAGE     (PAGE_SIZE / sizeof(struct active_grant_entry))
+#define MAPTRACK_PER_PAGE   (PAGE_SIZE / sizeof(struct grant_mapping))
+#define ACTIVE_PAGES(nr)    ((nr) * SHARED_PER_FRAME / ACTIVE_PER_PAGE)
+#define HANDLE_NONE         (~0u)
+
+struct grant_table {
+    spinlock_t lock;
+    struct domain *domain;      /* the owner; NULL once it released it */
+    domid_t domid;
+    unsigned int refs;
+    unsigned int nr_frames;
+    unsigned int maptrack_limit;    /* handles that have an entry */
+    unsigned int free_head, free_tail;  /* FIFO of free handles */
+    unsigned long shared_mfn[GNTTAB_MAX_FRAMES];
+    struct active_grant_entry *active[ACTIVE_PAGES(GNTTAB_MAX_FRAMES)];
+    struct grant_mapping *maptrack[GNTTAB_MAX_MAPTRACK_FRAMES];
+};
+
+#define GT_ORDER 2
+BUILD_BUG_ON(sizeof(struct grant_table) > (PAGE_SIZE << GT_ORDER));
+BUILD_BUG_ON(sizeof(struct active_grant_entry) != 16);
+BUILD_BUG_ON(sizeof(struct grant_mapping) != 32);
+BUILD_BUG_ON(SHARED_PER_FRAME % ACTIVE_PER_PAGE);
+
+/* ---- Table access ---- */
+
+static unsigned int nr_entries(const struct grant_table *gt)
+{
+    return gt->nr_frames * SHARED_PER_FRAME;
+}
+
+static grant_entry_v1_t *shared_entry(struct grant_table *gt,
+                                      grant_ref_t ref)
+{
+    grant_entry_v1_t *f = arch_frame_ptr(gt->shared_mfn[ref /
+                                                         SHARED_PER_FRAME]);
+
+    return &f[ref % SHARED_PER_FRAME];
+}
+
+static struct active_grant_entry *active_entry(struct grant_table *gt,
+                                               grant_ref_t ref)
+{
+    return &gt->active[ref / ACTIVE_PER_PAGE][ref % ACTIVE_PER_PAGE];
+}
+
+static struct grant_mapping *maptrack_entry(struct grant_table *gt,
+                                            grant_handle_t h)
+{
+    return &gt->maptrack[h / MAPTRACK_PER_PAGE][h % MAPTRACK_PER_PAGE];
+}
+
+static void table_free(struct grant_table *gt)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(gt->active); i++ )
+        if ( gt->active[i] )
+            free_xenheap_pages(gt->active[i], 0);
+    free_xenheap_pages(gt, GT_ORDER);
+}
+
+/* Drops a reference to gt; the last one (owner gone) frees it. */
+static void table_put(struct grant_table *gt)
+{
+    unsigned int left;
+
+    spin_lock(&gt->lock);
+    BUG_ON(!gt->refs);
+    left = --gt->refs;
+    spin_unlock(&gt->lock);
+    if ( !left )
+        table_free(gt);
+}
+
+/*
+ * The domain an op names; DOMID_SELF means the caller only where allowed.
+ * A dying domain's grants take no new users.
+ */
+static struct domain *op_domain(struct domain *ld, domid_t id, bool self_ok)
+{
+    struct domain *d;
+
+    if ( self_ok && id == DOMID_SELF )
+        return ld;
+    d = domain_by_id(id);
+    return d && d->state != DOMAIN_DYING ? d : NULL;
+}
+
+/* ---- Frames ---- */
+
+/*
+ * Shared with d, plus a type reference that keeps the frame "writable"
+ * for good: it can never become a page table. The allocation reference
+ * is the grant table's, dropped by gnttab_domain_release only (the frame
+ * is not PGC_allocated, so decrease_reservation cannot drop it).
+ */
+static void share_frame(struct domain *d, unsigned long mfn)
+{
+    struct page_info *pg = mfn_to_page(mfn);
+
+    memset(arch_frame_ptr(mfn), 0, PAGE_SIZE);
+    pg->owner = d->domain_id;
+    pg->count_info = 1;
+    pg->type_info = PGT_writable_page | PGT_validated | 1;
+}
+
+static void unshare_frame(unsigned long mfn)
+{
+    put_page_and_type(mfn_to_page(mfn));
+}
+
+/*
+ * Grows gt to nr frames (more shared frames, more active pages). Called
+ * with gt->lock held. 0, or -ENOMEM with gt unchanged.
+ */
+static int grow_table(struct grant_table *gt, struct domain *d,
+                      unsigned int nr)
+{
+    unsigned int old = gt->nr_frames, i, frames = old;
+    unsigned int pages = ACTIVE_PAGES(old);
+
+    for ( ; pages < ACTIVE_PAGES(nr); pages++ )
+        if ( !(gt->active[pages] = alloc_xenheap_pages(0)) )
+            goto fail;
+    for ( ; frames < nr; frames++ )
+    {
+        long mfn = heap_alloc(0);
+
+        if ( mfn < 0 )
+            goto fail;
+        share_frame(d, mfn);
+        gt->shared_mfn[frames] = mfn;
+    }
+    gt->nr_frames = nr;
+    return 0;
+
+ fail:
+    for ( i = old; i < frames; i++ )
+        unshare_frame(gt->shared_mfn[i]);
+    for ( i = ACTIVE_PAGES(old); i < pages; i++ )
+    {
+        free_xenheap_pages(gt->active[i], 0);
+        gt->active[i] = NULL;
+    }
+    return -ENOMEM;
+}
+
+int gnttab_domain_init(struct domain *d)
+{
+    struct grant_table *gt = alloc_xenheap_pages(GT_ORDER);
+
+    if ( !gt )
+        return -ENOMEM;
+    spin_lock_init(&gt->lock);
+    gt->domain = d;
+    gt->domid = d->domain_id;
+    gt->refs = 1;
+    gt->free_head = gt->free_tail = HANDLE_NONE;
+    if ( grow_table(gt, d, GNTTAB_INITIAL_FRAMES) )
+    {
+        table_free(gt);
+        return -ENOMEM;
+    }
+    d->grant_table = gt;
+    return 0;
+}
+
+/* ---- Pins and the GTF_reading/GTF_writing flags ---- */
+
+/*
+ * Marks the shared entry in use: GTF_reading, plus GTF_writing for a
+ * writable use. For an entry not pinned yet, it must grant access
+ * (GTF_permit_access; with 'mapping' not GTF_sub_page) to ldomid; a
+ * writable use needs an entry without GTF_readonly. The check and the
+ * update are one compare-and-exchange of the flags/domid word, since the
+ * guest may rewrite the entry at any time; retried a few times, then the
+ * entry counts as unstable.
+ */
+static int16_t set_in_use(grant_entry_v1_t *e, bool pinned, bool readonly,
+                          bool mapping, domid_t ldomid)
+{
+    uint32_t *word = (uint32_t *)e;     /* flags low, domid high */
+    uint16_t mask = GTF_type_mask | (mapping ? GTF_sub_page : 0);
+    uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    unsigned int tries;
+
+    BUILD_BUG_ON(__builtin_offsetof(grant_entry_v1_t, domid) != 2);
+    for ( tries = 0; ; tries++ )
+    {
+        uint16_t flags = old & 0xffff;
+        uint32_t new;
+
+        if ( !pinned && ((flags & mask) != GTF_permit_access ||
+                         (domid_t)(old >> 16) != ldomid) )
+            return GNTST_general_error;
+        if ( !readonly && (flags & GTF_readonly) )
+            return GNTST_general_error;
+        new = old | GTF_reading | (readonly ? 0 : GTF_writing);
+        if ( __atomic_compare_exchange_n(word, &old, new, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) )
+            return GNTST_okay;
+        if ( tries == 4 )
+            return GNTST_general_error;
+    }
+}
+
+/*
+ * After a pin went: clears GTF_reading if nothing is pinned any more and
+ * GTF_writing if no writable pin is left. An orphaned table has no shared
+ * frames to update.
+ */
+static void reduce_in_use(struct grant_table *gt, grant_ref_t ref,
+                          const struct active_grant_entry *act, bool readonly)
+{
+    uint16_t clear = act->pin ? 0 : GTF_reading;
+
+    if ( !readonly && !(act->pin & PIN_WRITERS) )
+        clear |= GTF_writing;
+    if ( clear && gt->domain )
+        __atomic_fetch_and(&shared_entry(gt, ref)->flags, (uint16_t)~clear,
+                           __ATOMIC_ACQ_REL);
+}
+
+/* References a use of the frame holds; what take_refs took. */
+struct frame_refs {
+    struct page_info *pg;
+    unsigned int general, types;
+};
+
+static void put_refs(struct frame_refs *r)
+{
+    while ( r->types )
+    {
+        put_page_type(r->pg);
+        r->types--;
+    }
+    while ( r->general )
+    {
+        put_page(r->pg);
+        r->general--;
+    }
+}
+
+/*
+ * Takes 'general' general references on a frame of rd (one of which the
+ * caller may already hold: 'held') and 'types' writable type references.
+ * false, with *r holding what must be put back, if the frame is not rd's
+ * or cannot be writable.
+ */
+static bool take_refs(struct frame_refs *r, struct domain *rd,
+                      unsigned int general, unsigned int types, bool held)
+{
+    r->general = held;
+    r->types = 0;
+    for ( ; r->general < general; r->general++ )
+        if ( !get_page(r->pg, rd) )
+            return false;
+    for ( ; r->types < types; r->types++ )
+        if ( get_page_type(r->pg, PGT_writable_page) )
+            return false;
+    return true;
+}
+
+/*
+ * Pins (rgt, ref) for ldomid with the PIN_* increment 'incr' and takes
+ * the frame references the use needs (one general reference per kind in
+ * 'kinds', a writable type reference each unless readonly) and a table
+ * reference. 'mapping' is map_grant_ref, else a copy. Xen's order of
+ * checks and GNTST codes. On success *mfn is the frame.
+ */
+static int16_t pin_grant(struct grant_table *rgt, struct domain *rd,
+                         grant_ref_t ref, domid_t ldomid, uint32_t incr,
+                         unsigned int kinds, bool readonly, bool mapping,
+                         unsigned long *mfn)
+{
+    struct active_grant_entry *act;
+    grant_entry_v1_t *e;
+    struct frame_refs r = { NULL, 0, 0 };
+    bool first, need_status, held = false;
+    unsigned long frame = 0;
+    int16_t rc;
+
+    spin_lock(&rgt->lock);
+    if ( !rgt->domain )
+    {
+        rc = GNTST_bad_domain;
+        goto unlock;
+    }
+    if ( ref >= nr_entries(rgt) )
+    {
+        rc = GNTST_bad_gntref;
+        goto unlock;
+    }
+    act = active_entry(rgt, ref);
+    e = shared_entry(rgt, ref);
+    if ( act->pin && (act->domid != ldomid || (act->pin & PIN_FULL(incr))) )
+    {
+        rc = GNTST_general_error;
+        goto unlock;
+    }
+    first = !act->pin;
+    need_status = first || (!readonly && !(act->pin & PIN_WRITERS));
+    if ( need_status )
+    {
+        rc = set_in_use(e, !first, readonly, mapping, ldomid);
+        if ( rc )
+            goto unlock;
+    }
+    /* A copy that (re)marks the entry also re-reads its frame, as Xen. */
+    if ( first || (!mapping && need_status) )
+    {
+        /* A PV domain names the frame by MFN; it must own it. Read once:
+         * the guest may rewrite the entry under our feet. */
+        frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
+        if ( !mfn_valid(frame) || !get_page(mfn_to_page(frame), rd) )
+        {
+            rc = GNTST_bad_page;
+            goto fail;
+        }
+        r.pg = mfn_to_page(frame);
+        r.general = 1;
+        if ( !first && frame != act->mfn )
+        {
+            rc = GNTST_general_error;
+            goto fail;
+        }
+        held = true;
+    }
+    if ( first )
+    {
+        act->domid = ldomid;
+        act->mfn = frame;
+    }
+    r.pg = mfn_to_page(act->mfn);
+    if ( !take_refs(&r, rd, kinds, readonly ? 0 : kinds, held) )
+    {
+        /* Pinned, yet the frame is not rd's any more: Xen's copy says so. */
+        rc = !mapping && !r.general ? GNTST_bad_domain : GNTST_general_error;
+        goto fail;
+    }
+    act->pin += incr;
+    rgt->refs++;
+    *mfn = act->mfn;
+    rc = GNTST_okay;
+ unlock:
+    spin_unlock(&rgt->lock);
+    return rc;
+
+ fail:
+    /* Not pinned after all: drop the marks, then (unlocked) the refs. */
+    reduce_in_use(rgt, ref, act, readonly);
+    spin_unlock(&rgt->lock);
+    put_refs(&r);
+    return rc;
+}
+
+/*
+ * Undoes a pin: the PIN_* counts 'decr', the in-use flags, the table
+ * reference, then (no lock held) 'general' general references and, for a
+ * writable use, as many type references.
+ */
+static void unpin_grant(struct grant_table *rgt, grant_ref_t ref,
+                        unsigned long mfn, uint32_t decr, unsigned int general,
+                        bool readonly)
+{
+    struct active_grant_entry *act;
+    struct frame_refs r = { mfn_to_page(mfn), general,
+                            readonly ? 0 : general };
+
+    spin_lock(&rgt->lock);
+    act = active_entry(rgt, ref);
+    BUG_ON(!pin_covers(act->pin, decr));
+    act->pin -= decr;
+    reduce_in_use(rgt, ref, act, readonly);
+    spin_unlock(&rgt->lock);
+    put_refs(&r);
+    table_put(rgt);
+}
+
+/* ---- Maptrack: the mappings a domain holds ---- */
+
+/* Adds one page of free handles. Called with lgt->lock held. */
+static bool maptrack_grow(struct grant_table *lgt)
+{
+    unsigned int base = lgt->maptrack_limit, i;
+    struct grant_mapping *page;
+
+    if ( base / MAPTRACK_PER_PAGE >= GNTTAB_MAX_MAPTRACK_FRAMES )
+        return false;
+    page = alloc_xenheap_pages(0);
+    if ( !page )
+        return false;
+    for ( i = 0; i < MAPTRACK_PER_PAGE; i++ )
+        page[i].ref = i + 1 < MAPTRACK_PER_PAGE ? base + i + 1 : HANDLE_NONE;
+    lgt->maptrack[base / MAPTRACK_PER_PAGE] = page;
+    lgt->maptrack_limit = base + MAPTRACK_PER_PAGE;
+    lgt->free_head = base;
+    lgt->free_tail = base + MAPTRACK_PER_PAGE - 1;
+    return true;
+}
+
+/* Reserves a handle (not live yet: unmap calls it bad); HANDLE_NONE if none. */
+static grant_handle_t maptrack_get(struct grant_table *lgt)
+{
+    grant_handle_t h = HANDLE_NONE;
+
+    spin_lock(&lgt->lock);
+    if ( lgt->free_head != HANDLE_NONE || maptrack_grow(lgt) )
+    {
+        struct grant_mapping *m;
+
+        h = lgt->free_head;
+        m = maptrack_entry(lgt, h);
+        lgt->free_head = m->ref;
+        if ( lgt->free_head == HANDLE_NONE )
+            lgt->free_tail = HANDLE_NONE;
+        m->ref = 0;
+        m->flags = 0;
+        m->rgt = NULL;
+    }
+    spin_unlock(&lgt->lock);
+    return h;
+}
+
+/* Frees a handle at the tail, so it is the last to be reused. Locked. */
+static void maptrack_free_locked(struct grant_table *lgt, grant_handle_t h)
+{
+    struct grant_mapping *m = maptrack_entry(lgt, h);
+
+    m->flags = 0;
+    m->rgt = NULL;
+    m->ref = HANDLE_NONE;
+    if ( lgt->free_tail == HANDLE_NONE )
+        lgt->free_head = h;
+    else
+        maptrack_entry(lgt, lgt->free_tail)->ref = h;
+    lgt->free_tail = h;
+}
+
+static void maptrack_free(struct grant_table *lgt, grant_handle_t h)
+{
+    spin_lock(&lgt->lock);
+    maptrack_free_locked(lgt, h);
+    spin_unlock(&lgt->lock);
+}
+
+/* ---- GNTTABOP_map_grant_ref ---- */
+
+static uint32_t pin_increment(unsigned int flags)
+{
+    uint32_t incr = 0;
+    bool ro = flags & GNTMAP_readonly;
+
+    if ( flags & GNTMAP_device_map )
+        incr += ro ? PIN_DEV_RO : PIN_DEV_RW;
+    if ( flags & GNTMAP_host_map )
+        incr += ro ? PIN_HOST_RO : PIN_HOST_RW;
+    return incr;
+}
+
+static unsigned int nr_kinds(unsigned int flags)
+{
+    return !!(flags & GNTMAP_device_map) + !!(flags & GNTMAP_host_map);
+}
+
+static int16_t map_grant_ref(struct domain *ld, gnttab_map_grant_ref_t *op)
+{
+    struct grant_table *lgt = ld->grant_table, *rgt;
+    unsigned int flags = op->flags & GNTMAP_KEPT;
+    uint32_t incr = pin_increment(flags);
+    bool ro = flags & GNTMAP_readonly;
+    struct domain *rd;
+    grant_handle_t h;
+    unsigned long mfn;
+    uint64_t pte_maddr = 0;
+    struct grant_mapping *m;
+    int16_t rc;
+
+    if ( !incr )
+        return GNTST_bad_gntref;
+    rd = op_domain(ld, op->dom, false);
+    if ( !rd || !(rgt = rd->grant_table) )
+        return GNTST_bad_domain;
+    h = maptrack_get(lgt);
+    if ( h == HANDLE_NONE )
+        return GNTST_no_space;
+    rc = pin_grant(rgt, rd, op->ref, ld->domain_id, incr, nr_kinds(flags),
+                   ro, true, &mfn);
+    if ( rc )
+        goto free_handle;
+    if ( flags & GNTMAP_host_map )
+    {
+        /* op->flags: the PTE's software bits come from bits 16 and up. */
+        rc = arch_gnttab_create_host_mapping(ld, op->host_addr, _mfn(mfn),
+                                             op->flags, &pte_maddr);
+        if ( rc )
+        {
+            unpin_grant(rgt, op->ref, mfn, incr, nr_kinds(flags), ro);
+            goto free_handle;
+        }
+    }
+    spin_lock(&lgt->lock);
+    m = maptrack_entry(lgt, h);
+    m->rgt = rgt;
+    m->mfn = mfn;
+    m->pte_maddr = pte_maddr;
+    m->ref = op->ref;
+    m->flags = flags;
+    spin_unlock(&lgt->lock);
+    op->handle = h;
+    op->dev_bus_addr = (uint64_t)mfn << PAGE_SHIFT;
+    return GNTST_okay;
+
+ free_handle:
+    maptrack_free(lgt, h);
+    return rc;
+}
+
+/* ---- GNTTABOP_unmap_grant_ref ---- */
+
+/* What an unmap undid, to be completed once TLBs are flushed. */
+struct unmap_done {
+    struct grant_table *rgt;
+    unsigned long mfn;
+    grant_ref_t ref;
+    uint16_t done;          /* kinds undone, plus GNTMAP_readonly */
+    bool put_table;         /* the handle went, and its table reference */
+    bool host_refs;         /* the host PTE's references are ours now */
+};
+
+#define UNMAP_BATCH 32
+
+/*
+ * Undoes the kinds the op names (host_addr != 0: the host mapping,
+ * dev_bus_addr != 0: the device mapping), under the mapper's lock so
+ * that a handle is unmapped once. The references and pins wait in *u for
+ * unmap_complete. Xen's checks and GNTST codes.
+ */
+static int16_t unmap_grant_ref(struct domain *ld,
+                               const gnttab_unmap_grant_ref_t *op,
+                               struct unmap_done *u)
+{
+    struct grant_table *lgt = ld->grant_table;
+    struct grant_mapping *m;
+    unsigned int flags;
+    int16_t rc = GNTST_okay;
+
+    u->done = 0;
+    u->put_table = false;
+    spin_lock(&lgt->lock);
+    if ( op->handle >= lgt->maptrack_limit ||
+         !(flags = (m = maptrack_entry(lgt, op->handle))->flags) )
+    {
+        rc = GNTST_bad_handle;
+        goto unlock;
+    }
+    if ( op->dev_bus_addr && (flags & GNTMAP_device_map) &&
+         op->dev_bus_addr != (uint64_t)m->mfn << PAGE_SHIFT )
+    {
+        rc = GNTST_bad_dev_addr;
+        goto unlock;
+    }
+    if ( op->host_addr && (flags & GNTMAP_host_map) )
+    {
+        rc = arch_gnttab_replace_host_mapping(ld, op->host_addr,
+                                              _mfn(m->mfn), flags);
+        if ( rc )
+            goto unlock;
+        m->flags &= ~GNTMAP_host_map;
+        u->done |= GNTMAP_host_map;
+    }
+    if ( op->dev_bus_addr && (flags & GNTMAP_device_map) )
+    {
+        m->flags &= ~GNTMAP_device_map;
+        u->done |= GNTMAP_device_map;
+    }
+    u->done |= u->done ? (flags & GNTMAP_readonly) : 0;
+    u->rgt = m->rgt;
+    u->mfn = m->mfn;
+    u->ref = m->ref;
+    u->host_refs = true;
+    u->put_table = !(m->flags & GNTMAP_KINDS);
+    if ( u->put_table )
+        maptrack_free_locked(lgt, op->handle);
+ unlock:
+    spin_unlock(&lgt->lock);
+    return rc;
+}
+
+/*
+ * The second half, after the TLB flush: pins, in-use flags, references.
+ * A completion that frees the handle comes after every other completion
+ * of the same handle, so the table stays alive until the last.
+ */
+static void unmap_complete(const struct unmap_done *u)
+{
+    bool ro = u->done & GNTMAP_readonly;
+    struct active_grant_entry *act;
+    struct frame_refs r = { mfn_to_page(u->mfn), 0, 0 };
+
+    if ( !(u->done & GNTMAP_KINDS) )
+    {
+        if ( u->put_table )
+            table_put(u->rgt);
+        return;
+    }
+    spin_lock(&u->rgt->lock);
+    act = active_entry(u->rgt, u->ref);
+    if ( u->done & GNTMAP_device_map )
+    {
+        act->pin -= ro ? PIN_DEV_RO : PIN_DEV_RW;
+        r.general++;
+    }
+    if ( u->done & GNTMAP_host_map )
+    {
+        act->pin -= ro ? PIN_HOST_RO : PIN_HOST_RW;
+        r.general += u->host_refs;
+    }
+    reduce_in_use(u->rgt, u->ref, act, ro);
+    spin_unlock(&u->rgt->lock);
+    r.types = ro ? 0 : r.general;
+    put_refs(&r);
+    if ( u->put_table )
+        table_put(u->rgt);
+}
+
+static bool any_host_undone(const struct unmap_done *u, unsigned int n)
+{
+    unsigned int i;
+
+    for ( i = 0; i < n; i++ )
+        if ( u[i].done & GNTMAP_host_map )
+            return true;
+    return false;
+}
+
+/* Flush first, then drop what the PTEs held: no CPU may still use them. */
+static void unmap_finish(struct domain *ld, const struct unmap_done *u,
+                         unsigned int n)
+{
+    unsigned int i;
+
+    if ( any_host_undone(u, n) )
+        flush_tlb_domain(ld);
+    for ( i = 0; i < n; i++ )
+        unmap_complete(&u[i]);
+}
+
+static long unmap_batch(struct domain *ld, vaddr_t uop, unsigned int count)
+{
+    struct unmap_done u[UNMAP_BATCH];
+    gnttab_unmap_grant_ref_t op;
+    const size_t sz = sizeof(op);
+    unsigned int i = 0, n = 0;
+
+    for ( i = 0; i < count; i++ )
+    {
+        if ( n == UNMAP_BATCH )
+        {
+            unmap_finish(ld, u, n);
+            n = 0;
+        }
+        if ( copy_from_guest(&op, uop + i * sz, sz) )
+            goto fault;
+        op.status = unmap_grant_ref(ld, &op, &u[n]);
+        n++;
+        if ( copy_to_guest(uop + i * sz +
+                           __builtin_offsetof(gnttab_unmap_grant_ref_t,
+                                              status),
+                           &op.status, sizeof(op.status)) )
+            goto fault;
+    }
+    unmap_finish(ld, u, n);
+    return 0;
+
+ fault:
+    unmap_finish(ld, u, n);
+    return -EFAULT;
+}
+
+/* ---- GNTTABOP_copy ---- */
+
+/* One end of a copy, claimed. */
+struct copy_end {
+    struct grant_table *gt;     /* grant used, or NULL for a frame */
+    grant_ref_t ref;
+    struct frame_refs r;
+    unsigned long mfn;
+};
+
+/* Resolves an end's domain: a frame number needs DOMID_SELF. */
+static int16_t copy_domain(struct domain *ld, const struct gnttab_copy_ptr *p,
+                           bool gref, struct domain **d)
+{
+    if ( !gref && p->domid != DOMID_SELF )
+        return GNTST_permission_denied;
+    *d = op_domain(ld, p->domid, true);
+    return *d ? GNTST_okay : GNTST_bad_domain;
+}
+
+static int16_t copy_claim(struct domain *ld, struct domain *d,
+                          const struct gnttab_copy_ptr *p, bool gref,
+                          bool readonly, struct copy_end *c)
+{
+    int16_t rc;
+
+    c->gt = NULL;
+    c->r.general = c->r.types = 0;
+    if ( gref )
+    {
+        if ( !d->grant_table )
+            return GNTST_bad_domain;
+        rc = pin_grant(d->grant_table, d, p->u.ref, ld->domain_id,
+                       readonly ? PIN_HOST_RO : PIN_HOST_RW, 1, readonly,
+                       false, &c->mfn);
+        if ( rc )
+            return rc;
+        c->gt = d->grant_table;
+        c->ref = p->u.ref;
+        c->r.pg = mfn_to_page(c->mfn);
+        return GNTST_okay;
+    }
+    c->mfn = p->u.gmfn;
+    if ( !mfn_valid(c->mfn) )
+        return GNTST_bad_page;
+    c->r.pg = mfn_to_page(c->mfn);
+    if ( !take_refs(&c->r, d, 1, readonly ? 0 : 1, false) )
+    {
+        rc = c->r.general ? GNTST_general_error : GNTST_bad_page;
+        put_refs(&c->r);
+        return rc;
+    }
+    return GNTST_okay;
+}
+
+static void copy_release(struct copy_end *c, bool readonly)
+{
+    if ( c->gt )
+        unpin_grant(c->gt, c->ref, c->mfn,
+                    readonly ? PIN_HOST_RO : PIN_HOST_RW, 1, readonly);
+    else
+        put_refs(&c->r);
+}
+
+static int16_t copy_one(struct domain *ld, const gnttab_copy_t *op)
+{
+    bool sg = op->flags & GNTCOPY_source_gref;
+    bool dg = op->flags & GNTCOPY_dest_gref;
+    struct domain *sd, *dd;
+    struct copy_end src, dst;
+    int16_t rc;
+
+    if ( (rc = copy_domain(ld, &op->source, sg, &sd)) ||
+         (rc = copy_domain(ld, &op->dest, dg, &dd)) )
+        return rc;
+    rc = copy_claim(ld, sd, &op->source, sg, true, &src);
+    if ( rc )
+        return rc;
+    rc = copy_claim(ld, dd, &op->dest, dg, false, &dst);
+    if ( rc )
+    {
+        copy_release(&src, true);
+        return rc;
+    }
+    if ( op->source.offset + op->len > PAGE_SIZE ||
+         op->dest.offset + op->len > PAGE_SIZE )
+        rc = GNTST_bad_copy_arg;
+    else
+        memmove((uint8_t *)arch_frame_ptr(dst.mfn) + op->dest.offset,
+                (uint8_t *)arch_frame_ptr(src.mfn) + op->source.offset,
+                op->len);
+    copy_release(&dst, false);
+    copy_release(&src, true);
+    return rc;
+}
+
+/* ---- Whole-table sub-ops ---- */
+
+/* The table of the domain an op names, if the caller may see it. */
+static int16_t target_table(struct domain *ld, domid_t dom,
+                            struct grant_table **gt)
+{
+    struct domain *d = op_domain(ld, dom, true);
+
+    if ( !d || !d->grant_table )
+        return GNTST_bad_domain;
+    if ( d != ld && !ld->is_privileged )
+        return GNTST_permission_denied;
+    *gt = d->grant_table;
+    return GNTST_okay;
+}
+
+static long setup_table(struct domain *ld, vaddr_t uop, unsigned int count)
+{
+    gnttab_setup_table_t op;
+    unsigned long mfns[GNTTAB_MAX_FRAMES];
+    struct grant_table *gt;
+    unsigned int i;
+    vaddr_t list;
+
+    if ( count != 1 )
+        return -EINVAL;
+    if ( copy_from_guest(&op, uop, sizeof(op)) )
+        return -EFAULT;
+    list = (vaddr_t)op.frame_list.p;
+    if ( !guest_range_ok(list, (uint64_t)op.nr_frames * sizeof(xen_pfn_t)) )
+        return -EFAULT;
+    op.status = target_table(ld, op.dom, &gt);
+    if ( op.status == GNTST_okay )
+    {
+        spin_lock(&gt->lock);
+        if ( op.nr_frames > GNTTAB_MAX_FRAMES ||
+             (op.nr_frames > gt->nr_frames &&
+              grow_table(gt, gt->domain, op.nr_frames)) )
+            op.status = GNTST_general_error;
+        else
+            memcpy(mfns, gt->shared_mfn, op.nr_frames * sizeof(mfns[0]));
+        spin_unlock(&gt->lock);
+    }
+    for ( i = 0; op.status == GNTST_okay && i < op.nr_frames; i++ )
+    {
+        xen_pfn_t f = mfns[i];
+
+        if ( copy_to_guest(list + i * sizeof(f), &f, sizeof(f)) )
+            op.status = GNTST_bad_virt_addr;
+    }
+    if ( copy_to_guest(uop + __builtin_offsetof(gnttab_setup_table_t, status),
+                       &op.status, sizeof(op.status)) )
+        return -EFAULT;
+    return 0;
+}
+
+static long query_size(struct domain *ld, vaddr_t uop, unsigned int count)
+{
+    gnttab_query_size_t op;
+    struct grant_table *gt;
+
+    if ( count != 1 )
+        return -EINVAL;
+    if ( copy_from_guest(&op, uop, sizeof(op)) )
+        return -EFAULT;
+    op.status = target_table(ld, op.dom, &gt);
+    if ( op.status == GNTST_okay )
+    {
+        spin_lock(&gt->lock);
+        op.nr_frames = gt->nr_frames;
+        op.max_nr_frames = GNTTAB_MAX_FRAMES;
+        spin_unlock(&gt->lock);
+    }
+    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : 0;
+}
+
+/* Version 1 only: asking for 2 is what Xen answers when v2 is disabled. */
+static long set_version(vaddr_t uop)
+{
+    gnttab_set_version_t op;
+    long rc;
+
+    if ( copy_from_guest(&op, uop, sizeof(op)) )
+        return -EFAULT;
+    if ( op.version != 1 && op.version != 2 )
+        rc = -EINVAL;
+    else
+        rc = op.version == 2 ? -ENOSYS : 0;
+    op.version = 1;
+    return copy_to_guest(uop, &op, sizeof(op)) ? -EFAULT : rc;
+}
+
+static long get_version(struct domain *ld, vaddr_t uop)
+{
+    gnttab_get_version_t op;
+    struct grant_table *gt;
+
+    if ( copy_from_guest(&op, uop, sizeof(op)) )
+        return -EFAULT;
+    switch ( target_table(ld, op.dom, &gt) )
+    {
+    case GNTST_bad_domain:
+        return -ESRCH;
+    case GNTST_permission_denied:
+        return -EPERM;
+    }
+    op.version = 1;
+    return copy_to_guest(uop + __builtin_offsetof(gnttab_get_version_t,
+                                                  version),
+                         &op.version, sizeof(op.version)) ? -EFAULT : 0;
+}
+
+/* ---- Batches and dispatch ---- */
+
+/* map and copy: each op in, its result out; -EFAULT stops the batch. */
+static long op_batch(struct domain *ld, unsigned int cmd, vaddr_t uop,
+                     unsigned int count)
+{
+    union {
+        gnttab_map_grant_ref_t map;
+        gnttab_copy_t copy;
+    } op;
+    size_t sz = cmd == GNTTABOP_copy ? sizeof(op.copy) : sizeof(op.map);
+    unsigned int i;
+
+    for ( i = 0; i < count; i++ )
+    {
+        vaddr_t p = uop + (vaddr_t)i * sz;
+
+        if ( copy_from_guest(&op, p, sz) )
+            return -EFAULT;
+        if ( cmd == GNTTABOP_copy )
+        {
+            op.copy.status = copy_one(ld, &op.copy);
+            if ( copy_to_guest(p + __builtin_offsetof(gnttab_copy_t, status),
+                               &op.copy.status, sizeof(op.copy.status)) )
+                return -EFAULT;
+        }
+        else
+        {
+            op.map.status = map_grant_ref(ld, &op.map);
+            if ( copy_to_guest(p, &op.map, sz) )
+                return -EFAULT;
+        }
+    }
+    return 0;
+}
+
+#define GNTTABOP_CMD_MASK   0xfffu      /* higher bits: continuation args */
+
+long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
+               unsigned int count)
+{
+    static const uint8_t batch_size[] = {
+        [GNTTABOP_map_grant_ref] = sizeof(gnttab_map_grant_ref_t),
+        [GNTTABOP_unmap_grant_ref] = sizeof(gnttab_unmap_grant_ref_t),
+        [GNTTABOP_copy] = sizeof(gnttab_copy_t),
+    };
+    static uint32_t enosys_logged;
+    unsigned int sub = cmd & GNTTABOP_CMD_MASK;
+
+    if ( (int)count < 0 )
+        return -EINVAL;
+    if ( !ld->grant_table )
+        return -EINVAL;             /* only a dying domain has none */
+    if ( sub != GNTTABOP_cache_flush && sub != cmd )
+        return -EINVAL;
+    if ( sub < ARRAY_SIZE(batch_size) && batch_size[sub] &&
+         !guest_range_ok(uop, (uint64_t)count * batch_size[sub]) )
+        return -EFAULT;
+    switch ( sub )
+    {
+    case GNTTABOP_map_grant_ref:
+    case GNTTABOP_copy:
+        return op_batch(ld, sub, uop, count);
+    case GNTTABOP_unmap_grant_ref:
+        return unmap_batch(ld, uop, count);
+    case GNTTABOP_setup_table:
+        return setup_table(ld, uop, count);
+    case GNTTABOP_query_size:
+        return query_size(ld, uop, count);
+    case GNTTABOP_set_version:
+        return set_version(uop);
+    case GNTTABOP_get_version:
+        return get_version(ld, uop);
+    }
+    if ( sub < 32 && !(enosys_logged & (1u << sub)) )
+    {
+        enosys_logged |= 1u << sub;
+        printk(XENLOG_WARNING "grant_table_op %u not implemented: -ENOSYS\n",
+               sub);
+    }
+    return -ENOSYS;
+}
+
+long do_grant_table_op(unsigned long cmd, unsigned long uop,
+                       unsigned long count, unsigned long a4,
+                       unsigned long a5, unsigned long a6)
+{
+    return gnttab_op(current->domain, cmd, uop, count);
+}
+
+/* ---- Teardown ---- */
+
+/* Releases every mapping d holds: PTEs, then (after a flush) the rest. */
+static void release_mappings(struct domain *d, struct grant_table *gt)
+{
+    struct unmap_done u[UNMAP_BATCH];
+    unsigned int h, n = 0;
+
+    for ( h = 0; h < gt->maptrack_limit; h++ )
+    {
+        struct grant_mapping *m;
+
+        if ( n == UNMAP_BATCH )
+        {
+            unmap_finish(d, u, n);
+            n = 0;
+        }
+        spin_lock(&gt->lock);
+        m = maptrack_entry(gt, h);
+        if ( m->flags )
+        {
+            u[n].rgt = m->rgt;
+            u[n].mfn = m->mfn;
+            u[n].ref = m->ref;
+            u[n].done = m->flags & (GNTMAP_KINDS | GNTMAP_readonly);
+            u[n].put_table = true;
+            u[n].host_refs = (m->flags & GNTMAP_host_map) &&
+                arch_gnttab_release_host_mapping(d, m->pte_maddr,
+                                                 _mfn(m->mfn), m->flags);
+            m->flags = 0;
+            m->rgt = NULL;
+            n++;
+        }
+        spin_unlock(&gt->lock);
+    }
+    unmap_finish(d, u, n);
+}
+
+void gnttab_domain_release(struct domain *d)
+{
+    struct grant_table *gt = d->grant_table;
+    unsigned long mfns[GNTTAB_MAX_FRAMES];
+    unsigned int i, nr, pages;
+
+    if ( !gt )
+        return;
+    release_mappings(d, gt);
+
+    spin_lock(&gt->lock);
+    gt->domain = NULL;              /* orphaned: no shared frames now */
+    d->grant_table = NULL;
+    nr = gt->nr_frames;
+    memcpy(mfns, gt->shared_mfn, nr * sizeof(mfns[0]));
+    pages = gt->maptrack_limit / MAPTRACK_PER_PAGE;
+    gt->maptrack_limit = 0;
+    gt->free_head = gt->free_tail = HANDLE_NONE;
+    spin_unlock(&gt->lock);
+
+    for ( i = 0; i < pages; i++ )
+    {
+        free_xenheap_pages(gt->maptrack[i], 0);
+        gt->maptrack[i] = NULL;
+    }
+    for ( i = 0; i < nr; i++ )
+        unshare_frame(mfns[i]);
+    table_put(gt);
+}

@@ -44,6 +44,9 @@ long do_console_io(unsigned long cmd, unsigned long count, unsigned long buf,
     switch ( cmd )
     {
     case CONSOLEIO_write:
+        /* As Xen's release build: only the hardware domain may write. */
+        if ( !current->domain->is_privileged )
+            return -EPERM;
         return console_write(buf, (unsigned int)count);
     case CONSOLEIO_read:
         if ( !current->domain->is_privileged )

@@ -438,6 +438,22 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         domain_shutdown(current->domain, s.reason);
         return 0;
     }
+    case SCHEDOP_remote_shutdown:
+    {
+        struct sched_remote_shutdown r;
+        struct domain *d;
+
+        if ( copy_from_guest(&r, arg, sizeof(r)) )
+            return -EFAULT;
+        if ( !(d = domain_by_id(r.domain_id)) )
+            return -ESRCH;
+        if ( !current->domain->is_privileged )
+            return -EPERM;
+        if ( d == current->domain )
+            return -EINVAL;
+        domain_shutdown(d, r.reason);
+        return 0;
+    }
     default:
         printk_once(XENLOG_WARNING "sched_op %lu not implemented: -ENOSYS\n", cmd);
         return -ENOSYS;

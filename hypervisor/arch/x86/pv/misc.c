@@ -114,13 +114,28 @@ long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
 
 /* ---- memory_op ---- */
 
-static struct domain *reservation_domain(domid_t id)
+/*
+ * The domain a memory_op names: oneself, or (privileged callers only) any
+ * live domain. Sets *rc to -ESRCH (no such domain) or -EPERM on failure.
+ */
+static struct domain *reservation_domain(domid_t id, long *rc)
 {
-    struct domain *d = current->domain;
+    struct domain *d = current->domain, *t;
 
     if ( id == DOMID_SELF || id == d->domain_id )
         return d;
-    return d->is_privileged ? domain_by_id(id) : NULL;
+    t = domain_by_id(id);
+    if ( !t || t->state == DOMAIN_DYING )
+    {
+        *rc = -ESRCH;
+        return NULL;
+    }
+    if ( !d->is_privileged )
+    {
+        *rc = -EPERM;
+        return NULL;
+    }
+    return t;
 }
 
 /* Allocates one extent for d; returns its first MFN or -1. */
@@ -152,10 +167,11 @@ static long reservation_op(unsigned int op, vaddr_t arg, unsigned long start)
     xen_memory_reservation_t r;
     struct domain *d;
     unsigned long i;
+    long rc;
 
     if ( copy_from_guest(&r, arg, sizeof(r)) )
         return -EFAULT;
-    if ( !(d = reservation_domain(r.domid)) )
+    if ( !(d = reservation_domain(r.domid, &rc)) )
         return start;       /* as Xen: the extents done so far */
     if ( r.extent_order > (d->is_privileged ? MAX_ORDER : 9) )
         return start;
@@ -264,11 +280,12 @@ long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     {
         domid_t id;
         struct domain *d;
+        long rc;
 
         if ( copy_from_guest(&id, arg, sizeof(id)) )
             return -EFAULT;
-        if ( !(d = reservation_domain(id)) )
-            return -ESRCH;
+        if ( !(d = reservation_domain(id, &rc)) )
+            return rc;
         return op == XENMEM_current_reservation ? d->tot_pages : d->max_pages;
     }
     case XENMEM_machphys_mapping:

@@ -22,19 +22,28 @@
 #include <public/xen.h>
 #include "../x86.h"
 
-/* Resolves the domain whose frames an mmu_update names (foreigndom). */
-static struct domain *get_pg_owner(struct domain *curr, unsigned int dom)
+/*
+ * Resolves the domain whose frames an mmu_update or mmuext_op names
+ * (foreigndom). Xen's order: an unknown domain is -ESRCH, a known one
+ * that the caller may not touch -EPERM.
+ */
+static int get_pg_owner(struct domain *curr, unsigned int dom,
+                        struct domain **owner)
 {
     struct domain *d;
 
     if ( dom == DOMID_SELF || dom == curr->domain_id )
-        return curr;
+    {
+        *owner = curr;
+        return 0;
+    }
+    d = dom == DOMID_IO ? curr : domain_by_id(dom);
+    if ( !d || d->state == DOMAIN_DYING )
+        return -ESRCH;
     if ( !curr->is_privileged )
-        return NULL;
-    if ( dom == DOMID_IO )
-        return curr;
-    d = domain_by_id(dom);
-    return d;
+        return -EPERM;
+    *owner = d;
+    return 0;
 }
 
 static long mmu_update_one(struct domain *d, struct domain *pg_owner,
@@ -140,15 +149,15 @@ long do_mmu_update(unsigned long ureqs, unsigned long count,
                    unsigned long a5, unsigned long a6)
 {
     struct domain *d = current->domain, *pg_owner;
+    int rc;
 
     count = (unsigned int)count;
     if ( !guest_range_ok(ureqs, count * sizeof(mmu_update_t)) )
         return -EFAULT;
     if ( (foreigndom >> 16) && (foreigndom >> 16) - 1 != d->domain_id )
         return -ESRCH;      /* page tables of another domain: later rung */
-    pg_owner = get_pg_owner(d, foreigndom & 0xffff);
-    if ( !pg_owner )
-        return -ESRCH;
+    if ( (rc = get_pg_owner(d, foreigndom & 0xffff, &pg_owner)) )
+        return rc;
     return run_batch(d, pg_owner, ureqs, count, sizeof(mmu_update_t), pdone,
                      mmu_update_one);
 }
@@ -312,13 +321,13 @@ long do_mmuext_op(unsigned long uops, unsigned long count,
                   unsigned long a5, unsigned long a6)
 {
     struct domain *d = current->domain, *pg_owner;
+    int rc;
 
     count = (unsigned int)count;
     if ( !guest_range_ok(uops, count * sizeof(mmuext_op_t)) )
         return -EFAULT;
-    pg_owner = get_pg_owner(d, foreigndom & 0xffff);
-    if ( !pg_owner )
-        return -ESRCH;
+    if ( (rc = get_pg_owner(d, foreigndom & 0xffff, &pg_owner)) )
+        return rc;
     return run_batch(d, pg_owner, uops, count, sizeof(mmuext_op_t), pdone,
                      mmuext_one);
 }

@@ -2,6 +2,9 @@
  * Event channels, 2-level ABI (see include/xenia/event.h). Every operation
  * validates first and changes state only when it cannot fail any more.
  * Error codes are Xen 4.17's.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

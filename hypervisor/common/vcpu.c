@@ -5,6 +5,9 @@
  * same (mul, shift) scale the guest gets in its vcpu_time_info, so the
  * guest's clock and the hypervisor's agree exactly. Timers are checked on
  * every hypervisor tick (TIMER_HZ), which bounds their resolution.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

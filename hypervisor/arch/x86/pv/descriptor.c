@@ -12,6 +12,9 @@
  * window (the 15th holds the hypervisor's descriptors). The LDT's frames
  * are typed and referenced when it is set (v->ldt_frames) and mapped into
  * the CPU's LDT window whenever the vCPU is loaded on a CPU.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

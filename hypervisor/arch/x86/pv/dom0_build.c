@@ -9,6 +9,9 @@
  * domain's first PFNs; page-table frames mapped read-only and typed, the
  * L4 pinned; %rsi = start_info. Everything is written through the direct
  * map, never through the guest's page tables.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

@@ -7,6 +7,9 @@
  * #GP error code is never trusted (QEMU's TCG reports int n as n*16+2).
  * Anything not emulated is reflected to the guest as #GP, as Xen does
  * (HLT included: PV kernels block with SCHEDOP_block).
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

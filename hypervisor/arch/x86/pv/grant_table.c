@@ -10,6 +10,9 @@
  * The entry is named by a virtual address (walked in the vCPU's kernel
  * page tables) or, with GNTMAP_contains_pte, by its machine address;
  * either way it must lie in a validated L1 table the domain owns.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/config.h>

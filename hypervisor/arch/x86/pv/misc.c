@@ -1,6 +1,9 @@
 /*
  * Smaller PV hypercalls: physdev_op (I/O privilege), vm_assist, multicall
  * and memory_op (reservations, the M2P's location, memory maps).
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

@@ -6,9 +6,13 @@
  *
  * Validation recurses at most four levels (an L4 validates its L3s, ...);
  * devalidation when a table's last type reference goes mirrors it.
- * TLB: one CPU in this rung; every type change away from "writable" and
- * every freed frame flushes the local TLB, so no stale writable
- * translation survives a frame becoming a page table.
+ * TLB: every type change away from "writable" flushes every CPU, and a
+ * freed frame is never reused before a machine-wide flush (heap_alloc),
+ * so no stale writable translation survives a frame becoming a page
+ * table or another domain's (docs/smp.md).
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

@@ -5,6 +5,9 @@
  * 8 bytes, naturally aligned, inside the faulting page), merges it into the
  * full 8-byte entry, validates it exactly as mmu_update would and writes
  * it. If anything does not fit, the #PF goes to the guest unchanged.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

@@ -8,6 +8,9 @@
  * ss), switching to kernel mode (swapgs, kernel L4, stack_switch's stack)
  * first when the guest was in user mode. The iret hypercall undoes that.
  * Every exit to the guest first delivers a pending, unmasked event upcall.
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

@@ -7,6 +7,9 @@
  * context needs (L4 tables, GDT frames), undoing them if one fails; only
  * then is the rest written. The vCPU must not be running (its domain is
  * paused, or it is down and never initialised).
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
  */
 #include <xenia/lib.h>
 #include <xenia/errno.h>

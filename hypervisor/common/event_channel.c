@@ -268,6 +268,20 @@ void evtchn_destroy(struct domain *d)
             evtchn_close_port(d, port);
 }
 
+/*
+ * EVTCHNOP_reset: closes every port of a domain (oneself, or any for a
+ * privileged caller), as a kexec'd kernel or the toolstack needs.
+ */
+static long evtchn_reset(domid_t dom)
+{
+    struct domain *d = target_domain(dom);
+
+    if ( !d )
+        return dom == DOMID_SELF || domain_by_id(dom) ? -EPERM : -ESRCH;
+    evtchn_destroy(d);
+    return 0;
+}
+
 static long evtchn_send(unsigned int port)
 {
     struct domain *d = current->domain, *rd;
@@ -387,6 +401,7 @@ long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         evtchn_status_t status;
         evtchn_bind_vcpu_t vcpu;
         evtchn_unmask_t unmask;
+        evtchn_reset_t reset;
     } u;
     static const uint8_t size[] = {
         [EVTCHNOP_bind_interdomain] = sizeof(evtchn_bind_interdomain_t),
@@ -398,13 +413,14 @@ long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         [EVTCHNOP_bind_ipi] = sizeof(evtchn_bind_ipi_t),
         [EVTCHNOP_bind_vcpu] = sizeof(evtchn_bind_vcpu_t),
         [EVTCHNOP_unmask] = sizeof(evtchn_unmask_t),
+        [EVTCHNOP_reset] = sizeof(evtchn_reset_t),
     };
     long rc;
 
     if ( cmd >= ARRAY_SIZE(size) || !size[cmd] )
     {
-        /* init_control (FIFO), expand_array, set_priority, reset: Linux
-         * falls back to the 2-level ABI. */
+        /* init_control (FIFO), expand_array, set_priority: Linux falls
+         * back to the 2-level ABI. */
         printk_once(XENLOG_INFO "event_channel_op %lu: -ENOSYS\n", cmd);
         return -ENOSYS;
     }
@@ -422,6 +438,7 @@ long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     case EVTCHNOP_status:          rc = evtchn_status_op(&u.status); break;
     case EVTCHNOP_bind_vcpu:       return bind_vcpu(&u.vcpu);
     case EVTCHNOP_unmask:          return evtchn_unmask(u.unmask.port);
+    case EVTCHNOP_reset:           return evtchn_reset(u.reset.dom);
     default:                       return -ENOSYS;
     }
     if ( !rc && copy_to_guest(arg, &u, size[cmd]) )

@@ -60,6 +60,10 @@ AUDIT_CLEAN = "frames released cleanly"
 GUEST_LINE = re.compile(r"^(?:\(d\d+\) )?(PLAN|RESULT|Test result):\s*(.*)$")
 FIRST_GUEST_LINE = re.compile(r"^(?:\(d\d+\) )?(xtest: |PLAN: )")
 
+# Every boot has two CPUs.  Xen gives dom0 one VCPU per CPU by default
+# (dom0_max_vcpus), so the initial domain has VCPUs 0 and 1 (tests/smp).
+SMP = 2
+
 STOP_GRACE = 1.0      # seconds of log kept after the end marker (Xen)
 EXIT_GRACE = 15.0     # seconds Xenia gets to exit after the final line
 
@@ -95,6 +99,7 @@ class Boot:
 def qemu_command(hv, cpu, image_path, cmdline):
     module = image_path + (" " + cmdline if cmdline else "")
     cmd = [QEMU, "-accel", "tcg", "-cpu", cpu, "-m", "512",
+           "-smp", str(SMP),
            "-display", "none", "-monitor", "none", "-serial", "stdio",
            "-parallel", "none", "-no-reboot", "-net", "none"]
     if hv == "xen":

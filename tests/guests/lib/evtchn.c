@@ -10,6 +10,7 @@
  * iret restores the upcall mask from the frame's IF.
  */
 #include "xtpv.h"
+#include "smp.h"
 
 struct shared_info *xt_shared_info;
 
@@ -19,7 +20,26 @@ static struct vcpu_info boot_vcpu_info = { .evtchn_upcall_mask = 1 };
 
 struct vcpu_info *xt_vcpu_info(void)
 {
+    struct vcpu_info *vi = xt_smp_vcpu_info();   /* per VCPU once SMP */
+
+    if ( vi )
+        return vi;
     return xt_shared_info ? &xt_shared_info->vcpu_info[0] : &boot_vcpu_info;
+}
+
+/* For smp.c's upcall: the handler of a port, and setting it. */
+void xt_set_port_handler(unsigned int port, xt_port_handler_t h)
+{
+    if ( port < NR_PORTS )
+        handlers[port] = h;
+}
+
+bool xt_port_dispatch(unsigned int port, struct xt_regs *regs)
+{
+    if ( port >= NR_PORTS || !handlers[port] )
+        return false;
+    handlers[port](port, regs);
+    return true;
 }
 
 static bool upcall(struct xt_regs *regs)
@@ -87,6 +107,10 @@ uint64_t xt_system_time(void)
     uint64_t stamp, sys, delta;
     int8_t shift;
 
+    /*
+     * The TSC is read inside the version loop: a VCPU moved to another
+     * CPU between the two gets a new version (and the other CPU's TSC).
+     */
     do {
         version = t->version;
         barrier();
@@ -94,10 +118,10 @@ uint64_t xt_system_time(void)
         sys = t->system_time;
         mul = t->tsc_to_system_mul;
         shift = t->tsc_shift;
+        delta = rdtsc() - stamp;
         barrier();
     } while ( (version & 1) || version != t->version );
 
-    delta = rdtsc() - stamp;
     if ( shift < 0 )
         delta >>= -shift;
     else

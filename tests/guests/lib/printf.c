@@ -190,6 +190,15 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+/*
+ * Where whole lines go: console_io.  An image may define its own (strong)
+ * xt_console_write(), as the child kernel does to write its console ring.
+ */
+void __attribute__((weak)) xt_console_write(const char *buf, size_t len)
+{
+    HYPERVISOR_console_io(CONSOLEIO_write, len, buf);
+}
+
 /* Whole lines go out in one console_io call so they never interleave. */
 static char line[256];
 static size_t line_len;
@@ -197,7 +206,7 @@ static size_t line_len;
 static void flush_line(void)
 {
     if ( line_len )
-        HYPERVISOR_console_io(CONSOLEIO_write, line_len, line);
+        xt_console_write(line, line_len);
     line_len = 0;
 }
 

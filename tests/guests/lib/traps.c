@@ -11,6 +11,7 @@
  * ERROR through the guard, or the domain is crashed if there is none.
  */
 #include "xtpv.h"
+#include "smp.h"
 
 struct xt_extable_entry
 {
@@ -137,6 +138,7 @@ static void record(struct xt_regs *regs)
 
 static void __attribute__((noreturn)) unexpected(struct xt_regs *regs)
 {
+    xt_smp_secondary_fault(regs);     /* a secondary VCPU: ends its call */
     printf("xtest: unexpected vector %#lx err %#lx at rip %#lx cs %#lx "
            "rsp %#lx cr2 %#lx\n", regs->vector, regs->error_code, regs->rip,
            regs->cs, regs->rsp, xt_vcpu_info()->arch.cr2);

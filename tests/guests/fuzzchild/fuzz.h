@@ -1,0 +1,61 @@
+/*
+ * fuzz.h: what the hypercall fuzz parent (tests/guests/fuzz) and its
+ * children (tests/guests/fuzzchild) agree on.
+ *
+ * The parent builds the fuzzchild image twice per round with libxbuild:
+ * once as the witness (mode=witness), a domU that keeps doing ordinary
+ * work and checks its own memory, and once as the fuzzer (mode=fuzz),
+ * a domU that issues random hypercalls.  Both write their output to
+ * their console ring and publish a status page: they print
+ * FZ_STATUS_TAG and its virtual address, the parent maps it (it knows
+ * their p2m) and watches progress there, so that even a child whose
+ * console died can be followed.
+ *
+ * Fuzzer command line (space separated key=value; numbers decimal or
+ * 0x hex; lists of hex MFNs separated by ':'):
+ *   mode=fuzz       seed=<64-bit>  calls=<n>  progress=<every n calls>
+ *   self=<domid>    witness=<domid>
+ *   wmfn=<list>     frames of the witness (targets the fuzzer must never
+ *                   be able to touch)
+ *   dmfn=<list>     frames of the parent (dom0), likewise
+ *   risk=<0..1000>  per mille of picks allowed to hit the fuzzer's own
+ *                   live memory and page tables (0: protect itself)
+ *   trace=<k>       print every call from call k on, and wait until the
+ *                   parent drained the console before issuing it (for
+ *                   pinning down a call that kills the hypervisor)
+ * Witness: mode=witness.
+ */
+#ifndef XTEST_FUZZ_H
+#define XTEST_FUZZ_H
+
+#include <stdint.h>
+
+#define FZ_STATUS_TAG  "fuzzchild: status page "
+#define FZ_MAGIC       0x5a55465a48435458UL      /* "XTCHZFUZ" */
+#define FZ_IDLE        (~0UL)                    /* cur_nr: nothing in flight */
+
+#define FZ_MODE_FUZZ    1
+#define FZ_MODE_WITNESS 2
+
+/* One page, written by the child, read (and 'stop' written) by the parent. */
+struct fz_status
+{
+    uint64_t magic;             /* FZ_MAGIC once the rest is valid       */
+    uint64_t mode;              /* FZ_MODE_*                             */
+    uint64_t seed;              /* fuzzer: the seed it runs with         */
+    uint64_t planned;           /* fuzzer: calls it will make            */
+    uint64_t done;              /* fuzzer: calls that returned           */
+    uint64_t cur_index;         /* fuzzer: index of the call in flight   */
+    uint64_t cur_nr;            /* fuzzer: its hypercall, or FZ_IDLE     */
+    uint64_t cur_args[5];       /* fuzzer: its arguments                 */
+    uint64_t cur_sub[4];        /* fuzzer: first ops of a multicall      */
+    uint64_t nr_ok, nr_err;     /* fuzzer: results >= 0 / < 0            */
+    uint64_t counter;           /* witness: rounds of work done          */
+    uint64_t stop;              /* witness: set by the parent to finish  */
+    uint64_t bad;               /* witness: first wrong round, 0 if none */
+};
+
+/* The parent's view of a child's checks: the child reports these. */
+#define FZ_CHILD_CHECKS 2
+
+#endif /* XTEST_FUZZ_H */

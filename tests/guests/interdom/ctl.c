@@ -1,0 +1,622 @@
+/*
+ * ctl.c: the initial domain's side of the peer kernel (see ctl.h).
+ */
+#include "ctl.h"
+
+#include <public/memory.h>
+
+/* The peer kernel image, page aligned (xb_elf_parse reads it in place). */
+asm ( ".pushsection .rodata.peer_elf, \"a\", @progbits\n\t"
+      ".balign 4096\n"
+      "peer_elf_start:\n\t"
+      ".incbin \"" PEER_ELF "\"\n"
+      "peer_elf_end:\n\t"
+      ".popsection" );
+extern const uint8_t peer_elf_start[], peer_elf_end[];
+
+evtchn_port_t ctl_virq_port;
+bool ctl_echo = true;
+
+/* ------------------------------------------------------------------ */
+/* Foreign mappings: a few PTEs of the scratch window.                 */
+
+#define NR_SLOTS 4
+#define SLOT_BUILDER 0
+static unsigned long slot_va[NR_SLOTS];
+static uint64_t slot_pte[NR_SLOTS];
+static bool slot_mapped[NR_SLOTS], slot_taken[NR_SLOTS];
+
+static void slot_unmap(unsigned int s)
+{
+    if ( !slot_mapped[s] )
+        return;
+    xt_mmu_update1(slot_pte[s] | MMU_NORMAL_PT_UPDATE, 0);
+    xt_mmuext1(MMUEXT_INVLPG_LOCAL, slot_va[s], 0);
+    slot_mapped[s] = false;
+}
+
+static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn)
+{
+    struct mmu_update u = {
+        .ptr = slot_pte[s] | MMU_NORMAL_PT_UPDATE,
+        .val = (mfn << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
+               _PAGE_DIRTY,
+    };
+
+    slot_unmap(s);
+    if ( HYPERVISOR_mmu_update(&u, 1, NULL, dom) )
+        return NULL;
+    slot_mapped[s] = true;
+    return (void *)slot_va[s];
+}
+
+static int slot_get(void)
+{
+    unsigned int s;
+
+    for ( s = SLOT_BUILDER + 1; s < NR_SLOTS; s++ )
+        if ( !slot_taken[s] )
+        {
+            slot_taken[s] = true;
+            return s;
+        }
+    return -1;
+}
+
+static void slot_put(unsigned int s)
+{
+    slot_unmap(s);
+    slot_taken[s] = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* The builder's ops.                                                  */
+
+static long op_domctl(void *o, struct xen_domctl *op)
+{
+    (void)o;
+    return HC(__HYPERVISOR_domctl, op, 0, 0, 0, 0);
+}
+
+static long op_sysctl(void *o, struct xen_sysctl *op)
+{
+    (void)o;
+    return HC(__HYPERVISOR_sysctl, op, 0, 0, 0, 0);
+}
+
+static long op_memory(void *o, unsigned int cmd, void *arg)
+{
+    (void)o;
+    return HYPERVISOR_memory_op(cmd, arg);
+}
+
+static long op_mmu(void *o, const struct mmu_update *req, unsigned int n,
+                   unsigned int *done, domid_t dom)
+{
+    (void)o;
+    return HYPERVISOR_mmu_update(req, n, done, dom);
+}
+
+static long op_mmuext(void *o, const struct mmuext_op *op, unsigned int n,
+                      unsigned int *done, domid_t dom)
+{
+    (void)o;
+    return HYPERVISOR_mmuext_op(op, n, done, dom);
+}
+
+static long op_evtchn(void *o, int cmd, void *arg)
+{
+    (void)o;
+    return HYPERVISOR_event_channel_op(cmd, arg);
+}
+
+static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
+{
+    (void)o;
+    return slot_map(SLOT_BUILDER, dom, mfn);
+}
+
+static void op_unmap(void *o, void *va)
+{
+    (void)o;
+    (void)va;
+    slot_unmap(SLOT_BUILDER);
+}
+
+const struct xb_ops ctl_ops = {
+    .domctl = op_domctl, .sysctl = op_sysctl, .memory_op = op_memory,
+    .mmu_update = op_mmu, .mmuext_op = op_mmuext,
+    .event_channel_op = op_evtchn,
+    .map_foreign = op_map, .unmap_foreign = op_unmap,
+};
+
+/* ------------------------------------------------------------------ */
+/* Events.                                                             */
+
+bool ctl_take_pending(evtchn_port_t port)
+{
+    unsigned long bit = 1UL << (port % 64);
+
+    return __atomic_fetch_and(&xt_shared_info->evtchn_pending[port / 64],
+                              ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+void ctl_mask(evtchn_port_t port)
+{
+    __atomic_fetch_or(&xt_shared_info->evtchn_mask[port / 64],
+                      1UL << (port % 64), __ATOMIC_SEQ_CST);
+}
+
+void ctl_poll(evtchn_port_t port, uint64_t ns)
+{
+    evtchn_port_t p = port;
+    struct sched_poll sp = { .nr_ports = 1,
+                             .timeout = xt_system_time() + ns };
+
+    set_xen_guest_handle(sp.ports, &p);
+    HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+}
+
+long ctl_send(evtchn_port_t port)
+{
+    struct evtchn_send s = { .port = port };
+
+    return HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+}
+
+long ctl_close(evtchn_port_t port)
+{
+    struct evtchn_close c = { .port = port };
+
+    return HYPERVISOR_event_channel_op(EVTCHNOP_close, &c);
+}
+
+long ctl_status(domid_t dom, evtchn_port_t port, struct evtchn_status *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->dom = dom;
+    st->port = port;
+    return HYPERVISOR_event_channel_op(EVTCHNOP_status, st);
+}
+
+long ctl_alloc_unbound(domid_t remote, evtchn_port_t *port)
+{
+    struct evtchn_alloc_unbound au = { .dom = DOMID_SELF,
+                                       .remote_dom = remote };
+    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au);
+
+    *port = rc ? 0 : au.port;
+    if ( !rc )
+        ctl_mask(au.port);
+    return rc;
+}
+
+long ctl_bind(domid_t dom, evtchn_port_t remote, evtchn_port_t *local)
+{
+    struct evtchn_bind_interdomain bi = { .remote_dom = dom,
+                                          .remote_port = remote };
+    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
+
+    *local = rc ? 0 : bi.local_port;
+    if ( !rc )
+        ctl_mask(bi.local_port);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grants.                                                             */
+
+long ctl_gnttab(unsigned int cmd, void *arg, unsigned int count)
+{
+    return HC(__HYPERVISOR_grant_table_op, cmd, arg, count, 0, 0);
+}
+
+int ctl_map(domid_t dom, grant_ref_t ref, uint32_t flags, unsigned long va,
+            grant_handle_t *handle)
+{
+    gnttab_map_grant_ref_t m = {
+        .host_addr = va, .flags = flags, .ref = ref, .dom = dom,
+        .status = 99, .handle = ~0u,
+    };
+    long rc = ctl_gnttab(GNTTABOP_map_grant_ref, &m, 1);
+
+    if ( rc )
+        return rc;
+    if ( m.status == GNTST_okay )
+    {
+        *handle = m.handle;
+        /* A PTE we replaced may linger in our TLB. */
+        xt_mmuext1(MMUEXT_INVLPG_LOCAL, va, 0);
+    }
+    return m.status;
+}
+
+int ctl_unmap(grant_handle_t handle, unsigned long va)
+{
+    gnttab_unmap_grant_ref_t u = { .host_addr = va, .handle = handle,
+                                   .status = 99 };
+    long rc = ctl_gnttab(GNTTABOP_unmap_grant_ref, &u, 1);
+
+    return rc ? rc : u.status;
+}
+
+/* ------------------------------------------------------------------ */
+/* The system.                                                         */
+
+uint64_t ctl_free_pages(void)
+{
+    struct xen_sysctl_physinfo pi;
+
+    return xb_physinfo(&ctl_ops, &pi) ? 0 : pi.free_pages;
+}
+
+uint64_t ctl_settled_free_pages(void)
+{
+    uint64_t last = 0, now;
+    unsigned int same = 0;
+    unsigned long i;
+
+    /* Unchanged for 30 samples 10 ms apart: RCU-deferred frees are in. */
+    for ( i = 0; i < CTL_MAX_POLLS && same < 30; i++ )
+    {
+        now = ctl_free_pages();
+        same = now == last ? same + 1 : 0;
+        last = now;
+        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        ctl_take_pending(ctl_virq_port);
+    }
+    return last;
+}
+
+int ctl_nr_domains(void)
+{
+    static struct xen_domctl_getdomaininfo list[64];
+    struct xen_sysctl op = { 0 };
+
+    op.cmd = XEN_SYSCTL_getdomaininfolist;
+    op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    op.u.getdomaininfolist.first_domain = 0;
+    op.u.getdomaininfolist.max_domains = ARRAY_SIZE(list);
+    set_xen_guest_handle(op.u.getdomaininfolist.buffer, list);
+    if ( op_sysctl(NULL, &op) )
+        return -1;
+    return op.u.getdomaininfolist.num_domains;
+}
+
+bool ctl_domain_gone(domid_t dom)
+{
+    struct xen_domctl_getdomaininfo di;
+    long rc = xb_getdomaininfo(&ctl_ops, dom, &di);
+
+    return rc == -XEN_ESRCH || (rc == 0 && di.domain != dom);
+}
+
+bool ctl_wait_gone(domid_t dom, int count)
+{
+    unsigned long i;
+
+    for ( i = 0; i < CTL_MAX_POLLS; i++ )
+    {
+        if ( (dom == DOMID_INVALID || ctl_domain_gone(dom)) &&
+             (count < 0 || ctl_nr_domains() == count) )
+            return true;
+        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        ctl_take_pending(ctl_virq_port);
+    }
+    return false;
+}
+
+uint64_t ctl_ns(uint64_t cycles)
+{
+    return cycles * 1000000UL / xt_tsc_khz();
+}
+
+void ctl_init(void)
+{
+    struct evtchn_bind_virq bv = { .virq = VIRQ_DOM_EXC, .vcpu = 0 };
+    unsigned int s;
+    long rc;
+
+    xt_traps_init();
+    for ( s = 0; s < NR_SLOTS; s++ )
+    {
+        slot_va[s] = xt_scratch_va();
+        slot_pte[s] = xt_pte_maddr(slot_va[s]);
+    }
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
+    if ( rc )
+        xt_error("bind VIRQ_DOM_EXC: %ld", rc);
+    ctl_virq_port = bv.port;
+    ctl_mask(ctl_virq_port);
+    ctl_take_pending(ctl_virq_port);
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers.                                                              */
+
+static xen_pfn_t p2m_ws[CTL_PEER_PAGES];
+
+long peer_build(struct peer *p, const char *cmdline)
+{
+    struct xb_config cfg;
+    int slot;
+    long rc;
+
+    memset(p, 0, sizeof(*p));
+    p->dom = DOMID_INVALID;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kernel = peer_elf_start;
+    cfg.kernel_size = peer_elf_end - peer_elf_start;
+    cfg.cmdline = cmdline;
+    cfg.mem_kb = CTL_PEER_KB;
+    cfg.max_vcpus = 1;
+    cfg.backend_domid = 0;
+    cfg.p2m = p2m_ws;
+    cfg.p2m_entries = ARRAY_SIZE(p2m_ws);
+    memset(cfg.handle, 0x9e, sizeof(cfg.handle));
+
+    rc = xb_build_pv(&ctl_ops, &cfg, &p->out);
+    p->build_rc = rc;
+    if ( rc )
+    {
+        printf("ctl: building the peer failed: %ld (%s %ld)\n", rc,
+               p->out.failed_step ?: "-", p->out.failed_rc);
+        return rc;
+    }
+    p->dom = p->out.domid;
+    rc = ctl_bind(p->dom, p->out.console_evtchn, &p->cons_port);
+    if ( !rc )
+        rc = ctl_bind(p->dom, p->out.store_evtchn, &p->store_port);
+    slot = slot_get();
+    if ( !rc && slot >= 0 )
+    {
+        p->slot = slot;
+        p->ring = slot_map(slot, p->dom, p->out.console_mfn);
+    }
+    if ( !rc && !p->ring )
+        rc = -XEN_EFAULT;
+    if ( rc )
+    {
+        printf("ctl: connecting to d%u failed: %ld\n", p->dom, rc);
+        peer_destroy(p);
+        ctl_wait_gone(p->out.domid, -1);
+    }
+    return rc;
+}
+
+long peer_unpause(struct peer *p)
+{
+    return p->dom == DOMID_INVALID ? -XEN_ESRCH
+                                   : xb_unpause(&ctl_ops, p->dom);
+}
+
+/* "peer: <verb> <numbers>": remember it as the last answer. */
+static void take_answer(struct peer *p, const char *l)
+{
+    const char *s = l + strlen(PEER_TAG);
+    size_t n = 0;
+
+    while ( s[n] && s[n] != ' ' && n < sizeof(p->verb) - 1 )
+    {
+        p->verb[n] = s[n];
+        n++;
+    }
+    p->verb[n] = '\0';
+    s += n;
+    for ( p->nval = 0; p->nval < ARRAY_SIZE(p->val); p->nval++ )
+    {
+        long v = 0, base = 10;
+        bool neg = false;
+
+        while ( *s == ' ' )
+            s++;
+        if ( !*s )
+            break;
+        if ( *s == '-' )
+        {
+            neg = true;
+            s++;
+        }
+        if ( s[0] == '0' && s[1] == 'x' )
+        {
+            base = 16;
+            s += 2;
+        }
+        for ( ; *s && *s != ' '; s++ )
+            v = v * base + (*s >= 'a' ? *s - 'a' + 10 : *s - '0');
+        p->val[p->nval] = neg ? -v : v;
+    }
+    p->answered = true;
+}
+
+static void peer_line(struct peer *p)
+{
+    char *l = p->line;
+
+    l[p->len] = '\0';
+    p->len = 0;
+    p->lines++;
+    if ( !strncmp(l, PEER_TAG, strlen(PEER_TAG)) )
+        take_answer(p, l);
+    else if ( !strncmp(l, "Test result: ", 13) )
+    {
+        snprintf(p->verdict, sizeof(p->verdict), "%s", l + 13);
+        p->verdict_seen = true;
+    }
+    /* "peer|": never taken for one of our own RESULT lines by run.py. */
+    if ( ctl_echo )
+        printf("peer| %s\n", l);
+}
+
+void peer_pump(struct peer *p)
+{
+    volatile struct xt_cons_ring *r = p->ring;
+    uint32_t cons, prod;
+
+    if ( !r )
+        return;
+    cons = r->out_cons;
+    prod = r->out_prod;
+    barrier();
+    if ( prod - cons > XT_CONS_OUT_SIZE )     /* nonsense: resynchronise */
+        cons = prod - XT_CONS_OUT_SIZE;
+    if ( cons == prod )
+        return;
+    while ( cons != prod )
+    {
+        char ch = r->out[XT_CONS_OUT_IDX(cons)];
+
+        cons++;
+        if ( ch == '\r' )
+            continue;
+        if ( ch == '\n' || p->len == sizeof(p->line) - 1 )
+            peer_line(p);
+        if ( ch != '\n' )
+            p->line[p->len++] = ch;
+    }
+    barrier();
+    r->out_cons = cons;
+    ctl_send(p->cons_port);
+}
+
+/* Pump until cond(p) holds (bounded). */
+static bool pump_until(struct peer *p, bool (*cond)(struct peer *, const void *),
+                       const void *arg)
+{
+    unsigned long i;
+
+    for ( i = 0; i < CTL_MAX_POLLS; i++ )
+    {
+        ctl_take_pending(p->cons_port);
+        peer_pump(p);
+        if ( cond(p, arg) )
+            return true;
+        ctl_poll(p->cons_port, CTL_POLL_NS);
+    }
+    return false;
+}
+
+static bool enough_lines(struct peer *p, const void *n)
+{
+    return p->lines >= *(const unsigned long *)n;
+}
+
+bool peer_wait_lines(struct peer *p, unsigned long n)
+{
+    return p->ring && pump_until(p, enough_lines, &n);
+}
+
+static bool answered(struct peer *p, const void *verb)
+{
+    return p->answered && !strcmp(p->verb, verb);
+}
+
+bool peer_wait_answer(struct peer *p, const char *verb)
+{
+    bool ok = p->ring && pump_until(p, answered, verb);
+
+    if ( !ok )
+        printf("ctl: no answer '%s' from d%u\n", verb, p->dom);
+    p->answered = false;
+    return ok;
+}
+
+static void put_line(struct peer *p, const char *fmt, va_list ap)
+{
+    volatile struct xt_cons_ring *r = p->ring;
+    char buf[128];
+    int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    uint32_t prod;
+    int i;
+
+    if ( !r || n < 0 )
+        return;
+    buf[n++] = '\n';
+    prod = r->in_prod;
+    for ( i = 0; i < n; i++ )
+    {
+        unsigned long k;
+
+        /* The ring is 1 KiB and the peer reads every line: no wait
+         * should be needed, but stay bounded if it is. */
+        for ( k = 0; prod - r->in_cons >= XT_CONS_IN_SIZE &&
+                     k < CTL_MAX_POLLS; k++ )
+        {
+            r->in_prod = prod;
+            ctl_send(p->cons_port);
+            ctl_poll(p->cons_port, CTL_POLL_NS);
+            peer_pump(p);
+        }
+        r->in[prod & (XT_CONS_IN_SIZE - 1)] = buf[i];
+        prod++;
+    }
+    barrier();
+    r->in_prod = prod;
+    ctl_send(p->cons_port);
+}
+
+void peer_send_line(struct peer *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    put_line(p, fmt, ap);
+    va_end(ap);
+}
+
+bool peer_cmd(struct peer *p, const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+
+    p->answered = false;
+    va_start(ap, fmt);
+    put_line(p, fmt, ap);
+    va_end(ap);
+    return peer_wait_answer(p, verb);
+}
+
+int peer_wait_shutdown(struct peer *p)
+{
+    struct xen_domctl_getdomaininfo di;
+    unsigned long i;
+
+    for ( i = 0; p->dom != DOMID_INVALID && i < CTL_MAX_POLLS; i++ )
+    {
+        peer_pump(p);
+        if ( xb_getdomaininfo(&ctl_ops, p->dom, &di) == 0 &&
+             di.domain == p->dom && (di.flags & XEN_DOMINF_shutdown) )
+            return xb_shutdown_reason(&di);
+        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        ctl_take_pending(ctl_virq_port);
+    }
+    return -1;
+}
+
+void peer_disconnect(struct peer *p, bool keep_ports)
+{
+    if ( p->ring )
+    {
+        slot_put(p->slot);
+        p->ring = NULL;
+    }
+    if ( keep_ports )
+        return;
+    if ( p->cons_port )
+        ctl_close(p->cons_port);
+    if ( p->store_port )
+        ctl_close(p->store_port);
+    p->cons_port = p->store_port = 0;
+}
+
+long peer_destroy(struct peer *p)
+{
+    long rc;
+
+    if ( p->dom == DOMID_INVALID )
+        return -XEN_ESRCH;
+    peer_disconnect(p, false);
+    rc = xb_destroy(&ctl_ops, p->dom);
+    if ( rc == 0 )
+        p->dom = DOMID_INVALID;
+    return rc;
+}

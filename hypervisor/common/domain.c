@@ -158,6 +158,7 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     }
     if ( list_insert(d) )
         goto fail;
+    d->refcnt = 1;                  /* the domain list's reference */
     /* Shared with the guest, which maps it writable by its MFN. */
     d->shared_info_mfn = virt_to_mfn(d->shared_info);
     mfn_to_page(d->shared_info_mfn)->owner = id;
@@ -171,10 +172,28 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     return NULL;
 }
 
+/* A dead domain whose last frame went leaves the list (and its memory). */
+static void domain_unlist(struct domain *d)
+{
+    list_remove(d);
+    put_domain(d);
+}
+
+void domain_frame_freed(domid_t domid)
+{
+    struct domain *d = domain_by_id(domid);
+
+    if ( !d || !d->tot_pages )
+        return;
+    if ( !--d->tot_pages && d->state == DOMAIN_DYING && d->shared_info == NULL )
+        domain_unlist(d);
+}
+
 /*
  * XEN_DOMCTL_destroydomain: stops d for good and returns everything it
  * holds. Frames others still map (foreign or grant mappings) stay until
- * they are unmapped, owned by no domain. -EINVAL for oneself.
+ * they are unmapped; until then d stays listed as dying with those frames
+ * in tot_pages, as in Xen. -EINVAL for oneself or the hardware domain.
  */
 int domain_kill(struct domain *d)
 {
@@ -199,10 +218,12 @@ int domain_kill(struct domain *d)
     /* shared_info goes when its last mapping does. */
     put_page(mfn_to_page(d->shared_info_mfn));
     d->shared_info = NULL;
-    list_remove(d);
-    printk("Domain %u destroyed\n", d->domain_id);
+    printk("Domain %u destroyed%s\n", d->domain_id,
+           d->tot_pages ? " (frames still mapped elsewhere)" : "");
     if ( hardware_domain )
         send_guest_global_virq(hardware_domain, VIRQ_DOM_EXC);
+    if ( !d->tot_pages )
+        domain_unlist(d);
     put_domain(d);
     return 0;
 }

@@ -313,7 +313,7 @@ static long evtchn_status_op(evtchn_status_t *st)
     struct evtchn *c;
 
     if ( !d )
-        return -ESRCH;
+        return domain_by_id(st->dom) ? -EPERM : -ESRCH;
     if ( !port_valid(d, st->port) )
         return -EINVAL;
     c = &d->evtchn[st->port];

@@ -125,7 +125,6 @@ void put_page(struct page_info *pg)
     /* Last reference: the frame goes back to the heap. */
     ASSERT(!(pg->type_info & PGT_count_mask));
     pg->type_info = 0;
-    pg->flags = 0;
     arch_free_domain_frame(page_to_mfn(pg));
 }
 

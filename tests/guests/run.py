@@ -3,13 +3,18 @@
 
 Usage (normally through make -C tests/guests check|bench):
     run.py            run every image on every (hypervisor, CPU model)
-    run.py --bench    boot_to_first_guest_line, Xenia vs Xen, median of 3
+    run.py --bench    boot_to_first_guest_line, the bench image's hot paths
+                      and the interbench image's two-domain figures,
+                      Xenia vs Xen, medians of 3
 
 Environment:
     HV=xen,xenia        hypervisors to use (default both)
     CPUS=qemu64,core2duo  QEMU CPU models (default both)
     TESTS=hello,version only these tests (images without any are skipped)
     TIMEOUT=120         seconds per boot
+    GUEST_ARGS=...      words appended to every image's command line
+                        (e.g. "fuzz_seed=0x1234 fuzz_calls=500"; no commas)
+    RESULTS=path        where to write the results (build/results/guests.tsv)
     XENIA_CACHE         where scripts/setup.sh put xen-4.17 (~/.cache/xenia)
     XENIA_BIN           Xenia image (build/hypervisor/xenia.bin)
     QEMU                the QEMU binary (qemu-system-x86_64)
@@ -37,7 +42,8 @@ BUILD = os.path.join(ROOT, "build", "tests", "guests")
 LOGS = os.path.join(BUILD, "logs")
 MANIFEST = os.path.join(BUILD, "manifest.tsv")
 KNOWN_PLANS = os.path.join(BUILD, "known-checks.json")
-RESULTS = os.path.join(ROOT, "build", "results", "guests.tsv")
+RESULTS = os.environ.get("RESULTS") or \
+    os.path.join(ROOT, "build", "results", "guests.tsv")
 BENCH_ROWS = os.path.join(ROOT, "build", "bench", "guests.rows")
 
 CACHE = os.environ.get("XENIA_CACHE") or os.path.expanduser("~/.cache/xenia")
@@ -400,6 +406,9 @@ def run_suite():
                     continue
                 cmdline = "" if chosen == tests else \
                     "tests=" + "+".join(chosen)
+                extra = os.environ.get("GUEST_ARGS", "").strip()
+                if extra:
+                    cmdline = (cmdline + " " + extra).strip()
                 path = os.path.join(BUILD, image + ".elf")
                 boot = run_qemu(hv, cpu, image, path, cmdline, expect,
                                 timeout, "%s-%s-%s.log" % (hv, cpu, image))
@@ -450,6 +459,38 @@ def bench_hot_paths(timeout):
     return out
 
 
+# The interbench image: (figure, unit) as it prints them, value with
+# decimals ("BENCH: <figure> <value> <unit>").
+INTERDOMAIN_FIGURES = (("evtchn_roundtrip_interdomain", "ns"),
+                       ("grant_copy_4k", "MB/s"),
+                       ("domain_create_to_first_line", "ms"),
+                       ("domain_destroy", "ms"))
+
+
+def bench_interdomain(timeout):
+    """Medians of 3 boots of the interbench image: two-domain figures."""
+    path = os.path.join(BUILD, "interbench.elf")
+    units = dict(INTERDOMAIN_FIGURES)
+    out = {}
+    for hv in ("xenia", "xen"):
+        samples = {name: [] for name in units}
+        for i in range(3):
+            boot = run_qemu(hv, "qemu64", "interbench", path, "", "poweroff",
+                            timeout, "bench-interdom-%s-%d.log" % (hv, i))
+            for line in boot.text().splitlines():
+                parts = line.split()
+                if len(parts) >= 4 and parts[0] == "BENCH:" \
+                        and units.get(parts[1]) == parts[3]:
+                    try:
+                        samples[parts[1]].append(float(parts[2]))
+                    except ValueError:
+                        pass
+        out[hv] = {name: "%.3f" % statistics.median(v)
+                   for name, v in samples.items() if len(v) == 3}
+        print("bench: %s interdomain: %s" % (hv, out[hv]))
+    return out
+
+
 def run_bench():
     """Seconds from QEMU start to the first guest console line."""
     timeout = int(os.environ.get("TIMEOUT", "120"))
@@ -472,6 +513,7 @@ def run_bench():
         figures[hv] = "%.3f" % statistics.median(times) \
             if len(times) == 3 else "-"
     hot = bench_hot_paths(timeout)
+    inter = bench_interdomain(timeout)
     os.makedirs(os.path.dirname(BENCH_ROWS), exist_ok=True)
     with open(BENCH_ROWS, "w") as f:
         f.write("boot_to_first_guest_line\ts\t%s\t%s\t-\n"
@@ -480,6 +522,10 @@ def run_bench():
             f.write("%s\tns\t%s\t%s\t-\n"
                     % (name, hot["xenia"].get(name, "-"),
                        hot["xen"].get(name, "-")))
+        for name, unit in INTERDOMAIN_FIGURES:
+            f.write("%s\t%s\t%s\t%s\t-\n"
+                    % (name, unit, inter["xenia"].get(name, "-"),
+                       inter["xen"].get(name, "-")))
     print("bench: boot_to_first_guest_line xenia=%s xen=%s -> %s"
           % (figures["xenia"], figures["xen"], os.path.relpath(BENCH_ROWS)))
     return 0

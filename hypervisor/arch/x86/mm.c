@@ -12,6 +12,7 @@
 #include <xenia/config.h>
 #include <xenia/processor.h>
 #include <xenia/mm.h>
+#include <xenia/sched.h>
 #include <xenia/smp.h>
 #include "x86.h"
 
@@ -308,6 +309,11 @@ uint64_t arch_nx_mask(void)
 
 void arch_free_domain_frame(unsigned long mfn)
 {
+    struct page_info *pg = mfn_to_page(mfn);
+
+    if ( pg->flags & PGC_counted )
+        domain_frame_freed(pg->owner);
+    pg->flags = 0;
     machine_to_phys_mapping[mfn] = ~0UL;
     memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
     BUG_ON(falloc_free(&heap, mfn, 0));

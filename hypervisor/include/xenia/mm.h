@@ -60,6 +60,8 @@ struct page_info {
  * once, by decrease_reservation or the domain's destruction.
  */
 #define PGC_allocated       (1u << 0)
+/* Counted in the owner's tot_pages until the frame is freed. */
+#define PGC_counted         (1u << 1)
 
 struct frame_allocator {
     struct page_info *frames;

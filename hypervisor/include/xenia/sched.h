@@ -115,6 +115,8 @@ struct domain *domain_first_from(domid_t id);
 void get_domain(struct domain *d);
 void put_domain(struct domain *d);
 int domain_kill(struct domain *d);
+/* A frame counted in domid's tot_pages was freed (arch/x86/mm.c). */
+void domain_frame_freed(domid_t domid);
 
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus);
 /* Ends the domain at the guest's request (SCHEDOP_shutdown). */

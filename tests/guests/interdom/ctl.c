@@ -480,7 +480,8 @@ void peer_pump(struct peer *p)
 }
 
 /* Pump until cond(p) holds (bounded). */
-static bool pump_until(struct peer *p, bool (*cond)(struct peer *, const void *),
+static bool pump_until(struct peer *p,
+                       bool (*cond)(struct peer *, const void *),
                        const void *arg)
 {
     unsigned long i;

@@ -506,7 +506,7 @@ static void teardown_checks(void)
 
 static void keep_checks(void)
 {
-    struct xen_domctl_getdomaininfo di;
+    struct xen_domctl_getdomaininfo di = { 0 };
     unsigned long va = xt_scratch_va(), i;
     volatile uint64_t *w = (volatile uint64_t *)va;
     uint64_t baseline, now = 0, held;

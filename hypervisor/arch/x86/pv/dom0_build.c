@@ -168,7 +168,7 @@ static int allocate_memory(struct builder *b)
 
             pg->owner = b->d->domain_id;
             pg->count_info = 1;             /* the allocation reference */
-            pg->flags = PGC_allocated;
+            pg->flags = PGC_allocated | PGC_counted;
             b->p2m[pfn] = mfn + i;
             machine_to_phys_mapping[mfn + i] = pfn;
         }

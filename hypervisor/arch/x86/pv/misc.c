@@ -159,7 +159,7 @@ static long alloc_extent(struct domain *d, unsigned int order)
         memset(mfn_to_virt(mfn + i), 0, PAGE_SIZE);
         pg->owner = d->domain_id;
         pg->count_info = 1;
-        pg->flags = PGC_allocated;
+        pg->flags = PGC_allocated | PGC_counted;
     }
     d->tot_pages += 1UL << order;
     return mfn;
@@ -202,8 +202,7 @@ static long reservation_op(unsigned int op, vaddr_t arg, unsigned long start)
                     return i;
                 /* Drop the allocation reference; freed when unmapped. */
                 pg->flags &= ~PGC_allocated;
-                d->tot_pages--;
-                put_page(pg);
+                put_page(pg);       /* tot_pages drops when it is freed */
             }
             continue;
         }

@@ -452,7 +452,9 @@ static void release_vcpu_and_pin_refs(struct domain *d)
 /*
  * A dying domain gives everything back: its vCPUs' and pins' references,
  * then the allocation reference of each frame. A frame someone else still
- * maps survives, owned by nobody, until the last mapping goes.
+ * maps survives, still owned and counted in tot_pages, until the last
+ * mapping goes (arch_free_domain_frame); the domain stays listed as dying
+ * until then, as in Xen.
  */
 void pv_domain_relinquish(struct domain *d)
 {
@@ -469,11 +471,8 @@ void pv_domain_relinquish(struct domain *d)
         if ( pg->flags & PGC_allocated )
         {
             pg->flags &= ~PGC_allocated;
-            d->tot_pages--;
             put_page(pg);
         }
-        if ( pg->state == PGS_inuse && pg->count_info )
-            pg->owner = OWNER_NONE;
     }
 }
 

@@ -1,22 +1,33 @@
 /* Freestanding string and memory functions used by the hypervisor. */
 #include <xenia/lib.h>
 
+/*
+ * The bulk operations use the x86 string instructions: 8 bytes a step,
+ * then the tail. (Byte loops made a 4 KiB grant copy or page scrub ~5x
+ * slower under TCG.)
+ */
 void *memset(void *s, int c, size_t n)
 {
-    unsigned char *p = s;
+    uint64_t v = 0x0101010101010101UL * (unsigned char)c;
+    void *d = s;
+    size_t q = n >> 3, r = n & 7;
 
-    while ( n-- )
-        *p++ = (unsigned char)c;
+    __asm__ __volatile__ ( "rep stosq; mov %3, %%rcx; rep stosb"
+                           : "+D" (d), "+c" (q)
+                           : "a" (v), "r" (r)
+                           : "memory" );
     return s;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
+    void *dd = d;
+    size_t q = n >> 3, r = n & 7;
 
-    while ( n-- )
-        *dp++ = *sp++;
+    __asm__ __volatile__ ( "rep movsq; mov %3, %%rcx; rep movsb"
+                           : "+D" (dd), "+S" (s), "+c" (q)
+                           : "r" (r)
+                           : "memory" );
     return d;
 }
 

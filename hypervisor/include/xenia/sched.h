@@ -69,6 +69,7 @@ struct vcpu {
     unsigned long ldt_base;
     unsigned int ldt_ents;
     unsigned long runstate_area;    /* guest VA, 0 = none */
+    bool in_multicall;              /* multicalls do not nest */
 
     /* Events and time (common/event_channel.c, common/vcpu.c). */
     uint16_t virq_to_port[24];

@@ -80,15 +80,15 @@ long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
 long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
                   unsigned long a4, unsigned long a5, unsigned long a6)
 {
-    static bool in_multicall;
+    bool *in_multicall = &current->in_multicall;
     unsigned long i;
 
-    if ( in_multicall )
+    if ( *in_multicall )
         return -EINVAL;     /* no nesting */
     count = (unsigned int)count;
     if ( !guest_range_ok(list, count * sizeof(multicall_entry_t)) )
         return -EFAULT;
-    in_multicall = true;
+    *in_multicall = true;
     for ( i = 0; i < count; i++ )
     {
         vaddr_t ent = list + i * sizeof(multicall_entry_t);
@@ -96,7 +96,7 @@ long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
 
         if ( copy_from_guest(&mc, ent, sizeof(mc)) )
         {
-            in_multicall = false;
+            *in_multicall = false;
             return -EFAULT;
         }
         mc.result = hypercall_dispatch(mc.op, mc.args[0], mc.args[1],
@@ -105,13 +105,13 @@ long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
         if ( copy_to_guest(ent + __builtin_offsetof(multicall_entry_t, result),
                            &mc.result, sizeof(mc.result)) )
         {
-            in_multicall = false;
+            *in_multicall = false;
             return -EFAULT;
         }
         if ( mc.op == __HYPERVISOR_iret )
             break;          /* the context changed: stop here */
     }
-    in_multicall = false;
+    *in_multicall = false;
     return 0;
 }
 

@@ -21,6 +21,12 @@
  *  - a second peer destroyed while we map its page: the destroy works,
  *    the domain lingers dying while the frame is held, our mapping stays
  *    valid, and unmapping gives every page back.
+ *  - a third peer destroyed with grants mapped both ways and ports bound:
+ *    it maps a page we grant from our own table (and writes to it), we
+ *    map one of its grants, a channel joins us; after the destroy our
+ *    entry is no longer in use (the dead domain's mapping was released)
+ *    and we can end access, our mapping of its page stays valid until we
+ *    unmap it, our ports are unbound, then everything is given back.
  * The unprivileged restrictions of the child kernel (tests/guests/child)
  * are not repeated here.  No check depends on time.
  */
@@ -35,8 +41,17 @@
 #define NR_GRANT_CHECKS    34
 #define NR_TEARDOWN_CHECKS 6
 #define NR_KEEP_CHECKS     9
+#define NR_MUTUAL_CHECKS   18
 #define NR_INTERDOM_CHECKS (NR_EVENT_CHECKS + NR_GRANT_CHECKS +          \
-                            NR_TEARDOWN_CHECKS + NR_KEEP_CHECKS)
+                            NR_TEARDOWN_CHECKS + NR_KEEP_CHECKS +         \
+                            NR_MUTUAL_CHECKS)
+
+/* Our own grant table: the entry we grant the third peer, its words. */
+#define OUR_REF         8
+#define OUR_WORD        1                      /* we write, it reads */
+#define OUR_VALUE       0x646f6d30776f7264UL
+#define PEER_WORD       5                      /* it writes, we read */
+#define PEER_MARK       0x7065657277726f74UL
 
 static struct peer peer;
 static domid_t pd = DOMID_INVALID;     /* the first peer's id           */
@@ -566,6 +581,204 @@ static void keep_checks(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Destroyed with grants mapped both ways (NR_MUTUAL_CHECKS).          */
+
+static grant_entry_v1_t *our_gt;
+
+/* Set up our own table (one frame) and map it; false on failure. */
+static bool our_table(long *rc, int16_t *status)
+{
+    gnttab_setup_table_t s = { .dom = DOMID_SELF, .nr_frames = 1,
+                               .status = 99 };
+    xen_pfn_t frame = 0;
+
+    set_xen_guest_handle(s.frame_list, &frame);
+    *rc = ctl_gnttab(GNTTABOP_setup_table, &s, 1);
+    *status = s.status;
+    if ( *rc || s.status != GNTST_okay || !frame )
+        return false;
+    our_gt = xt_map_mfn(frame, RW_PTE);
+    return our_gt != NULL;
+}
+
+/* Fill one of our entries, flags last, as a granter must. */
+static void our_grant(grant_ref_t ref, domid_t to, uint64_t mfn,
+                      uint16_t flags)
+{
+    our_gt[ref].flags = 0;
+    barrier();
+    our_gt[ref].frame = (uint32_t)mfn;
+    our_gt[ref].domid = to;
+    barrier();
+    __atomic_store_n(&our_gt[ref].flags, flags, __ATOMIC_RELEASE);
+}
+
+static uint16_t our_flags(grant_ref_t ref)
+{
+    return our_gt ? __atomic_load_n(&our_gt[ref].flags, __ATOMIC_ACQUIRE)
+                  : 0xffff;
+}
+
+/* End access as Linux does: only while the entry is not in use. */
+static bool our_end_access(grant_ref_t ref)
+{
+    uint16_t f = our_flags(ref);
+
+    do {
+        if ( !our_gt || (f & (GTF_reading | GTF_writing)) )
+            return false;
+    } while ( !__atomic_compare_exchange_n(&our_gt[ref].flags, &f, 0, false,
+                                           __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE) );
+    return true;
+}
+
+/* Bounded wait for our port to stop being interdomain; its status. */
+static long wait_unbound(evtchn_port_t port, struct evtchn_status *st)
+{
+    unsigned long i;
+    long rc = -9999;
+
+    for ( i = 0; port && i < CTL_MAX_POLLS; i++ )
+    {
+        rc = ctl_status(DOMID_SELF, port, st);
+        if ( rc || st->status != EVTCHNSTAT_interdomain )
+            break;
+        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+    }
+    return rc;
+}
+
+static void mutual_checks(void)
+{
+    struct evtchn_status st, st2;
+    volatile uint64_t *ours = xt_alloc_page();
+    unsigned long va = xt_scratch_va(), i;
+    volatile uint64_t *w = (volatile uint64_t *)va;
+    uint64_t baseline, now = 0;
+    grant_handle_t h = ~0u;             /* our mapping of its page   */
+    unsigned long ph = ~0UL;            /* its mapping of ours       */
+    evtchn_port_t a0 = 0, a1 = 0, cons = 0, store = 0;
+    domid_t d;
+    int16_t gst = 99;
+    long rc, rc2, rc3, v;
+    int st_map = -1;
+    uint16_t f;
+    bool up, table, mapped, ended;
+
+    /* Before the baseline: a first setup may allocate. */
+    table = our_table(&rc, &gst);
+    xt_check("mutual_our_table", table, "rc %ld status %d", rc, gst);
+    ours[OUR_WORD] = OUR_VALUE;
+
+    baseline = ctl_settled_free_pages();
+    rc = peer_build(&peer, "");
+    if ( !rc )
+        rc = peer_unpause(&peer);
+    d = peer.dom;
+    up = !rc && peer_wait_answer(&peer, "ready") && peer.val[0] == 0;
+    a1 = up ? peer.val[1] : 0;
+    up = up && ask("grants", 0, "grants") == 0;
+    xt_check("mutual_peer_ready", up && a1 > 0, "rc %ld domid %u port %u",
+             rc, d, a1);
+
+    /* It maps our grant and writes through it. */
+    if ( up && table )
+        our_grant(OUR_REF, d, xt_virt_to_mfn((const void *)ours),
+                  GTF_permit_access);
+    rc = up && table ? ask("gmap", 0, "gmap 0 %u", OUR_REF) : -9999;
+    mapped = rc == 0 && peer.nval == 3 && peer.val[1] == GNTST_okay;
+    xt_check("mutual_peer_maps_our_grant", mapped, "rc %ld status %ld",
+             rc, peer.nval == 3 ? peer.val[1] : 99);
+    ph = mapped ? (unsigned long)peer.val[2] : ~0UL;
+    v = mapped ? ask("gpeek", 0, "gpeek %lu %u", ph, OUR_WORD) : -9999;
+    xt_check("mutual_peer_reads_our_page", (uint64_t)v == OUR_VALUE,
+             "%#lx", v);
+    rc = mapped ? ask("gpoke", 0, "gpoke %lu %u %#lx", ph, PEER_WORD,
+                      PEER_MARK) : -9999;
+    xt_check("mutual_peer_write_seen", rc == 0 &&
+             ours[PEER_WORD] == PEER_MARK, "rc %ld word %#lx", rc,
+             ours[PEER_WORD]);
+    f = our_flags(OUR_REF);
+    xt_check("mutual_our_entry_in_use", f ==
+             (GTF_permit_access | GTF_reading | GTF_writing), "flags %#x", f);
+
+    /* We map its grant; we bind the port it allocated for us. */
+    if ( up )
+        st_map = ctl_map(d, PEER_REF_KEEP, GNTMAP_host_map, va, &h);
+    xt_check("mutual_we_map_its_grant", st_map == GNTST_okay &&
+             reads_pattern(va, PEER_REF_KEEP), "status %d", st_map);
+    rc = up ? ctl_bind(d, a1, &a0) : -9999;
+    if ( a0 )
+        ctl_take_pending(a0);
+    rc2 = a0 ? ctl_status(DOMID_SELF, a0, &st) : -9999;
+    rc3 = up ? ctl_status(d, a1, &st2) : -9999;
+    xt_check("mutual_channel_bound", rc == 0 &&
+             is_interdomain(rc2, &st, d, a1) &&
+             is_interdomain(rc3, &st2, 0, a0), "rc %ld/%ld/%ld port %u",
+             rc, rc2, rc3, a0);
+
+    /*
+     * Destroy it running, nothing unmapped or closed: keep our console
+     * and store ports bound, only our foreign map of its ring goes.
+     */
+    cons = peer.cons_port;
+    store = peer.store_port;
+    peer_disconnect(&peer, true);
+    rc = d != DOMID_INVALID ? xb_destroy(&ctl_ops, d) : -9999;
+    if ( rc == 0 )
+        peer.dom = DOMID_INVALID;
+    xt_check_rc("mutual_destroy", rc, 0);
+
+    /* The dead domain's mapping of our page is gone: we end access. */
+    f = our_flags(OUR_REF);
+    xt_check("mutual_our_entry_released", mapped && f == GTF_permit_access,
+             "flags %#x", f);
+    xt_check("mutual_our_page_intact", ours[PEER_WORD] == PEER_MARK &&
+             ours[OUR_WORD] == OUR_VALUE, "word %#lx", ours[PEER_WORD]);
+    ended = mapped && our_end_access(OUR_REF);
+    f = our_flags(OUR_REF);
+    xt_check("mutual_our_end_access", ended && f == 0, "ended %d flags %#x",
+             ended, f);
+
+    /* Our mapping of its page is ours until we unmap it. */
+    xt_check("mutual_our_mapping_valid", st_map == GNTST_okay &&
+             reads_pattern(va, PEER_REF_KEEP) &&
+             xt_probe_write(va + 16, 0x78) == -1 && w[2] == 0x78, NULL);
+
+    /* Every port we had bound to it is unbound (for it) now. */
+    rc = wait_unbound(a0, &st);
+    rc2 = wait_unbound(cons, &st2);
+    xt_check("mutual_ports_unbound", a0 && cons &&
+             is_unbound(rc, &st, d) && is_unbound(rc2, &st2, d),
+             "rc %ld/%ld status %u/%u", rc, rc2, st.status, st2.status);
+    rc = wait_unbound(store, &st);
+    rc2 = a0 ? ctl_close(a0) : -9999;
+    rc3 = cons ? ctl_close(cons) : -9999;
+    xt_check("mutual_close_ports", store && is_unbound(rc, &st, d) &&
+             rc2 == 0 && rc3 == 0 && ctl_close(store) == 0,
+             "rc %ld close %ld/%ld", rc, rc2, rc3);
+
+    st_map = st_map == GNTST_okay ? ctl_unmap(h, va) : -1;
+    xt_check("mutual_unmap", st_map == GNTST_okay &&
+             xt_pt_entry(va, 1) == 0, "status %d", st_map);
+    for ( i = 0; i < CTL_MAX_POLLS; i++ )
+    {
+        now = ctl_free_pages();
+        if ( now >= baseline )
+            break;
+        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        ctl_take_pending(ctl_virq_port);
+    }
+    xt_check("mutual_memory_returns", baseline && now >= baseline,
+             "baseline %lu now %lu", (unsigned long)baseline,
+             (unsigned long)now);
+    xt_check("mutual_gone", d != DOMID_INVALID &&
+             ctl_wait_gone(d, baseline_domains), "%d domains",
+             ctl_nr_domains());
+}
+
+/* ------------------------------------------------------------------ */
 
 static void phase(void (*fn)(void), const char *name)
 {
@@ -584,4 +797,5 @@ XTEST(interdom, NR_INTERDOM_CHECKS)
     phase(grant_checks, "grants");
     phase(teardown_checks, "teardown");
     phase(keep_checks, "destroy while mapped");
+    phase(mutual_checks, "destroy with grants both ways");
 }

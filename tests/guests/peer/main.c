@@ -242,6 +242,56 @@ static bool revoke(grant_ref_t ref)
     return true;
 }
 
+/*
+ * Grants of other domains that the peer maps into its own address space
+ * (host mappings at fresh VAs of the scratch window).  Nothing unmaps
+ * them: the parent destroys the peer with the mappings in place.
+ */
+#define NR_GMAPS 4
+
+static struct
+{
+    grant_handle_t handle;
+    volatile uint64_t *page;
+} gmaps[NR_GMAPS];
+static unsigned int nr_gmaps;
+
+static void cmd_gmap(domid_t dom, grant_ref_t ref)
+{
+    unsigned long va;
+    gnttab_map_grant_ref_t m = { .flags = GNTMAP_host_map, .ref = ref,
+                                 .dom = dom, .status = 99, .handle = ~0u };
+    long rc;
+
+    if ( nr_gmaps == NR_GMAPS )
+    {
+        printf(PEER_TAG "gmap -1 99 0\n");
+        return;
+    }
+    va = xt_scratch_va();
+    m.host_addr = va;
+    rc = gnttab(GNTTABOP_map_grant_ref, &m, 1);
+    if ( !rc && m.status == GNTST_okay )
+    {
+        xt_mmuext1(MMUEXT_INVLPG_LOCAL, va, 0);
+        gmaps[nr_gmaps].handle = m.handle;
+        gmaps[nr_gmaps].page = (volatile uint64_t *)va;
+        nr_gmaps++;
+    }
+    printf(PEER_TAG "gmap %ld %d %u\n", rc, m.status, m.handle);
+}
+
+/* The page the peer mapped with 'handle', or NULL. */
+static volatile uint64_t *gmap_page(unsigned long handle)
+{
+    unsigned int i;
+
+    for ( i = 0; i < nr_gmaps; i++ )
+        if ( gmaps[i].handle == handle )
+            return gmaps[i].page;
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Ping-pong.                                                          */
 
@@ -413,6 +463,15 @@ static bool serve(char *line, unsigned int *bad)
                ((volatile uint64_t *)ref_page[n[0]])[n[1] & 511]);
     else if ( !strcmp(verb, "sum") && k == 1 && ref_ok(n[0]) )
         printf(PEER_TAG "sum %#lx\n", peer_sum(ref_page[n[0]]));
+    else if ( !strcmp(verb, "gmap") && k == 2 )
+        cmd_gmap(n[0], n[1]);
+    else if ( !strcmp(verb, "gpoke") && k == 3 && gmap_page(n[0]) )
+    {
+        gmap_page(n[0])[n[1] & 511] = n[2];
+        printf(PEER_TAG "gpoke 0\n");
+    }
+    else if ( !strcmp(verb, "gpeek") && k == 2 && gmap_page(n[0]) )
+        printf(PEER_TAG "gpeek %#lx\n", gmap_page(n[0])[n[1] & 511]);
     else
     {
         printf(PEER_TAG "error -1\n");

@@ -33,6 +33,13 @@
  *                         (a hostile granter)
  *   peek R I              word I of R's page           -> value
  *   sum R                 peer_sum() of R's page       -> value
+ *   gmap D R              map grant R of domain D      -> rc status
+ *                         (GNTMAP_host_map, writable)     handle
+ *                         at a fresh VA of its own;
+ *                         never unmapped
+ *   gpoke H I V           word I of the page mapped    -> 0
+ *                         with handle H := V
+ *   gpeek H I             word I of that page          -> value
  *   quit                  leave the loop, report, power off
  */
 #ifndef XTEST_PEER_H

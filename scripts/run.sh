@@ -17,7 +17,7 @@ if [ ! -f "$guest" ]; then
 fi
 
 timeout --foreground "${RUN_TIMEOUT:-120}" \
-    qemu-system-x86_64 -accel tcg -cpu qemu64 -m 512 \
+    qemu-system-x86_64 -accel tcg -cpu qemu64 -smp "${RUN_SMP:-2}" -m 512 \
         -display none -monitor none -serial stdio -parallel none \
         -no-reboot -net none \
         -kernel "$xenia" -append "console=com1 loglvl=info" \

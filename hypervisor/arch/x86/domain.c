@@ -68,19 +68,6 @@ static uint16_t read_sel(int which)
         "   .quad 1b, 3b\n"                                             \
         ".previous" : "+r" (val) :: "memory" )
 
-static void write_dr(unsigned int reg, unsigned long v)
-{
-    switch ( reg )
-    {
-    case 0: __asm__ __volatile__ ( "mov %0, %%db0" :: "r" (v) ); break;
-    case 1: __asm__ __volatile__ ( "mov %0, %%db1" :: "r" (v) ); break;
-    case 2: __asm__ __volatile__ ( "mov %0, %%db2" :: "r" (v) ); break;
-    case 3: __asm__ __volatile__ ( "mov %0, %%db3" :: "r" (v) ); break;
-    case 6: __asm__ __volatile__ ( "mov %0, %%db6" :: "r" (v) ); break;
-    case 7: __asm__ __volatile__ ( "mov %0, %%db7" :: "r" (v) ); break;
-    }
-}
-
 void arch_save_vcpu(struct vcpu *v)
 {
     v->sel_ds = read_sel(0);
@@ -93,7 +80,7 @@ void arch_save_vcpu(struct vcpu *v)
     __asm__ __volatile__ ( "clts; fxsave64 (%0)" :: "r" (v->fpu_area)
                            : "memory" );
     if ( v->dr[7] & 0xff )
-        write_dr(7, 0);
+        write_debugreg(7, 0);
 }
 
 void arch_load_vcpu(struct vcpu *v)
@@ -121,9 +108,9 @@ void arch_load_vcpu(struct vcpu *v)
         unsigned int i;
 
         for ( i = 0; i < 4; i++ )
-            write_dr(i, v->dr[i]);
-        write_dr(6, v->dr[6]);
-        write_dr(7, v->dr[7]);
+            write_debugreg(i, v->dr[i]);
+        write_debugreg(6, v->dr[6]);
+        write_debugreg(7, v->dr[7]);
     }
 }
 

@@ -66,6 +66,7 @@ long do_memory_op(unsigned long, unsigned long, unsigned long,
                   unsigned long, unsigned long, unsigned long);
 
 int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value);
+void write_debugreg(unsigned int reg, unsigned long v);
 long pv_get_debugreg(struct vcpu *v, unsigned int reg);
 
 #endif /* XENIA_PV_TRAPS_H */

@@ -541,7 +541,8 @@ long do_fpu_taskswitch(unsigned long set, unsigned long a2, unsigned long a3,
 #define DR7_ACTIVE_MASK          0xffUL
 #define X86_CR4_DE               (1UL << 3)
 
-static void write_dr(unsigned int reg, unsigned long v)
+/* Loads one hardware debug register (0-3, 6, 7). */
+void write_debugreg(unsigned int reg, unsigned long v)
 {
     switch ( reg )
     {
@@ -597,7 +598,7 @@ int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value)
         return -ENODEV;
     }
     if ( v == current )
-        write_dr(reg, value);
+        write_debugreg(reg, value);
     return 0;
 }
 

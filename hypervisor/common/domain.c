@@ -37,6 +37,11 @@ struct domain *domain_by_id(domid_t id)
     return NULL;
 }
 
+struct domain *domain_in_slot(unsigned int slot)
+{
+    return slot < MAX_DOMAINS ? domain_list[slot] : NULL;
+}
+
 struct domain *domain_first_from(domid_t id)
 {
     struct domain *best = NULL;

@@ -54,7 +54,7 @@ void vcpu_timers_tick(void)
 
     for ( id = 0; id < MAX_DOMAINS; id++ )
     {
-        struct domain *d = domain_by_id(id);
+        struct domain *d = domain_in_slot(id);
 
         if ( !d || d->state != DOMAIN_RUNNING )
             continue;

@@ -110,6 +110,8 @@ struct domain {
 
 extern struct domain *hardware_domain;
 struct domain *domain_by_id(domid_t id);
+/* Walking every domain: slots 0 .. MAX_DOMAINS - 1, NULL when empty. */
+struct domain *domain_in_slot(unsigned int slot);
 /* The domain with the smallest id >= id, or NULL. */
 struct domain *domain_first_from(domid_t id);
 /* Keeps d's struct alive across a dropped hypervisor lock. */

@@ -9,7 +9,7 @@ BENCHES    := tests/guests xenstore-like tests/integration
 
 have = $(wildcard $(1)/Makefile)
 
-.PHONY: all setup run check bench clean $(COMPONENTS)
+.PHONY: all setup run check bench fuzz clean $(COMPONENTS)
 
 all: setup
 	@set -e; for d in $(COMPONENTS); do \
@@ -41,6 +41,14 @@ bench: all
 	    fi; \
 	done
 	@scripts/bench-report.sh
+
+# A long hypercall fuzz run: make fuzz [DURATION=600] [HV=xenia|xen]
+# [SEED=0x...] [CPU=qemu64] [CALLS=20000] [RISK=0] [ARGS=...]; see
+# tests/guests/fuzz/fuzz.sh.  Results in build/fuzz/results.tsv.
+fuzz: all
+	@DURATION="$(DURATION)" HV="$(HV)" SEED="$(SEED)" CPU="$(CPU)" \
+	    CALLS="$(CALLS)" RISK="$(RISK)" ARGS="$(ARGS)" \
+	    tests/guests/fuzz/fuzz.sh
 
 clean:
 	rm -rf build

@@ -408,6 +408,7 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
                  unsigned long a4, unsigned long a5, unsigned long a6)
 {
     (void)a3; (void)a4; (void)a5; (void)a6;
+    cmd = (unsigned int)cmd;            /* an int in Xen's prototype */
     switch ( cmd )
     {
     case SCHEDOP_yield:

@@ -20,10 +20,16 @@
  *   dmfn=<list>     frames of the parent (dom0), likewise
  *   risk=<0..1000>  per mille of picks allowed to hit the fuzzer's own
  *                   live memory and page tables (0: protect itself)
- *   trace=<k>       print every call from call k on, and wait until the
+ *   trace=<k>       print every call from call k on (with the first
+ *                   words of the buffers it passes), and wait until the
  *                   parent drained the console before issuing it (for
  *                   pinning down a call that kills the hypervisor)
- * Witness: mode=witness.
+ *   check=1         after every call, look for damage to the fuzzer's
+ *                   own protected state and stop at the first (for
+ *                   finding holes in the fuzzer's own rules)
+ *   stats=0         no table of calls per hypercall at the end
+ * Witness: mode=witness.  It keeps a pattern in the second half of its
+ * status page, whose frame the parent hands the fuzzer as a target.
  */
 #ifndef XTEST_FUZZ_H
 #define XTEST_FUZZ_H
@@ -32,7 +38,7 @@
 
 #define FZ_STATUS_TAG  "fuzzchild: status page "
 #define FZ_MAGIC       0x5a55465a48435458UL      /* "XTCHZFUZ" */
-#define FZ_IDLE        (~0UL)                    /* cur_nr: nothing in flight */
+#define FZ_IDLE        (~0UL)              /* cur_nr: nothing in flight */
 
 #define FZ_MODE_FUZZ    1
 #define FZ_MODE_WITNESS 2
@@ -50,12 +56,37 @@ struct fz_status
     uint64_t cur_args[5];       /* fuzzer: its arguments                 */
     uint64_t cur_sub[4];        /* fuzzer: first ops of a multicall      */
     uint64_t nr_ok, nr_err;     /* fuzzer: results >= 0 / < 0            */
+    uint64_t reg_bad_call;      /* fuzzer: 1 + the first call that came
+                                 * back with rbx, rbp or r12-r15 changed */
+    uint64_t reg_bad_nr;        /* fuzzer: its hypercall number          */
+    uint64_t phase;             /* FZ_PHASE_*                            */
     uint64_t counter;           /* witness: rounds of work done          */
     uint64_t stop;              /* witness: set by the parent to finish  */
     uint64_t bad;               /* witness: first wrong round, 0 if none */
+    uint64_t bad_check;         /* witness: FZ_W_* of the first failure  */
+    int64_t bad_rc;             /* witness: what that check got          */
 };
 
-/* The parent's view of a child's checks: the child reports these. */
-#define FZ_CHILD_CHECKS 2
+/* What the child is doing. */
+#define FZ_PHASE_SETUP   1
+#define FZ_PHASE_RUN     2
+#define FZ_PHASE_REPORT  3
+#define FZ_PHASE_DONE    4             /* next: its verdict and shutdown */
+
+/* The witness's checks, as named in bad_check. */
+#define FZ_W_PATTERN      1
+#define FZ_W_XEN_VERSION  2
+#define FZ_W_RESERVATION  3
+#define FZ_W_MAP          4
+#define FZ_W_UNMAP        5
+#define FZ_W_EVTCHN       6
+#define FZ_W_GRANT        7
+
+/*
+ * Checks each child reports: fuzzer "completed", "self_intact",
+ * "registers_preserved"; witness "pattern_intact", "hypercalls_ok",
+ * "reservation_exact".
+ */
+#define FZ_CHILD_CHECKS 3
 
 #endif /* XTEST_FUZZ_H */

@@ -28,6 +28,8 @@
 #include "smp.h"
 #include "fuzz.h"
 
+#include <public/grant_table.h>
+
 #define FZ_ARENA_PAGES 32
 #define FZ_BUF_PAGES   8
 #define FZ_NR_HC       64              /* hypercall numbers fuzzed: 0..63 */
@@ -76,6 +78,7 @@ struct fz_env
     unsigned long win_l1_va;
     uint64_t shinfo_mfn;
     uint64_t gnt_mfn;                  /* our grant table frame 0 (or 0) */
+    struct grant_entry_v1 *gnt_table;  /* ... mapped, or NULL            */
     uint64_t m2p_mfn[4];               /* frames of the M2P table        */
     unsigned int nr_m2p;
     uint64_t max_mfn;                  /* XENMEM_maximum_ram_page        */

@@ -155,11 +155,13 @@ long do_mmu_update(unsigned long ureqs, unsigned long count,
     struct domain *d = current->domain, *pg_owner;
     int rc;
 
-    count = (unsigned int)count;
+    /* Bit 31 is Xen's continuation marker (MMU_UPDATE_PREEMPTED). */
+    count = (unsigned int)count & ~(1U << 31);
     if ( !guest_range_ok(ureqs, count * sizeof(mmu_update_t)) )
         return -EFAULT;
+    /* Editing another domain's page tables (pt owner): not supported. */
     if ( (foreigndom >> 16) && (foreigndom >> 16) - 1 != d->domain_id )
-        return -ESRCH;      /* page tables of another domain: later rung */
+        return domain_by_id((foreigndom >> 16) - 1) ? -EPERM : -ESRCH;
     if ( (rc = get_pg_owner(d, foreigndom & 0xffff, &pg_owner)) )
         return rc;
     return run_batch(d, pg_owner, ureqs, count, sizeof(mmu_update_t), pdone,

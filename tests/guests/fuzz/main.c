@@ -63,6 +63,8 @@ extern const uint8_t fuzzchild_elf_start[], fuzzchild_elf_end[];
 #define POLL_NS         10000000UL       /* 10 ms: pacing only */
 #define MAX_POLLS       3000UL          /* bound on every wait */
 #define FZ_STALL_NS     (60UL * 1000000000UL)
+/* No progress this long with every vCPU blocked: asleep for good. */
+#define FZ_SLEEP_NS     (10UL * 1000000000UL)
 #define NOTE_NS         (5UL * 1000000000UL)   /* a progress line */
 #define FIRST_DOMID     100
 #define SEED_STEP       0x9e3779b97f4a7c15UL
@@ -752,7 +754,29 @@ static void fuzzer_cmdline(const struct options *o, uint64_t seed,
              (unsigned long)o->check, stats);
 }
 
-/* Follow the fuzzer until it is down; false if it stalled. */
+static bool fuzzer_slept;
+
+/* Every online vCPU of the fuzzer is blocked, none is on a CPU. */
+static bool fuzzer_sleeps_forever(void)
+{
+    struct xen_domctl_getvcpuinfo vi;
+    unsigned int v, online = 0;
+
+    for ( v = 0; v < 2; v++ )
+    {
+        if ( xb_getvcpuinfo(&ops, fuzzer.domid, v, &vi) )
+            return false;
+        if ( !vi.online )
+            continue;
+        online++;
+        if ( !vi.blocked || vi.running )
+            return false;
+    }
+    return online > 0;
+}
+
+/* Follow the fuzzer until it is down (or asleep for good); false if it
+ * stalled otherwise. */
 static bool follow_fuzzer(uint64_t seed, unsigned int *reason)
 {
     uint64_t last_done = ~0UL, since = xt_system_time();
@@ -803,6 +827,19 @@ static bool follow_fuzzer(uint64_t seed, unsigned int *reason)
             last_done = progress;
             since = xt_system_time();
         }
+        else if ( xt_system_time() - since > FZ_SLEEP_NS &&
+                  fuzzer_sleeps_forever() )
+        {
+            /*
+             * It blocked itself (e.g. SCHEDOP_block inside a multicall)
+             * with nothing left to wake it: its own business, like a
+             * crash. The hypervisor, dom0 and the witness are judged as
+             * after any other end of the fuzzer.
+             */
+            fuzzer_slept = true;
+            *reason = SHUTDOWN_poweroff;
+            return true;
+        }
         else if ( xt_system_time() - since > FZ_STALL_NS )
         {
             fail(C_FUZZER_RAN, seed, "no progress for %lu s at call %lu",
@@ -840,6 +877,15 @@ static void judge_fuzzer(uint64_t seed, unsigned int reason)
              (unsigned long)st->reg_bad_nr);
 
     total_calls += done;
+    if ( fuzzer_slept )
+    {
+        fuzzer_slept = false;
+        nr_selffailed++;
+        printf("fuzz: fuzzer blocked itself at call %lu with nothing to "
+               "wake it; allowed\n", (unsigned long)done);
+        print_last_call(&fuzzer);
+        return;
+    }
     if ( fuzzer.verdict_seen && !strcmp(fuzzer.verdict, "SUCCESS") )
     {
         nr_completed++;

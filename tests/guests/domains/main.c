@@ -17,7 +17,7 @@
 #include "xtpv.h"
 #include "xtcons.h"
 #include "../child/child.h"
-#include "xbuild.h"
+#include "xbops.h"
 
 #include <public/memory.h>
 
@@ -88,47 +88,9 @@ static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn)
 }
 
 /* ------------------------------------------------------------------ */
-/* The builder's ops: raw hypercalls.                                  */
+/* The builder's ops: xbhost/xbops.c, and our foreign mappings.       */
 
 static long fail_map_countdown = -1;   /* > 0: fail that many maps later */
-
-static long op_domctl(void *o, struct xen_domctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_domctl, op, 0, 0, 0, 0);
-}
-
-static long op_sysctl(void *o, struct xen_sysctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_sysctl, op, 0, 0, 0, 0);
-}
-
-static long op_memory(void *o, unsigned int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_memory_op(cmd, arg);
-}
-
-static long op_mmu(void *o, const struct mmu_update *req, unsigned int n,
-                   unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmu_update(req, n, done, dom);
-}
-
-static long op_mmuext(void *o, const struct mmuext_op *op, unsigned int n,
-                      unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmuext_op(op, n, done, dom);
-}
-
-static long op_evtchn(void *o, int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_event_channel_op(cmd, arg);
-}
 
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
@@ -151,9 +113,7 @@ static void op_unmap(void *o, void *va)
 }
 
 static const struct xb_ops ops = {
-    .domctl = op_domctl, .sysctl = op_sysctl, .memory_op = op_memory,
-    .mmu_update = op_mmu, .mmuext_op = op_mmuext,
-    .event_channel_op = op_evtchn,
+    XBH_HYPERCALL_OPS,
     .map_foreign = op_map, .unmap_foreign = op_unmap,
 };
 
@@ -165,14 +125,14 @@ static long domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
     op->cmd = cmd;
     op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     op->domain = dom;
-    return op_domctl(NULL, op);
+    return xbh_domctl(NULL, op);
 }
 
 static long sysctl(uint32_t cmd, struct xen_sysctl *op)
 {
     op->cmd = cmd;
     op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    return op_sysctl(NULL, op);
+    return xbh_sysctl(NULL, op);
 }
 
 /* Sleep until 'port' is pending or a short timeout passes. */
@@ -357,11 +317,11 @@ static void host_checks(void)
 
     op.cmd = XEN_DOMCTL_getdomaininfo;
     op.interface_version = XEN_DOMCTL_INTERFACE_VERSION - 1;
-    xt_check_rc("domctl_bad_version_eacces", op_domctl(NULL, &op),
+    xt_check_rc("domctl_bad_version_eacces", xbh_domctl(NULL, &op),
                 -XEN_EACCES);
     sop.cmd = XEN_SYSCTL_physinfo;
     sop.interface_version = XEN_SYSCTL_INTERFACE_VERSION + 1;
-    xt_check_rc("sysctl_bad_version_eacces", op_sysctl(NULL, &sop),
+    xt_check_rc("sysctl_bad_version_eacces", xbh_sysctl(NULL, &sop),
                 -XEN_EACCES);
 
     xt_check_rc("getdomaininfo_reserved_einval",

@@ -1,14 +1,8 @@
 # The control interface from dom0: builds the embedded child kernel with
-# dom0-tools/libxbuild (linked in as an extra object).
+# dom0-tools/libxbuild (XBUILD_OBJS, see the Makefile).
 TEST_IMAGE := domains
-TEST_OBJS  := $(OBJ)/domains/xbuild.o
+TEST_OBJS  := $(XBUILD_OBJS)
 
-XBUILD_DIR := $(ROOT)/dom0-tools/libxbuild
-
-$(OBJ)/domains/xbuild.o: $(XBUILD_DIR)/xbuild.c $(XBUILD_DIR)/xbuild.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
-
-$(OBJ)/domains/main.o: $(BUILD)/child.elf child/child.h $(XBUILD_DIR)/xbuild.h
-$(OBJ)/domains/main.o: private CFLAGS += -I$(XBUILD_DIR) \
+$(OBJ)/domains/main.o: $(BUILD)/child.elf child/child.h $(XBUILD_DEPS)
+$(OBJ)/domains/main.o: private CFLAGS += $(XBUILD_CFLAGS) \
     -DCHILD_ELF='"$(BUILD)/child.elf"'

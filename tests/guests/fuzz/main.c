@@ -42,7 +42,7 @@
 #include "xtpv.h"
 #include "xtcons.h"
 #include "../fuzzchild/fuzz.h"
-#include "xbuild.h"
+#include "xbops.h"
 
 #include <public/memory.h>
 #include <public/version.h>
@@ -106,45 +106,7 @@ static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn, bool rw)
 }
 
 /* ------------------------------------------------------------------ */
-/* The builder's ops: raw hypercalls.                                  */
-
-static long op_domctl(void *o, struct xen_domctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_domctl, op, 0, 0, 0, 0);
-}
-
-static long op_sysctl(void *o, struct xen_sysctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_sysctl, op, 0, 0, 0, 0);
-}
-
-static long op_memory(void *o, unsigned int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_memory_op(cmd, arg);
-}
-
-static long op_mmu(void *o, const struct mmu_update *req, unsigned int n,
-                   unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmu_update(req, n, done, dom);
-}
-
-static long op_mmuext(void *o, const struct mmuext_op *op, unsigned int n,
-                      unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmuext_op(op, n, done, dom);
-}
-
-static long op_evtchn(void *o, int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_event_channel_op(cmd, arg);
-}
+/* The builder's ops: xbhost/xbops.c, and our foreign mappings.       */
 
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
@@ -160,9 +122,7 @@ static void op_unmap(void *o, void *va)
 }
 
 static const struct xb_ops ops = {
-    .domctl = op_domctl, .sysctl = op_sysctl, .memory_op = op_memory,
-    .mmu_update = op_mmu, .mmuext_op = op_mmuext,
-    .event_channel_op = op_evtchn,
+    XBH_HYPERCALL_OPS,
     .map_foreign = op_map, .unmap_foreign = op_unmap,
 };
 
@@ -205,7 +165,7 @@ static long sysctl(uint32_t cmd, struct xen_sysctl *op)
 {
     op->cmd = cmd;
     op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    return op_sysctl(NULL, op);
+    return xbh_sysctl(NULL, op);
 }
 
 static int nr_domains(void)

@@ -3,15 +3,9 @@
 # Options come from the command line (fuzz_seed=, fuzz_calls=, ...; see
 # main.c); run.py appends $GUEST_ARGS, fuzz.sh drives long runs.
 TEST_IMAGE := fuzz
-TEST_OBJS  := $(OBJ)/fuzz/xbuild.o
-
-FUZZ_XBUILD := $(ROOT)/dom0-tools/libxbuild
-
-$(OBJ)/fuzz/xbuild.o: $(FUZZ_XBUILD)/xbuild.c $(FUZZ_XBUILD)/xbuild.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+TEST_OBJS  := $(XBUILD_OBJS)
 
 $(OBJ)/fuzz/main.o: $(BUILD)/fuzzchild.elf fuzzchild/fuzz.h \
-    $(FUZZ_XBUILD)/xbuild.h
-$(OBJ)/fuzz/main.o: private CFLAGS += -I$(FUZZ_XBUILD) \
+    $(XBUILD_DEPS)
+$(OBJ)/fuzz/main.o: private CFLAGS += $(XBUILD_CFLAGS) \
     -DFUZZCHILD_ELF='"$(BUILD)/fuzzchild.elf"'

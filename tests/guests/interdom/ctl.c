@@ -70,45 +70,7 @@ static void slot_put(unsigned int s)
 }
 
 /* ------------------------------------------------------------------ */
-/* The builder's ops.                                                  */
-
-static long op_domctl(void *o, struct xen_domctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_domctl, op, 0, 0, 0, 0);
-}
-
-static long op_sysctl(void *o, struct xen_sysctl *op)
-{
-    (void)o;
-    return HC(__HYPERVISOR_sysctl, op, 0, 0, 0, 0);
-}
-
-static long op_memory(void *o, unsigned int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_memory_op(cmd, arg);
-}
-
-static long op_mmu(void *o, const struct mmu_update *req, unsigned int n,
-                   unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmu_update(req, n, done, dom);
-}
-
-static long op_mmuext(void *o, const struct mmuext_op *op, unsigned int n,
-                      unsigned int *done, domid_t dom)
-{
-    (void)o;
-    return HYPERVISOR_mmuext_op(op, n, done, dom);
-}
-
-static long op_evtchn(void *o, int cmd, void *arg)
-{
-    (void)o;
-    return HYPERVISOR_event_channel_op(cmd, arg);
-}
+/* The builder's ops: xbhost/xbops.c, and our foreign mappings.       */
 
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
@@ -124,9 +86,7 @@ static void op_unmap(void *o, void *va)
 }
 
 const struct xb_ops ctl_ops = {
-    .domctl = op_domctl, .sysctl = op_sysctl, .memory_op = op_memory,
-    .mmu_update = op_mmu, .mmuext_op = op_mmuext,
-    .event_channel_op = op_evtchn,
+    XBH_HYPERCALL_OPS,
     .map_foreign = op_map, .unmap_foreign = op_unmap,
 };
 
@@ -278,7 +238,7 @@ int ctl_nr_domains(void)
     op.u.getdomaininfolist.first_domain = 0;
     op.u.getdomaininfolist.max_domains = ARRAY_SIZE(list);
     set_xen_guest_handle(op.u.getdomaininfolist.buffer, list);
-    if ( op_sysctl(NULL, &op) )
+    if ( xbh_sysctl(NULL, &op) )
         return -1;
     return op.u.getdomaininfolist.num_domains;
 }

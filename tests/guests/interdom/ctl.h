@@ -16,7 +16,7 @@
 
 #include "xtpv.h"
 #include "xtcons.h"
-#include "xbuild.h"
+#include "xbops.h"
 #include "../peer/peer.h"
 
 #include <public/grant_table.h>

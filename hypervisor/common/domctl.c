@@ -82,7 +82,7 @@ static long createdomain(struct xen_domctl *op)
     return 0;
 }
 
-static void getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
+void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
 {
     uint32_t flags = XEN_DOMINF_blocked;
     unsigned int n;
@@ -114,11 +114,6 @@ static void getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
     i->shared_info_frame = d->shared_info_mfn;
     i->gpaddr_bits = 52;
     memcpy(i->handle, d->handle, sizeof(i->handle));
-}
-
-void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i)
-{
-    getdomaininfo(d, i);
 }
 
 /* XEN_DOMCTL_hypercall_init: writes the hypercall page into d's frame. */
@@ -316,7 +311,7 @@ long do_domctl(unsigned long arg, unsigned long a2, unsigned long a3,
             return -EINVAL;
         if ( !d && !(d = domain_first_from(op.domain)) )
             return -ESRCH;
-        getdomaininfo(d, &op.u.getdomaininfo);
+        domctl_getdomaininfo(d, &op.u.getdomaininfo);
         op.domain = d->domain_id;
         return copy_to_guest(arg, &op, sizeof(op)) ? -EFAULT : 0;
     }

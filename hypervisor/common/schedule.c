@@ -117,7 +117,6 @@ static int idle_runstate(const struct vcpu *v)
 /* ---- Policy: the credit scheduler (common/sched_credit.c) ---- */
 
 static struct sched_state csched;
-static struct vcpu *cpu_running[NR_CPUS];
 
 static void kick_tickled(void)
 {
@@ -279,7 +278,6 @@ static void context_switch(struct vcpu *prev, struct vcpu *next, uint64_t now)
         prev->is_running = false;
     }
     ci->curr_vcpu = next;
-    cpu_running[cpu] = next;
     if ( !next )
     {
         arch_load_idle();

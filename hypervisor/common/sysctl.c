@@ -15,13 +15,11 @@
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
 #include <xenia/processor.h>
+#include <xenia/time.h>
 #include <public/xen.h>
 #include <public/domctl.h>
 #include <public/sysctl.h>
 
-extern uint64_t cpu_khz;
-extern unsigned long heap_total_pages;
-void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i);
 
 static void physinfo(struct xen_sysctl_physinfo *p)
 {

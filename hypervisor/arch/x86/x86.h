@@ -4,6 +4,7 @@
 
 #include <xenia/types.h>
 #include <xenia/current.h>
+#include <xenia/time.h>
 
 struct e820_entry {
     uint64_t addr, size;
@@ -71,7 +72,6 @@ unsigned int acpi_cpu_apic_ids(uint32_t *ids, unsigned int max);
 /* smp.c */
 void smp_boot_cpus(void);
 void smp_ipi_interrupt(unsigned int vector);
-extern uint64_t cpu_khz;
 extern volatile uint64_t jiffies;
 #define TIMER_HZ 100
 

@@ -29,6 +29,11 @@ long do_domctl(unsigned long arg, unsigned long, unsigned long,
 long do_sysctl(unsigned long arg, unsigned long, unsigned long,
                unsigned long, unsigned long, unsigned long);
 
+/* Fills a getdomaininfo record (common/domctl.c; also sysctl's list). */
+struct domain;
+struct xen_domctl_getdomaininfo;
+void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i);
+
 /* Writes the 128 32-byte hypercall stubs into a guest page. */
 void hypercall_page_fill(void *page);
 

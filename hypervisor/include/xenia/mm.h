@@ -89,6 +89,7 @@ static inline unsigned long falloc_free_pages(const struct frame_allocator *a)
 extern struct page_info *frame_table;
 extern unsigned long max_page;          /* frames described by frame_table */
 extern struct frame_allocator heap;
+extern unsigned long heap_total_pages;     /* RAM the heap was given */
 
 static inline struct page_info *mfn_to_page(unsigned long mfn)
 {

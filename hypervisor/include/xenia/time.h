@@ -12,6 +12,8 @@ struct time_scale {
 
 struct time_scale system_time_scale(void);
 uint64_t get_s_time(void);
+/* The TSC rate measured at boot (arch/x86/time.c). */
+extern uint64_t cpu_khz;
 uint64_t get_s_time_and_tsc(uint64_t *tsc);
 /* Wallclock at system time 0, from the RTC at boot. */
 uint64_t boot_wallclock_sec(void);

@@ -192,7 +192,12 @@ void vcpu_update_runnable(struct vcpu *v)
 
     ASSERT(hv_lock_held());
     if ( r == v->runnable )
+    {
+        /* Still not runnable, maybe for another reason (blocked -> down). */
+        if ( !v->is_running && idle_runstate(v) != v->runstate )
+            set_runstate(v, idle_runstate(v), get_s_time());
         return;
+    }
     v->runnable = r;
     if ( !v->is_running )
         set_runstate(v, idle_runstate(v), get_s_time());

@@ -110,12 +110,20 @@ int elf_parse_features(const char *s, uint32_t *supported, uint32_t *required)
     return 0;
 }
 
+/*
+ * A string note is bounded by its descriptor, as Xen's loader does: Linux
+ * emits FEATURES with .ascii, so a string may fill its descriptor with no
+ * terminating NUL (the note's 4-byte padding is not part of it).
+ */
 static int note_string(char *dst, size_t dstlen, const uint8_t *desc,
                        uint64_t descsz)
 {
-    if ( descsz == 0 || descsz > dstlen || desc[descsz - 1] != '\0' )
+    size_t len = strnlen((const char *)desc, descsz);
+
+    if ( len == 0 || len >= dstlen )
         return -EINVAL;
-    memcpy(dst, desc, descsz);
+    memcpy(dst, desc, len);
+    dst[len] = '\0';
     return 0;
 }
 
@@ -157,6 +165,7 @@ static int parse_one_note(struct elf_image *img, uint32_t type,
             return -EINVAL;
         memcpy(&v, desc, 4);
         img->f_supported |= (uint32_t)v;
+        img->have_supported_note = true;
         return 0;
     case NOTE_ENTRY:
         return note_number(&img->entry, desc, descsz);

@@ -250,12 +250,57 @@ static void test_bad_notes(void **state)
     u32 = 0xfffffff0; memcpy(img + NOTE_OFF, &u32, 4);      /* huge namesz */
     EXPECT_PARSE_FAIL("runs past");
     build(&o);
-    img[NOTE_OFF + 16 + 5] = 'x';   /* GUEST_OS "linux" not terminated */
-    EXPECT_PARSE_FAIL("malformed Xen note");
-    build(&o);
     o.features = "writable_page_tables|no_such_feature";
     build(&o);
     EXPECT_PARSE_FAIL("malformed Xen note");
+}
+
+/*
+ * Linux emits FEATURES with .ascii: no NUL inside the descriptor, only the
+ * note's zero padding after it. Xen bounds a string note by its size.
+ */
+static void test_unterminated_strings(void **state)
+{
+    static const char feat[] = "!writable_page_tables|pae_pgdir_above_4gb";
+    struct elf_image e;
+    char err[ELF_ERR_LEN] = "";
+    struct opts o = { 0 };
+    uint8_t *n;
+    uint32_t descsz;
+
+    (void)state;
+    build(&o);
+    /* GUEST_OS "linux" (descsz 6): its NUL becomes 'x', bounded by the note. */
+    img[NOTE_OFF + 16 + 5] = 'x';
+    assert_int_equal(parse_and_check(&e, err), 0);
+    assert_string_equal(e.guest_os, "linuxx");
+
+    /* Find the FEATURES note and drop its NUL from the descriptor size. */
+    build(&o);
+    for ( n = img + NOTE_OFF; ; )
+    {
+        uint32_t type;
+
+        memcpy(&descsz, n + 4, 4);
+        memcpy(&type, n + 8, 4);
+        if ( type == 10 )
+            break;
+        n += 16 + ((descsz + 3) & ~3u);
+    }
+    assert_int_equal(descsz, sizeof(feat));
+    descsz = sizeof(feat) - 1;
+    memcpy(n + 4, &descsz, 4);
+    assert_int_equal(parse_and_check(&e, err), 0);
+    assert_string_equal(e.features, feat);
+    assert_true(e.f_required & (1u << 0));
+    assert_true(e.have_supported_note);
+
+    /* A descriptor that runs past the note area is still refused. */
+    build(&o);
+    memset(img + NOTE_OFF + 16, 'y', 5);
+    descsz = 200;
+    memcpy(img + NOTE_OFF + 4, &descsz, 4);
+    assert_int_not_equal(elf_parse(&e, img, img_len, err, ELF_ERR_LEN), 0);
 }
 
 static void test_no_description(void **state)
@@ -390,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_bad_headers),
         cmocka_unit_test(test_bad_segments),
         cmocka_unit_test(test_bad_notes),
+        cmocka_unit_test(test_unterminated_strings),
         cmocka_unit_test(test_no_description),
         cmocka_unit_test(test_xen_checks),
         cmocka_unit_test(test_legacy_string),

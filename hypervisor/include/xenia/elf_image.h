@@ -38,6 +38,7 @@ struct elf_image {
     uint64_t virt_base, paddr_offset, entry, hypercall_page, init_p2m;
     uint64_t hv_start_low;
     bool mod_start_pfn, suspend_cancel;
+    bool have_supported_note;           /* a SUPPORTED_FEATURES note */
     uint32_t f_supported, f_required;   /* XENFEAT_* bits 0..31 */
 
     /* Derived by elf_xen_check(). */

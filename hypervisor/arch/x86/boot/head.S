@@ -49,7 +49,8 @@ start32:
 2:
         /* Long mode requires PAE paging. */
         mov     %cr4, %eax
-        or      $(1 << 5), %eax                 /* PAE */
+        /* PAE; FXSAVE/SSE and SIMD exceptions for the guests (OSFXSR, OSXMMEXCPT). */
+        or      $((1 << 5) | (1 << 9) | (1 << 10)), %eax
         mov     %eax, %cr4
         mov     $sym_phys(boot_l4), %eax
         mov     %eax, %cr3

@@ -306,7 +306,8 @@ int dom0_construct(struct domain *d, const struct boot_module *image,
     }
     printk("Dom0 kernel: 64-bit PV, \"%s\", virtual %#lx-%#lx, entry %#lx\n",
            img.guest_os, img.virt_kstart, img.virt_kend, img.virt_entry);
-    if ( !(img.f_supported & (1u << XENFEAT_dom0)) )
+    /* As Xen 4.17: only an image that lists its features must name dom0. */
+    if ( img.have_supported_note && !(img.f_supported & (1u << XENFEAT_dom0)) )
     {
         printk(XENLOG_ERR "Dom0 kernel image refused: it does not support "
                "Dom0 operation (no XENFEAT_dom0)\n");

@@ -180,12 +180,54 @@ bool pv_emulate_ud(struct cpu_regs *regs)
 #define MSR_TSC                 0x00000010
 #define MSR_MISC_ENABLE         0x000001a0
 #define MSR_PERF_CAPABILITIES   0x00000345
+#define MSR_MCG_CAP             0x00000179
+#define MSR_MCG_STATUS          0x0000017a
+#define MSR_MC0_CTL             0x00000400
 #define PV_PAT                  0x0000050100070406UL
 #define MISC_ENABLE_BTS_UNAVAIL  (1UL << 11)
 #define MISC_ENABLE_PEBS_UNAVAIL (1UL << 12)
 
+/*
+ * Virtual machine check, as Xen's vMCE shows a PV guest: CPUID keeps MCE
+ * and MCA, MCG_CAP reports two banks and nothing else (no MCG_CTL, no
+ * CMCI, no extended registers), no error is ever latched. The banks' CTL
+ * registers read all-ones and writes are accepted; STATUS, ADDR and MISC
+ * read zero and accept only zero, as on hardware.
+ */
+#define VMCE_BANKS  2
+
+static bool vmce_msr(uint32_t msr)
+{
+    return msr == MSR_MCG_CAP || msr == MSR_MCG_STATUS ||
+           (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * VMCE_BANKS);
+}
+
+static void vmce_read(uint32_t msr, uint64_t *val)
+{
+    if ( msr == MSR_MCG_CAP )
+        *val = VMCE_BANKS;
+    else if ( msr >= MSR_MC0_CTL && !((msr - MSR_MC0_CTL) & 3) )
+        *val = ~0UL;
+    else
+        *val = 0;
+}
+
+static bool vmce_write(uint32_t msr, uint64_t val)
+{
+    if ( msr == MSR_MCG_CAP )
+        return false;
+    if ( msr >= MSR_MC0_CTL && !((msr - MSR_MC0_CTL) & 3) )
+        return true;
+    return val == 0;
+}
+
 static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+    if ( vmce_msr(msr) )
+    {
+        vmce_read(msr, val);
+        return true;
+    }
     switch ( msr )
     {
     case MSR_FS_BASE:
@@ -220,6 +262,8 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
     uint64_t cur;
 
+    if ( vmce_msr(msr) )
+        return vmce_write(msr, val);
     switch ( msr )
     {
     case MSR_FS_BASE:

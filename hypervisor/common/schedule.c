@@ -286,8 +286,11 @@ static void context_switch(struct vcpu *prev, struct vcpu *next, uint64_t now)
     if ( !next )
     {
         arch_load_idle();
+        __atomic_fetch_and(&guest_loaded_cpumask, ~(1UL << cpu),
+                           __ATOMIC_RELEASE);
         return;
     }
+    __atomic_fetch_or(&guest_loaded_cpumask, 1UL << cpu, __ATOMIC_ACQUIRE);
     next->is_running = true;
     next->processor = cpu;
     set_runstate(next, RUNSTATE_running, now);
@@ -439,6 +442,19 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
 
         if ( copy_from_guest(&s, arg, sizeof(s)) )
             return -EFAULT;
+        if ( s.reason == SHUTDOWN_crash )
+        {
+            unsigned long st[24] = { 0 };
+            unsigned int i;
+
+            copy_from_guest(st, guest_regs()->rsp, sizeof(st));
+            printk(XENLOG_INFO "d%uv%u reports a crash (rip %#lx)\n",
+                   current->domain->domain_id, current->vcpu_id,
+                   guest_regs()->rip);
+            for ( i = 0; i < 24; i += 4 )
+                printk(XENLOG_DEBUG "  %016lx %016lx %016lx %016lx\n",
+                       st[i], st[i + 1], st[i + 2], st[i + 3]);
+        }
         domain_shutdown(current->domain, s.reason);
         return 0;
     }

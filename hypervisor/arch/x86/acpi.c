@@ -15,8 +15,6 @@ struct acpi_header {
     uint32_t oem_rev, creator, creator_rev;
 } __packed;
 
-#define ACPI_MAPPED_LIMIT   (1UL << 30)     /* head.S maps the first GiB */
-
 static bool checksum_ok(const void *p, unsigned long len)
 {
     const uint8_t *b = p;
@@ -32,10 +30,10 @@ static const struct acpi_header *acpi_table(uint64_t pa)
 {
     const struct acpi_header *h;
 
-    if ( !pa || pa + sizeof(*h) > ACPI_MAPPED_LIMIT )
+    if ( !pa || !direct_mapped(pa, sizeof(*h)) )
         return NULL;
     h = __va(pa);
-    if ( h->length < sizeof(*h) || pa + h->length > ACPI_MAPPED_LIMIT ||
+    if ( h->length < sizeof(*h) || !direct_mapped(pa, h->length) ||
          !checksum_ok(h, h->length) )
         return NULL;
     return h;

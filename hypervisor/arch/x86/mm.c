@@ -188,6 +188,32 @@ static unsigned long heap_add(paddr_t s, paddr_t e, const paddr_t (*excl)[2],
 
 unsigned long heap_total_pages;
 
+#define FIRMWARE_MAP_MAX   (16UL << 20)
+
+/* A firmware range the direct map covers (read-only): see mm_init(). */
+static bool e820_firmware_mapped(unsigned int i)
+{
+    const struct e820_entry *r = &e820[i];
+
+    return r->type >= E820_RESERVED && r->type <= E820_NVS &&
+           r->addr + r->size <= (1UL << 32) && r->size <= FIRMWARE_MAP_MAX;
+}
+
+bool direct_mapped(paddr_t pa, unsigned long len)
+{
+    unsigned int i;
+
+    if ( pa + len < pa )
+        return false;
+    if ( pa + len <= EARLY_MAPPED_LIMIT )
+        return true;
+    for ( i = 0; i < e820_nr; i++ )
+        if ( (e820[i].type == E820_RAM || e820_firmware_mapped(i)) &&
+             pa >= e820[i].addr && pa + len <= e820[i].addr + e820[i].size )
+            return true;
+    return false;
+}
+
 void mm_init(void)
 {
     extern char __image_end[];
@@ -219,6 +245,24 @@ void mm_init(void)
         map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
                          (e - s) >> PAGE_SHIFT,
                          _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
+    }
+
+    /*
+     * Firmware tables: ACPI, NVS and reserved ranges below 4 GiB, read-only
+     * (QEMU puts its ACPI tables in a reserved range at the top of low RAM,
+     * past the first GiB once RAM is 2 GiB or more).
+     */
+    for ( i = 0; i < e820_nr; i++ )
+    {
+        paddr_t s = ROUNDDOWN(e820[i].addr, PAGE_SIZE);
+        paddr_t e = ROUNDUP(e820[i].addr + e820[i].size, PAGE_SIZE);
+
+        if ( !e820_firmware_mapped(i) || e <= EARLY_MAPPED_LIMIT )
+            continue;
+        s = MAX(s, EARLY_MAPPED_LIMIT);
+        map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
+                         (e - s) >> PAGE_SHIFT,
+                         _PAGE_PRESENT | _PAGE_ACCESSED | MAP_SMALL_PAGES);
     }
 
     /* Every hypervisor L4 slot gets its L3 now, so guests' copies stay valid. */
@@ -290,11 +334,13 @@ void *arch_frame_ptr(unsigned long mfn)
 
 /*
  * A frame's type changed: any CPU may hold a stale translation of it
- * (through its owner's page tables or a privileged mapper's).
+ * (through its owner's page tables or a privileged mapper's). Only CPUs
+ * with some guest's page tables loaded can: CR4.PGE is off, so loading
+ * the idle page tables dropped every guest translation.
  */
 void arch_flush_tlb(void)
 {
-    flush_tlb_mask(cpu_online_mask);
+    flush_tlb_mask(__atomic_load_n(&guest_loaded_cpumask, __ATOMIC_ACQUIRE));
 }
 
 uint64_t arch_hv_l4_entry(unsigned int slot)

@@ -37,6 +37,7 @@ extern const char trampoline_start[], trampoline_data[], trampoline_end[];
 
 unsigned int nr_cpus_online = 1;
 cpumask_t cpu_online_mask = 1;
+cpumask_t guest_loaded_cpumask;
 static uint32_t cpu_apic_id[NR_CPUS];
 
 static DEFINE_SPINLOCK(flush_lock);

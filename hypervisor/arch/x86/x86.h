@@ -10,7 +10,10 @@ struct e820_entry {
     uint64_t addr, size;
     uint32_t type;
 };
-#define E820_RAM 1
+#define E820_RAM        1
+#define E820_RESERVED   2
+#define E820_ACPI       3
+#define E820_NVS        4
 #define E820_MAX 64
 
 struct boot_module {
@@ -29,6 +32,8 @@ extern char cpu0_stack[];
 /* mm.c */
 void mm_early_init(paddr_t reserved_end);
 void mm_init(void);
+/* Whether [pa, pa+len) is readable through the direct map (RAM, firmware). */
+bool direct_mapped(paddr_t pa, unsigned long len);
 void m2p_init(void);
 extern uint64_t *machine_to_phys_mapping;
 /*

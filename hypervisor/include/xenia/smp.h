@@ -18,6 +18,8 @@ struct domain;
 /* CPUs online (0 .. nr_cpus_online - 1) and their mask. */
 extern unsigned int nr_cpus_online;
 extern cpumask_t cpu_online_mask;
+/* CPUs running on some guest's page tables (the scheduler keeps it). */
+extern cpumask_t guest_loaded_cpumask;
 
 /*
  * Flushes the (non-global) TLB entries of every CPU in mask, this one

@@ -82,6 +82,9 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     v->regs.ss = c->user_regs.ss | 3;
     v->regs.rflags = (c->user_regs.rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM))
                      | X86_EFLAGS_IF | X86_EFLAGS_MBS;
+    /* As Xen: the context's EFLAGS.IOPL is the vCPU's virtual IOPL
+     * (Linux starts its secondary vCPUs with IOPL 1 this way). */
+    v->iopl = (c->user_regs.rflags & X86_EFLAGS_IOPL) >> 12;
     v->sel_ds = c->user_regs.ds;
     v->sel_es = c->user_regs.es;
     v->sel_fs = c->user_regs.fs;
@@ -140,6 +143,7 @@ void arch_get_info_guest(struct vcpu *v, struct vcpu_guest_context *c)
     c->user_regs.es = v->sel_es;
     c->user_regs.fs = v->sel_fs;
     c->user_regs.gs = v->sel_gs;
+    c->user_regs.rflags |= (uint64_t)v->iopl << 12;
     c->flags = VGCF_i387_valid | (v->kernel_mode ? VGCF_in_kernel : 0) |
                (v->down ? 0 : VGCF_online) |
                (v->callback_masks[CB_FAILSAFE] ?

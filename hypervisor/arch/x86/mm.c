@@ -188,6 +188,26 @@ static unsigned long heap_add(paddr_t s, paddr_t e, const paddr_t (*excl)[2],
 
 unsigned long heap_total_pages;
 
+void release_boot_modules(void)
+{
+    extern char __image_end[];
+    const paddr_t excl[3][2] = {
+        { 0, 1UL << 20 },
+        { XENIA_LOAD_PADDR, __pa(__image_end) },
+        { bootmem_start, bootmem_end },
+    };
+    unsigned long added = 0;
+    unsigned int i;
+
+    /* Whole pages only: a module's edges may share a page with other data. */
+    for ( i = 0; i < nr_boot_modules; i++ )
+        added += heap_add(ROUNDUP(boot_modules[i].start, PAGE_SIZE),
+                          ROUNDDOWN(boot_modules[i].end, PAGE_SIZE), excl, 3);
+    heap_total_pages += added;
+    nr_boot_modules = 0;
+    printk("Boot modules: %lu KiB returned to the heap\n", added << 2);
+}
+
 #define FIRMWARE_MAP_MAX   (16UL << 20)
 
 /* A firmware range the direct map covers (read-only): see mm_init(). */

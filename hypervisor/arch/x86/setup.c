@@ -169,6 +169,7 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     extern char __image_end[];
     paddr_t loader_end;
     struct domain *d0;
+    struct dom0_kernel kernel;
     unsigned int i;
 
     serial_init();
@@ -199,10 +200,14 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     d0 = domain_create(0, true, nr_cpus_online);
     if ( !d0 )
         panic("could not create domain 0");
-    if ( dom0_construct(d0, &boot_modules[0],
+    /* Unpacked before dom0's size is chosen: the buffer is heap memory. */
+    if ( dom0_kernel_unpack(&boot_modules[0], &kernel) ||
+         dom0_construct(d0, &kernel, &boot_modules[0],
                         nr_boot_modules > 1 ? &boot_modules[1] : NULL,
                         dom0_pages()) )
         panic("Could not set up DOM0 guest OS");
+    dom0_kernel_release(&kernel);
+    release_boot_modules();
 
     printk("Starting dom0 (%lu KiB)\n", d0->tot_pages << 2);
     d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();

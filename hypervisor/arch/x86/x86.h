@@ -85,7 +85,23 @@ void pv_guest_exception(struct cpu_regs *regs);
 
 /* pv/dom0_build.c */
 struct domain;
-int dom0_construct(struct domain *d, const struct boot_module *image,
+/*
+ * The initial domain's kernel as an ELF: the boot module itself, or the
+ * payload of a bzImage unpacked into a heap block that
+ * dom0_kernel_release() returns.
+ */
+struct dom0_kernel {
+    const void *elf;
+    size_t len;
+    void *buf;
+    unsigned int buf_order;
+};
+int dom0_kernel_unpack(const struct boot_module *m, struct dom0_kernel *k);
+void dom0_kernel_release(struct dom0_kernel *k);
+int dom0_construct(struct domain *d, const struct dom0_kernel *k,
+                   const struct boot_module *image,
                    const struct boot_module *initrd, unsigned long nr_pages);
+/* Returns the boot modules' frames to the heap once dom0 is built. */
+void release_boot_modules(void);
 
 #endif /* XENIA_ARCH_X86_H */

@@ -20,6 +20,7 @@
 #include <xenia/mm.h>
 #include <xenia/sched.h>
 #include <xenia/elf_image.h>
+#include <xenia/bzimage.h>
 #include <xenia/hypercall.h>
 #include <public/xen.h>
 #include <public/features.h>
@@ -284,7 +285,61 @@ static const char *module_args(const struct boot_module *m)
     return s;
 }
 
-int dom0_construct(struct domain *d, const struct boot_module *image,
+int dom0_kernel_unpack(const struct boot_module *m, struct dom0_kernel *k)
+{
+    struct bzimage_info bi;
+    char err[160] = "";
+    size_t len = m->end - m->start, out_len = 0;
+    uint64_t t0;
+    int rc;
+
+    memset(k, 0, sizeof(*k));
+    k->elf = __va(m->start);
+    k->len = len;
+    rc = bzimage_probe(k->elf, len, &bi, err, sizeof(err));
+    if ( rc == 0 )
+        return 0;                       /* not a bzImage: an ELF, as is */
+    if ( rc < 0 )
+        goto refused;
+    while ( (PAGE_SIZE << k->buf_order) < bi.unpacked_len )
+        k->buf_order++;
+    k->buf = alloc_xenheap_pages(k->buf_order);
+    if ( !k->buf )
+    {
+        printk(XENLOG_ERR "Dom0 kernel: no %lu MiB block to unpack it into\n",
+               (PAGE_SIZE << k->buf_order) >> 20);
+        return -ENOMEM;
+    }
+    t0 = rdtsc();
+    rc = bzimage_unpack(&bi, k->buf, PAGE_SIZE << k->buf_order, &out_len,
+                        err, sizeof(err));
+    if ( rc )
+    {
+        dom0_kernel_release(k);
+        goto refused;
+    }
+    printk("Dom0 kernel: bzImage (boot protocol %u.%02u), %s payload of %zu "
+           "bytes unpacked to %zu in %lu ms\n", bi.protocol >> 8,
+           bi.protocol & 0xff, compression_name(bi.comp), bi.payload_len,
+           out_len, (unsigned long)((rdtsc() - t0) / (cpu_khz ? cpu_khz : 1)));
+    k->elf = k->buf;
+    k->len = out_len;
+    return 0;
+
+ refused:
+    printk(XENLOG_ERR "Dom0 kernel image refused: %s\n", err);
+    return -EINVAL;
+}
+
+void dom0_kernel_release(struct dom0_kernel *k)
+{
+    if ( k->buf )
+        free_xenheap_pages(k->buf, k->buf_order);
+    k->buf = NULL;
+}
+
+int dom0_construct(struct domain *d, const struct dom0_kernel *k,
+                   const struct boot_module *image,
                    const struct boot_module *initrd, unsigned long nr_pages)
 {
     static struct elf_image img;
@@ -295,8 +350,7 @@ int dom0_construct(struct domain *d, const struct boot_module *image,
     unsigned long l4_mfn;
     int rc;
 
-    rc = elf_parse(&img, __va(image->start), image->end - image->start,
-                   err, sizeof(err));
+    rc = elf_parse(&img, k->elf, k->len, err, sizeof(err));
     if ( !rc )
         rc = elf_xen_check(&img, err, sizeof(err));
     if ( rc )

@@ -24,6 +24,7 @@
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
 #include <xenia/processor.h>
+#include <xenia/console.h>
 #include <xenia/sched.h>
 #include <xenia/smp.h>
 #include <xenia/spinlock.h>
@@ -321,7 +322,10 @@ void sched_tick(void)
 
     p->tick = false;
     if ( smp_processor_id() == 0 )
+    {
         vcpu_timers_tick();
+        console_poll_input();
+    }
     if ( get_s_time() >= p->slice_end )
         p->resched = true;
 }

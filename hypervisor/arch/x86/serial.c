@@ -1,4 +1,4 @@
-/* 16550 UART on COM1 (I/O port 0x3f8), polled output at 115200 8N1. */
+/* 16550 UART on COM1 (I/O port 0x3f8), polled output and input at 115200 8N1. */
 #include <xenia/lib.h>
 #include <xenia/processor.h>
 #include <xenia/console.h>
@@ -10,7 +10,9 @@
 #define UART_LCR    3
 #define UART_MCR    4
 #define UART_LSR    5
+#define LSR_DR      0x01
 #define LSR_THRE    0x20
+#define UART_RBR    0
 
 static bool serial_ready;
 
@@ -37,6 +39,13 @@ void serial_putc(char c)
     while ( !(inb(COM1 + UART_LSR) & LSR_THRE) && ++spins < 100000 )
         cpu_relax();
     outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+int serial_getc(void)
+{
+    if ( !serial_ready || !(inb(COM1 + UART_LSR) & LSR_DR) )
+        return -1;
+    return inb(COM1 + UART_RBR);
 }
 
 void serial_write(const char *s, size_t n)

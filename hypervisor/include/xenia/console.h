@@ -7,6 +7,14 @@
 void serial_init(void);
 void serial_putc(char c);
 void serial_write(const char *s, size_t n);
+/* The next received byte, or -1 when none is waiting (polled). */
+int serial_getc(void);
+
+/*
+ * Console input: polled from the UART on CPU 0's tick, kept in a ring,
+ * read by the hardware domain with CONSOLEIO_read after VIRQ_CONSOLE.
+ */
+void console_poll_input(void);
 
 /* From the command line: "loglvl=" and "console=". */
 int console_parse_loglvl(const char *v);

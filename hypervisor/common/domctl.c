@@ -10,6 +10,7 @@
  * domain reference across the wait, so the domain cannot vanish.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -284,8 +285,7 @@ static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
         *copyback = true;
         return 0;
     default:
-        printk_once(XENLOG_WARNING "domctl %u not implemented: -ENOSYS\n",
-                    op->cmd);
+        report_unhandled(UNHANDLED_SUBOP, "domctl", op->cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

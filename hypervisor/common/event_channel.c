@@ -7,6 +7,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -421,7 +422,7 @@ long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     {
         /* init_control (FIFO), expand_array, set_priority: Linux falls
          * back to the 2-level ABI. */
-        printk_once(XENLOG_INFO "event_channel_op %lu: -ENOSYS\n", cmd);
+        report_unhandled(UNHANDLED_SUBOP, "event_channel_op", cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
     if ( copy_from_guest(&u, arg, size[cmd]) )

@@ -38,6 +38,7 @@
  *    anything but these locks.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/mm.h>
@@ -1028,7 +1029,6 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
         [GNTTABOP_unmap_grant_ref] = sizeof(gnttab_unmap_grant_ref_t),
         [GNTTABOP_copy] = sizeof(gnttab_copy_t),
     };
-    static uint32_t enosys_logged;
     unsigned int sub = cmd & GNTTABOP_CMD_MASK;
 
     if ( (int)count < 0 )
@@ -1056,12 +1056,8 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
     case GNTTABOP_get_version:
         return get_version(ld, uop);
     }
-    if ( sub < 32 && !(enosys_logged & (1u << sub)) )
-    {
-        enosys_logged |= 1u << sub;
-        printk(XENLOG_WARNING "grant_table_op %u not implemented: -ENOSYS\n",
-               sub);
-    }
+    report_unhandled(UNHANDLED_SUBOP, "grant_table_op", sub,
+                     "not implemented: -ENOSYS");
     return -ENOSYS;
 }
 

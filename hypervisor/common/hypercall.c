@@ -1,8 +1,10 @@
 /*
  * Top-level hypercall dispatch: one table indexed by hypercall number.
- * A number with no handler returns -ENOSYS and is logged once.
+ * A number with no handler returns -ENOSYS and is logged once
+ * (XENIA-UNHANDLED, xenia/unhandled.h).
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>
 #include <xenia/sched.h>
@@ -43,8 +45,6 @@ static hypercall_fn_t *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_domctl]             = do_domctl,
 };
 
-static uint64_t enosys_logged;
-
 long hypercall_dispatch(unsigned long nr, unsigned long a1, unsigned long a2,
                         unsigned long a3, unsigned long a4, unsigned long a5,
                         unsigned long a6)
@@ -52,14 +52,8 @@ long hypercall_dispatch(unsigned long nr, unsigned long a1, unsigned long a2,
     if ( nr < NR_HYPERCALLS && hypercall_table[nr] )
         return hypercall_table[nr](a1, a2, a3, a4, a5, a6);
 
-    if ( nr >= NR_HYPERCALLS )
-        printk_once(XENLOG_WARNING "d%u: hypercall %lu out of range: -ENOSYS\n",
-                    current->domain->domain_id, nr);
-    else if ( !(enosys_logged & (1UL << nr)) )
-    {
-        enosys_logged |= 1UL << nr;
-        printk(XENLOG_WARNING "d%u: unimplemented hypercall %lu: -ENOSYS\n",
-               current->domain->domain_id, nr);
-    }
+    report_unhandled(UNHANDLED_HYPERCALL, NULL, nr,
+                     nr >= NR_HYPERCALLS ? "out of range: -ENOSYS"
+                                         : "not implemented: -ENOSYS");
     return -ENOSYS;
 }

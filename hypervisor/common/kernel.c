@@ -4,6 +4,7 @@
  * PV guest. Structured answers are copied out whole, as Xen does.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/hypercall.h>
@@ -146,6 +147,8 @@ long do_xen_version(unsigned long cmd, unsigned long arg, unsigned long a3,
     case XENVER_build_id:
         return build_id_op(d, arg);
     default:
+        report_unhandled(UNHANDLED_SUBOP, "xen_version", cmd,
+                         "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

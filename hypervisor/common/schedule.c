@@ -20,6 +20,7 @@
  * per-CPU flag; the tick work runs on the exit path under the lock.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
@@ -479,7 +480,7 @@ long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         return 0;
     }
     default:
-        printk_once(XENLOG_WARNING "sched_op %lu not implemented: -ENOSYS\n", cmd);
+        report_unhandled(UNHANDLED_SUBOP, "sched_op", cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

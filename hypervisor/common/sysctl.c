@@ -7,6 +7,7 @@
  * Locking: runs under the hypervisor lock.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -98,8 +99,7 @@ long do_sysctl(unsigned long arg, unsigned long a2, unsigned long a3,
         rc = getdomaininfolist(&op.u.getdomaininfolist);
         break;
     default:
-        printk_once(XENLOG_WARNING "sysctl %u not implemented: -ENOSYS\n",
-                    op.cmd);
+        report_unhandled(UNHANDLED_SUBOP, "sysctl", op.cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
     if ( !rc && copy_to_guest(arg, &op, sizeof(op)) )

@@ -10,6 +10,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -267,7 +268,7 @@ long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
         v->singleshot_deadline = 0;
         return 0;
     default:
-        printk_once(XENLOG_WARNING "vcpu_op %lu not implemented: -ENOSYS\n", cmd);
+        report_unhandled(UNHANDLED_SUBOP, "vcpu_op", cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

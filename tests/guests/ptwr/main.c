@@ -2,7 +2,9 @@
  * ptwr: writable page tables (VMASST_TYPE_writable_pagetables).  A guest
  * kernel store into a read-only, in-use L1 faults; Xen 4.17 decodes it,
  * validates the new entry as mmu_update would and emulates it (xen/arch/
- * x86/pv/ro-page-fault.c).  mov of 1/2/4/8 bytes, xchg, cmpxchg; a bad
+ * x86/pv/ro-page-fault.c).  mov of 1/2/4/8 bytes, xchg, cmpxchg, and the
+ * read-modify-writes Linux uses on PTEs (ds/lock-prefixed and/or with an
+ * immediate or register, bts/btr/btc, with their flags); a bad
  * value is refused by delivering the #PF to the guest, entry unchanged;
  * only L1s are emulated; without the assist every such store faults.
  */
@@ -67,6 +69,35 @@ static int cmpxchg8(volatile uint64_t *p, uint64_t *old, uint64_t new)
     return xt_fault_vec();
 }
 
+/*
+ * A read-modify-write on an entry; returns the fault vector (-1: none)
+ * and the arithmetic flags the instruction left in *fl.
+ */
+#define RMW(name, insn, type, cons)                                         \
+static int name(volatile type *p, uint64_t src, uint64_t *fl)               \
+{                                                                           \
+    uint64_t f = 0;                                                         \
+                                                                            \
+    xt_fault_clear();                                                       \
+    asm volatile ( "1: " insn "; 2: pushf; pop %1\n\t" XT_EXTABLE(1b, 2b)   \
+                   : "+m" (*p), "+r" (f) : cons ((type)src) : "memory",     \
+                     "cc" );                                                \
+    *fl = f;                                                                \
+    return xt_fault_vec();                                                  \
+}
+RMW(ds_andb_imm, ".byte 0x3e; andb $0xfd, %0", uint8_t, "i")   /* Linux's wrprotect */
+RMW(lock_orb_reg, "lock; orb %b2, %0", uint8_t, "q")
+RMW(lock_btr_imm, "lock; btrq $1, %0", uint64_t, "i")
+RMW(lock_bts_reg, "lock; btsq %2, %0", uint64_t, "r")
+RMW(btc_reg, "btcq %2, %0", uint64_t, "r")
+RMW(andq_reg, "andq %2, %0", uint64_t, "r")
+RMW(orq_reg, "orq %2, %0", uint64_t, "r")
+RMW(addl_imm, "addl $0x40, %0", uint32_t, "i")
+#define FLAG_CF (1UL << 0)
+#define FLAG_ZF (1UL << 6)
+#define FLAG_SF (1UL << 7)
+#define FLAG_OF (1UL << 11)
+
 /* Emulated stores change entries, not the TLB: flush as Linux would. */
 static void flush(volatile uint64_t *va)
 {
@@ -91,12 +122,12 @@ static void setup(void)
     l2 = (uint64_t *)xt_mfn_to_virt(pte_mfn(xt_pt_entry(win, 3)));
 }
 
-XTEST(ptwr, 24)
+XTEST(ptwr, 35)
 {
     uint64_t *a, *b;
     volatile uint64_t *e0, *e1;
     volatile uint64_t *va0 = (volatile uint64_t *)0, *va1;
-    uint64_t v, old;
+    uint64_t v, old, fl;
     int vec;
 
     xt_traps_init();
@@ -164,6 +195,60 @@ XTEST(ptwr, 24)
     flush(va1);
     xt_check("cmpxchg_mismatch", vec == -1 && *va1 == 0xbbbb &&
              pte_mfn(old) == page_mfn(b), "vec %d old %#lx", vec, old);
+
+    /* Read-modify-writes, as Linux's ptep_set_wrprotect() and friends. */
+    store8(e0, (page_mfn(a) << 12) | PTE_RW);
+    flush(va0);
+    vec = ds_andb_imm((volatile uint8_t *)e0, 0, &fl);
+    flush(va0);
+    xt_check("rmw_and_imm_wrprotect", vec == -1 && !(*e0 & _PAGE_RW) &&
+             pte_mfn(*e0) == page_mfn(a) && !(fl & FLAG_ZF) &&
+             xt_probe_write((unsigned long)va0, 1) == X86_EXC_PF,
+             "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    vec = lock_orb_reg((volatile uint8_t *)e0, _PAGE_RW, &fl);
+    flush(va0);
+    xt_check("rmw_lock_or_reg", vec == -1 && (*e0 & _PAGE_RW) &&
+             xt_probe_write((unsigned long)va0, 0) == -1 && *va0 == 0,
+             "vec %d pte %#lx", vec, *e0);
+    *va0 = 0xaaaa;
+    vec = lock_btr_imm(e0, 0, &fl);
+    flush(va0);
+    xt_check("rmw_lock_btr_cf", vec == -1 && !(*e0 & _PAGE_RW) &&
+             (fl & FLAG_CF), "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    vec = lock_bts_reg(e0, 1, &fl);
+    flush(va0);
+    xt_check("rmw_lock_bts_reg", vec == -1 && (*e0 & _PAGE_RW) &&
+             !(fl & FLAG_CF), "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    vec = btc_reg(e0, 6, &fl);
+    xt_check("rmw_btc_dirty", vec == -1 && !(*e0 & _PAGE_DIRTY) &&
+             (fl & FLAG_CF), "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    vec = andq_reg(e0, ~(uint64_t)_PAGE_ACCESSED, &fl);
+    xt_check("rmw_and_reg_young", vec == -1 && !(*e0 & _PAGE_ACCESSED) &&
+             pte_mfn(*e0) == page_mfn(a) && !(fl & (FLAG_ZF | FLAG_CF |
+             FLAG_OF)), "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    old = *e0;
+    /* D is clear, so adding 0x40 sets it without a carry. */
+    vec = addl_imm((volatile uint32_t *)e0, 0, &fl);
+    xt_check("rmw_add_flags", vec == -1 && (uint32_t)*e0 ==
+             (uint32_t)(old + 0x40) && (*e0 >> 32) == (old >> 32) &&
+             (*e0 & _PAGE_DIRTY) && !(fl & (FLAG_CF | FLAG_ZF | FLAG_OF)) &&
+             !(fl & FLAG_SF) == !((uint32_t)(old + 0x40) >> 31),
+             "vec %d pte %#lx fl %#lx", vec, *e0, fl);
+    store8(e0, (page_mfn(a) << 12) | PTE_RW);
+    flush(va0);
+    xt_check("rmw_result_maps", *va0 == 0xaaaa, "%#lx", *va0);
+    /* An invalid result is refused like a store: #PF, entry unchanged. */
+    old = *e0;
+    vec = orq_reg(e0, 1UL << 51, &fl);
+    xt_check("rmw_bad_result_pf", vec == X86_EXC_PF && *e0 == old,
+             "vec %d pte %#lx", vec, *e0);
+    v = (page_mfn(l1) << 12);
+    vec = orq_reg(&l1[2], v | PTE_RW, &fl);
+    xt_check("rmw_bad_self_rw_pf", vec == X86_EXC_PF && l1[2] == 0,
+             "vec %d", vec);
+    store8(e0, 0);
+    flush(va0);
+    xt_check("rmw_cleanup", *e0 == 0, NULL);
 
     /* A bad value: the #PF is the guest's, the entry stays. */
     old = l1[2];

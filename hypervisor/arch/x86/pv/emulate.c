@@ -12,6 +12,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/processor.h>
 #include <xenia/sched.h>
@@ -180,6 +181,10 @@ bool pv_emulate_ud(struct cpu_regs *regs)
 #define MSR_TSC                 0x00000010
 #define MSR_MISC_ENABLE         0x000001a0
 #define MSR_PERF_CAPABILITIES   0x00000345
+#define MSR_UCODE_REV           0x0000008b
+#define MSR_K8_HWCR             0xc0010015
+#define MSR_AMD64_DE_CFG        0xc0011029
+#define DE_CFG_LFENCE_SERIALISE (1UL << 1)
 #define MSR_MCG_CAP             0x00000179
 #define MSR_MCG_STATUS          0x0000017a
 #define MSR_MC0_CTL             0x00000400
@@ -192,33 +197,54 @@ bool pv_emulate_ud(struct cpu_regs *regs)
  * and MCA, MCG_CAP reports two banks and nothing else (no MCG_CTL, no
  * CMCI, no extended registers), no error is ever latched. The banks' CTL
  * registers read all-ones and writes are accepted; STATUS, ADDR and MISC
- * read zero and accept only zero, as on hardware.
+ * read zero and accept only zero. Registers of banks past the two (up to
+ * the architectural 32) read zero and ignore writes, as Xen's do.
  */
-#define VMCE_BANKS  2
+#define VMCE_BANKS      2
+#define MC_BANKS_MAX    32
 
 static bool vmce_msr(uint32_t msr)
 {
     return msr == MSR_MCG_CAP || msr == MSR_MCG_STATUS ||
-           (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * VMCE_BANKS);
+           (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * MC_BANKS_MAX);
+}
+
+static bool vmce_bank_ctl(uint32_t msr)
+{
+    return msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * VMCE_BANKS &&
+           !((msr - MSR_MC0_CTL) & 3);
 }
 
 static void vmce_read(uint32_t msr, uint64_t *val)
 {
     if ( msr == MSR_MCG_CAP )
         *val = VMCE_BANKS;
-    else if ( msr >= MSR_MC0_CTL && !((msr - MSR_MC0_CTL) & 3) )
-        *val = ~0UL;
     else
-        *val = 0;
+        *val = vmce_bank_ctl(msr) ? ~0UL : 0;
 }
 
 static bool vmce_write(uint32_t msr, uint64_t val)
 {
     if ( msr == MSR_MCG_CAP )
         return false;
-    if ( msr >= MSR_MC0_CTL && !((msr - MSR_MC0_CTL) & 3) )
+    if ( vmce_bank_ctl(msr) || msr >= MSR_MC0_CTL + 4 * VMCE_BANKS )
         return true;
     return val == 0;
+}
+
+/* The guest sees the host's vendor (CPUID leaf 0 passes through). */
+static bool cpu_is_amd(void)
+{
+    static int amd = -1;
+
+    if ( amd < 0 )
+    {
+        uint32_t a, b, c, d;
+
+        cpuid(0, 0, &a, &b, &c, &d);
+        amd = b == 0x68747541 || b == 0x6f677948;   /* "Auth", "Hygo" */
+    }
+    return amd;
 }
 
 static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
@@ -230,6 +256,15 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
     }
     switch ( msr )
     {
+    case MSR_UCODE_REV:
+        *val = 0;                       /* as Xen: no microcode revision */
+        return true;
+    case MSR_K8_HWCR:
+        *val = 0;
+        return cpu_is_amd();
+    case MSR_AMD64_DE_CFG:
+        *val = DE_CFG_LFENCE_SERIALISE; /* as Xen: LFENCE is dispatch-serialising */
+        return cpu_is_amd();
     case MSR_FS_BASE:
     case MSR_GS_BASE:
     case MSR_SHADOW_GS_BASE:
@@ -266,6 +301,10 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
         return vmce_write(msr, val);
     switch ( msr )
     {
+    case MSR_UCODE_REV:
+        return !cpu_is_amd() && val == 0;   /* Intel's "write 0, CPUID" */
+    case MSR_AMD64_DE_CFG:
+        return cpu_is_amd();                /* ignored, as Xen */
     case MSR_FS_BASE:
     case MSR_GS_BASE:
     case MSR_SHADOW_GS_BASE:
@@ -344,7 +383,10 @@ static uint32_t io_read(const struct domain *d, unsigned int port,
     uint32_t v = ~0u;
 
     if ( !port_permitted(d, port, bytes) )
+    {
+        report_unhandled(UNHANDLED_PORT, NULL, port, "in: reads all ones");
         return bytes == 4 ? v : v & ((1u << (bytes * 8)) - 1);
+    }
     switch ( bytes )
     {
     case 1: return inb(port);
@@ -359,7 +401,10 @@ static void io_write(const struct domain *d, unsigned int port,
                      unsigned int bytes, uint32_t v)
 {
     if ( !port_permitted(d, port, bytes) )
+    {
+        report_unhandled(UNHANDLED_PORT, NULL, port, "out: dropped");
         return;
+    }
     switch ( bytes )
     {
     case 1: outb(port, v); break;
@@ -561,11 +606,19 @@ bool pv_emulate_gp(struct cpu_regs *regs)
         break;
     case 0x30:                                      /* wrmsr */
         if ( !write_msr(v, regs->rcx, (regs->rdx << 32) | (uint32_t)regs->rax) )
+        {
+            report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
+                             "wrmsr: #GP");
             return false;
+        }
         break;
     case 0x32:                                      /* rdmsr */
         if ( !read_msr(v, regs->rcx, &val) )
+        {
+            report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
+                             "rdmsr: #GP");
             return false;
+        }
         regs->rax = (uint32_t)val;
         regs->rdx = val >> 32;
         break;

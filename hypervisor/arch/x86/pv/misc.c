@@ -6,6 +6,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/mm.h>
@@ -48,8 +49,7 @@ long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
         return 0;
     }
     default:
-        printk_once(XENLOG_WARNING "physdev_op %lu not implemented: -ENOSYS\n",
-                    cmd);
+        report_unhandled(UNHANDLED_SUBOP, "physdev_op", cmd, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }
@@ -314,7 +314,7 @@ long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     case XENMEM_add_to_physmap:
         return add_to_physmap(arg, start);
     default:
-        printk_once(XENLOG_WARNING "memory_op %u not implemented: -ENOSYS\n", op);
+        report_unhandled(UNHANDLED_SUBOP, "memory_op", op, "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

@@ -15,6 +15,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/processor.h>
@@ -111,6 +112,8 @@ static long mmu_update_one(struct domain *d, struct domain *pg_owner,
         return 0;
 
     default:
+        report_unhandled(UNHANDLED_SUBOP, "mmu_update", req->ptr & 7,
+                         "unknown command: -ENOSYS");
         return -ENOSYS;
     }
 }
@@ -318,6 +321,8 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
         return 0;
     }
     default:
+        report_unhandled(UNHANDLED_SUBOP, "mmuext_op", op->cmd,
+                         "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

@@ -148,6 +148,8 @@ static void linux_msr_checks(void)
     xt_check("rdmsr_ucode_rev", vec == -1, "vec %d val %#lx", vec, v);
     if ( host_is_amd() )
     {
+        xt_skip("rdmsr_intel_feature_control", "not an Intel CPU");
+        xt_skip("rdmsr_intel_misc_features", "not an Intel CPU");
         vec = xt_probe_rdmsr(0xc0010015, &v);           /* HWCR */
         xt_check("rdmsr_amd_hwcr", vec == -1, "vec %d val %#lx", vec, v);
         vec = xt_probe_rdmsr(0xc0011029, &v);           /* DE_CFG */
@@ -158,7 +160,14 @@ static void linux_msr_checks(void)
     {
         xt_check("wrmsr_intel_ucode_rev_zero", xt_probe_wrmsr(0x8b, 0) == -1,
                  NULL);
-        xt_skip("rdmsr_amd_de_cfg", "not an AMD CPU");
+        vec = xt_probe_rdmsr(0x3a, &v);                 /* FEATURE_CONTROL */
+        xt_check("rdmsr_intel_feature_control", vec == -1 && (v & 1) &&
+                 !(v & 6), "vec %d val %#lx", vec, v);
+        vec = xt_probe_rdmsr(0x140, &v);                /* MISC_FEATURES */
+        xt_check("rdmsr_intel_misc_features", vec == -1 && v == 0,
+                 "vec %d val %#lx", vec, v);
+        vec = xt_probe_rdmsr(0xc0011029, &v);
+        xt_check("rdmsr_intel_de_cfg_gp", vec == X86_EXC_GP, "vec %d", vec);
     }
 }
 
@@ -366,12 +375,12 @@ static void iobitmap_checks(void)
     xt_check("iobitmap_limit_0_denies", vec == X86_EXC_GP, "vec %d", vec);
 }
 
-XTEST(emul, 73)
+XTEST(emul, 75)
 {
     xt_traps_init();
     cpuid_checks();         /* 10 */
     msr_checks();           /* 19 */
-    linux_msr_checks();     /* 11 */
+    linux_msr_checks();     /* 13 */
     cr_checks();            /* 17 */
     io_checks();            /* 14 */
     iobitmap_checks();      /* 6 */

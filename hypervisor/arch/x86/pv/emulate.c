@@ -182,6 +182,9 @@ bool pv_emulate_ud(struct cpu_regs *regs)
 #define MSR_MISC_ENABLE         0x000001a0
 #define MSR_PERF_CAPABILITIES   0x00000345
 #define MSR_UCODE_REV           0x0000008b
+#define MSR_FEATURE_CONTROL     0x0000003a
+#define FEATURE_CONTROL_LOCK    (1UL << 0)
+#define MSR_MISC_FEATURES       0x00000140
 #define MSR_K8_HWCR             0xc0010015
 #define MSR_AMD64_DE_CFG        0xc0011029
 #define DE_CFG_LFENCE_SERIALISE (1UL << 1)
@@ -262,6 +265,12 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
     case MSR_K8_HWCR:
         *val = 0;
         return cpu_is_amd();
+    case MSR_FEATURE_CONTROL:
+        *val = FEATURE_CONTROL_LOCK;    /* as Xen: locked, no VMX */
+        return !cpu_is_amd();
+    case MSR_MISC_FEATURES:
+        *val = 0;                       /* no CPUID faulting */
+        return !cpu_is_amd();
     case MSR_AMD64_DE_CFG:
         *val = DE_CFG_LFENCE_SERIALISE; /* as Xen: LFENCE is dispatch-serialising */
         return cpu_is_amd();
@@ -305,6 +314,8 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
         return !cpu_is_amd() && val == 0;   /* Intel's "write 0, CPUID" */
     case MSR_AMD64_DE_CFG:
         return cpu_is_amd();                /* ignored, as Xen */
+    case MSR_MISC_FEATURES:
+        return !cpu_is_amd() && val == 0;
     case MSR_FS_BASE:
     case MSR_GS_BASE:
     case MSR_SHADOW_GS_BASE:

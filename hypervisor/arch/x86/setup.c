@@ -150,17 +150,26 @@ static void print_banner(void)
            XENIA_CHANGESET);
 }
 
-static unsigned long dom0_pages(void)
+/*
+ * Dom0's initial size in pages; *max_pages gets its ceiling, as Xen's
+ * dom0_mem=...,max:N sets it (without max:, all of RAM: dom0 may balloon
+ * up to everything).
+ */
+static unsigned long dom0_pages(unsigned long *max_pages)
 {
     struct dom0_mem_spec spec;
     unsigned long long avail = falloc_free_pages(&heap) * PAGE_SIZE;
+    unsigned long nr;
 
     memset(&spec, 0, sizeof(spec));
     if ( opt_dom0_mem[0] )
         parse_dom0_mem(opt_dom0_mem, &spec);
     /* Keep room for the hypervisor's own allocations. */
     avail = avail > (8ULL << 20) ? avail - (8ULL << 20) : 0;
-    return dom0_mem_resolve(&spec, avail) >> PAGE_SHIFT;
+    nr = dom0_mem_resolve(&spec, avail) >> PAGE_SHIFT;
+    *max_pages = spec.have_max ? MAX(nr, (unsigned long)(spec.max >> PAGE_SHIFT))
+                               : MAX(nr, max_page);
+    return nr;
 }
 
 void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa);
@@ -170,6 +179,7 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     paddr_t loader_end;
     struct domain *d0;
     struct dom0_kernel kernel;
+    unsigned long max_pages;
     unsigned int i;
 
     serial_init();
@@ -204,12 +214,14 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     if ( dom0_kernel_unpack(&boot_modules[0], &kernel) ||
          dom0_construct(d0, &kernel, &boot_modules[0],
                         nr_boot_modules > 1 ? &boot_modules[1] : NULL,
-                        dom0_pages()) )
+                        dom0_pages(&max_pages)) )
         panic("Could not set up DOM0 guest OS");
+    d0->max_pages = max_pages;
     dom0_kernel_release(&kernel);
     release_boot_modules();
 
-    printk("Starting dom0 (%lu KiB)\n", d0->tot_pages << 2);
+    printk("Starting dom0 (%lu KiB, at most %lu KiB)\n", d0->tot_pages << 2,
+           d0->max_pages << 2);
     d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();
     d0->shared_info->wc_sec_hi = boot_wallclock_sec() >> 32;
     d0->shared_info->wc_version = 2;

@@ -119,6 +119,17 @@ static void spoil_mode(void)
     ctxt.ctrlreg[1] = 0;
 }
 
+/* cli/sti in the guest kernel: allowed with virtual IOPL >= 1, else #GP. */
+static volatile int cli_vec;
+
+static void try_cli(void *arg)
+{
+    (void)arg;
+    xt_fault_clear();
+    asm volatile ( "1: cli; sti; 2:\n\t" XT_EXTABLE(1b, 2b) ::: "memory" );
+    cli_vec = xt_fault_vec();
+}
+
 static void section_boot(void)
 {
     uint64_t vi_mfn;
@@ -156,6 +167,8 @@ static void section_boot(void)
     bad_context("init_user_no_l4", spoil_mode);
 
     xt_smp_context(1, &ctxt);
+    /* As Linux: EFLAGS.IOPL in the context is the vCPU's virtual IOPL. */
+    ctxt.user_regs.rflags |= 1UL << 12;
     xt_check_rc("initialise", xt_vcpu_initialise(1, &ctxt), 0);
     xt_check_rc("initialise_again", xt_vcpu_initialise(1, &ctxt),
                 -XEN_EEXIST);
@@ -175,6 +188,10 @@ static void section_boot(void)
     xt_check("gs_base_kernel", xt_cpus[1].gs_self ==
              (unsigned long)&xt_cpus[1], "%%gs:0 %#lx want %p",
              xt_cpus[1].gs_self, (void *)&xt_cpus[1]);
+    cli_vec = 99;
+    ok = live && xt_smp_run(1, try_cli, NULL, XT_GUARD);
+    xt_check("iopl_from_context", ok && cli_vec == -1,
+             "ran %d cli/sti fault %d", ok, cli_vec);
     xt_check_rc("up_when_up", xt_vcpu_up(1), 0);
 
     rc = xt_vcpu_is_up(nr);
@@ -824,7 +841,7 @@ static void section_runstate(void)
 }
 
 /* boot 27, down 9, timer 13, clock 7, evtchn 13, runstate 8. */
-XTEST(smp, 77)
+XTEST(smp, 78)
 {
     section_boot();
     section_down();

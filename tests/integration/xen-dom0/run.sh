@@ -11,6 +11,7 @@
 #   --hv-name NAME      label for logs and details (default: basename of --hv)
 #   --dom0-args ARGS    extra dom0 kernel arguments
 #   --cpu MODEL         QEMU CPU model (default qemu64; also core2duo)
+#   --mem MB            QEMU memory size (default 2048)
 #   --qemu-args ARGS    extra QEMU arguments (e.g. an isa-debug-exit device)
 #   --timeout SECS      limit for the whole QEMU run (default: the scenario's
 #                       "# TIMEOUT:" line, else 300)
@@ -20,7 +21,16 @@
 #   --results FILE      where the results go (default
 #                       build/results/integration-NAME.tsv)
 #
+# A scenario file may carry "# WAIT-EXIT: SECS": after its end marker the
+# host then waits (up to SECS) for QEMU to exit by itself (a hypervisor that
+# ends QEMU through isa-debug-exit) or for Xen's "Hardware Dom0 halted" line,
+# and records QEMU's exit status. A host-side script
+# host-checks/SCENARIO.sh, when present, runs after QEMU is gone and adds
+# RESULT lines of its own (see docs/integration.md).
+#
 # Writes build/integration/logs/NAME.log (the whole serial console),
+# build/integration/logs/NAME.stamps (the host's arrival time of every
+# "XENIA-STAMP:" line, seconds since the epoch),
 # build/results/integration-NAME.tsv (STATUS<TAB>NAME<TAB>DETAIL per check;
 # a planned check that never reported, a timeout or an unexpected exit is a
 # FAIL) and, when the scenario prints "BENCH: figure unit value" lines,
@@ -41,6 +51,7 @@ hv_args=${XENIA_HV_ARGS:-console=com1 com1=115200,8n1 dom0_mem=512M,max:512M}
 hv_name=
 dom0_args=
 cpu=${XENIA_QEMU_CPU:-qemu64}
+mem=${XENIA_QEMU_MEM:-2048}
 qemu_extra=${XENIA_QEMU_ARGS:-}
 limit=
 name=
@@ -58,6 +69,7 @@ while [ $# -gt 0 ]; do
     --hv-name) hv_name=$2; shift 2 ;;
     --dom0-args) dom0_args=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
     --qemu-args) qemu_extra=$2; shift 2 ;;
     --timeout) limit=$2; shift 2 ;;
     --name) name=$2; shift 2 ;;
@@ -75,22 +87,31 @@ sfile=$here/scenarios/$scenario.sh
 [ -f "$sfile" ] || die "no scenario $scenario (in $here/scenarios/)"
 case "$store" in xen|xenia) ;; *) die "--store must be xen or xenia" ;; esac
 [ -n "$hv_name" ] || hv_name=$(basename "$hv")
-# label inside check names: the store, and the CPU model when not the default
+case "$mem" in ''|*[!0-9]*) die "--mem takes a size in MiB" ;; esac
+# label inside check names: the store, and the CPU model and memory size
+# when not the defaults
 label=$store
-[ "$cpu" = qemu64 ] || label=$store,$cpu
-[ -n "$name" ] || { name=$scenario-$store; [ "$cpu" = qemu64 ] || name=$name-$cpu; }
+[ "$cpu" = qemu64 ] || label=$label,$cpu
+[ "$mem" = 2048 ] || label=$label,${mem}M
+[ -n "$name" ] || { name=$scenario-$store; [ "$cpu" = qemu64 ] || name=$name-$cpu
+                    [ "$mem" = 2048 ] || name=$name-${mem}M; }
 mkdir -p "$logs" "$results"
 log=$logs/$name.log
 [ -n "$tsv" ] || tsv=$results/integration-$name.tsv
 mkdir -p "$(dirname "$tsv")"
 : > "$log"
-rm -f "$logs/$name.bench"
+stamps=$logs/$name.stamps
+hostres=$logs/$name.host
+rm -f "$logs/$name.bench" "$stamps" "$hostres"
 
 # The scenario may set its own default limit ("# TIMEOUT: seconds").
 if [ -z "$limit" ]; then
     limit=$(sed -n 's/^# TIMEOUT:[[:space:]]*\([0-9]*\).*/\1/p' "$sfile")
     [ -n "$limit" ] || limit=300
 fi
+
+# After the end marker, wait for QEMU's own exit? ("# WAIT-EXIT: seconds")
+wait_exit=$(sed -n 's/^# WAIT-EXIT:[[:space:]]*\([0-9]*\).*/\1/p' "$sfile")
 
 # Checks every run reports (dom0's bring-up) plus the scenario's own list.
 planned="modules store-up init-dom0 consoled $(sed -n 's/^# PLANNED:[[:space:]]*//p' "$sfile")"
@@ -137,6 +158,13 @@ fi
 if [ -x "$out/xsbench" ]; then
     cp "$out/xsbench" "$ov/usr/local/bin/xsbench"
 fi
+# the dom0 test program (privcmd, grants, event channels, clocks, stress)
+dom0test=$out/xenia-dom0test
+if [ ! -x "$dom0test" ] || [ "$here/dom0test.c" -nt "$dom0test" ]; then
+    ${CC:-gcc} -O2 -Wall -Wextra -static -o "$dom0test" "$here/dom0test.c" ||
+        die "cannot build $dom0test"
+fi
+cp "$dom0test" "$ov/usr/local/bin/xenia-dom0test"
 initrd=$out/run-$name.cpio.gz
 cp "$out/dom0-base.cpio.gz" "$initrd.tmp"
 pack "$ov" "$ov.cpio.gz"
@@ -149,34 +177,78 @@ mv "$initrd.tmp" "$initrd"
 exec 9> "$out/qemu.lock"
 flock 9
 
-qemu=(qemu-system-x86_64 -accel tcg -cpu "$cpu" -m 2048 -smp 2 -nographic
+qemu=(qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$mem" -smp 2 -nographic
       -no-reboot -net none -kernel "$hv" -append "$hv_args"
       -initrd "$out/vmlinuz console=hvc0 earlyprintk=xen panic=-1 $dom0_args,$initrd")
 # shellcheck disable=SC2206
 [ -n "$qemu_extra" ] && qemu+=($qemu_extra)
 printf 'run.sh: %q ' "${qemu[@]}" > "$logs/$name.cmd"
 echo >> "$logs/$name.cmd"
-echo "run.sh: $scenario store=$store hv=$hv_name cpu=$cpu (log: ${log#$top/})" >&2
+echo "run.sh: $scenario store=$store hv=$hv_name cpu=$cpu mem=${mem}M (log: ${log#$top/})" >&2
+
+# The serial console goes through a FIFO to a reader that writes the log and
+# stamps every "XENIA-STAMP:" line with the host's time of arrival (the
+# clock checks compare the guest's clock with the host's).
+stamp_serial() {
+    local line
+    exec 3> "$log" 4> "$stamps"
+    while IFS= read -r line || [ -n "$line" ]; do
+        printf '%s\n' "$line" >&3
+        case $line in
+        *XENIA-STAMP:*) printf '%s\t%s\n' "$EPOCHREALTIME" "${line%$'\r'}" >&4 ;;
+        esac
+    done
+}
+fifo=$ov/serial.fifo
+mkfifo "$fifo"
+stamp_serial < "$fifo" &
+spid=$!
 
 start=$(date +%s.%N)
-timeout -k 5 "$limit" "${qemu[@]}" < /dev/null > "$log" 2>&1 &
+timeout -k 5 "$limit" "${qemu[@]}" < /dev/null > "$fifo" 2>&1 &
 qpid=$!
 ended=
 reason=
+qrc=
+stop_qemu() {
+    kill "$qpid" 2>/dev/null || true
+    wait "$qpid" 2>/dev/null || true
+}
 while :; do
     if ! kill -0 "$qpid" 2>/dev/null; then
         rc=0; wait "$qpid" || rc=$?
-        if grep -q 'XENIA-DOM0: END' "$log"; then ended=1
+        if grep -q 'XENIA-DOM0: END' "$log"; then ended=1; qrc=$rc
         elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then reason="timeout after ${limit} s"
-        else reason="QEMU exited (rc $rc) before the scenario ended"
+        else reason="QEMU exited (rc $rc) before the scenario ended"; qrc=$rc
         fi
         break
     fi
     if grep -q 'XENIA-DOM0: END' "$log"; then
         ended=1
+        if [ -n "$wait_exit" ]; then
+            # QEMU's own exit (isa-debug-exit), or Xen halting the machine
+            i=0
+            while kill -0 "$qpid" 2>/dev/null && [ $i -lt $((wait_exit * 5)) ] &&
+                  ! grep -qE '\(XEN\) Hardware Dom0 (halted|shutdown)' "$log"; do
+                sleep 0.2; i=$((i + 1))
+            done
+            if kill -0 "$qpid" 2>/dev/null; then
+                sleep 1     # let the last lines drain
+                if kill -0 "$qpid" 2>/dev/null; then
+                    if grep -qE '\(XEN\) Hardware Dom0 (halted|shutdown)' "$log"; then
+                        qrc="running (hypervisor halted the machine)"
+                    else
+                        qrc="still running ${wait_exit} s after the end marker"
+                    fi
+                    stop_qemu
+                    break
+                fi
+            fi
+            qrc=0; wait "$qpid" || qrc=$?
+            break
+        fi
         sleep 1     # let the last lines drain
-        kill "$qpid" 2>/dev/null || true
-        wait "$qpid" 2>/dev/null || true
+        stop_qemu
         break
     fi
     if grep -qE '\(XEN\) (Panic on CPU|Hardware Dom0 crashed)' "$log"; then
@@ -189,6 +261,7 @@ while :; do
     sleep 1
 done
 flock -u 9
+wait "$spid" 2>/dev/null || true
 elapsed=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
 
 # ---- results --------------------------------------------------------------
@@ -198,6 +271,15 @@ grep -o 'BENCH: .*' "$log" | sed 's/^BENCH: //' > "$logs/$name.bench" || true
 
 final=$(grep -o 'Test result: [A-Z]*' "$log" | tail -1 || true)
 [ -n "$ended" ] || [ -n "$reason" ] || reason="no end marker"
+
+# Host-side checks of this scenario (after QEMU is gone): RESULT lines into
+# NAME.host, read below together with the log.
+: > "$hostres"
+if [ -f "$here/host-checks/$scenario.sh" ]; then
+    # shellcheck disable=SC1090
+    ( . "$here/host-checks/$scenario.sh" ) > "$hostres" 2>&1 ||
+        echo "RESULT: $scenario.host-checks FAIL host-checks/$scenario.sh exited non-zero" >> "$hostres"
+fi
 awk -v scen="$scenario" -v store="$label" -v hv="$hv_name" \
     -v planned="$planned" -v reason="$reason" -v cpu="$cpu" '
     BEGIN { n = split(planned, p, " ") }
@@ -224,7 +306,7 @@ awk -v scen="$scenario" -v store="$label" -v hv="$hv_name" \
         }
         if (reason != "")
             printf "FAIL\t%s[%s].run\t%s (hv=%s cpu=%s)\n", scen, store, reason, hv, cpu
-    }' "$log" > "$tsv"
+    }' "$log" "$hostres" > "$tsv"
 
 pass=$(grep -c '^PASS' "$tsv" || true)
 fail=$(grep -c '^FAIL' "$tsv" || true)

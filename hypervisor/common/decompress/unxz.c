@@ -209,7 +209,7 @@ static void lz_reset(struct lz_dec *s)
     s->rep0 = s->rep1 = s->rep2 = s->rep3 = 0;
 }
 
-/* Starts the range decoder on [p, end); false if fewer than 5 bytes. */
+/* Starts the range decoder on [p, end); false if short or not 0x00-led. */
 static bool rc_init(struct rc *rc, const uint8_t *p, const uint8_t *end)
 {
     if ( end - p < 5 || p[0] != 0 )
@@ -689,7 +689,6 @@ static void bcj_x86_decode(uint8_t *buf, size_t size, uint32_t start)
 #define XZ_FOOTER_SIZE      12
 #define XZ_FILTER_X86       0x04
 #define XZ_FILTER_LZMA2     0x21
-#define XZ_VLI_MAX          ((1ull << 63) - 1)
 
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
 

@@ -1,0 +1,7 @@
+# `make run` with a terminal (sourced by dom0's /init as the scenario, once
+# the store, xen-init-dom0 and xenconsoled are up): a shell on dom0's
+# console; dom0 powers off when it exits.
+cat /etc/motd
+export PS1='dom0:\w# '
+setsid cttyhack sh -l
+echo "XENIA-RUN: shell exited, powering off"

@@ -445,6 +445,7 @@ struct xs_stats
     uint64_t conflicts;
     uint64_t events;
     uint64_t events_dropped;
+    uint64_t event_probes;    /* queued messages examined to merge events */
     uint64_t conns_dropped;
 };
 

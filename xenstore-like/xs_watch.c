@@ -74,6 +74,7 @@ static void send_event(struct xs_conn *c, const char *path, const char *token)
     {
         for ( o = c->out_head; o; o = o->next )
         {
+            core->stats.event_probes++;
             memcpy(&h, o->data, sizeof(h));
             if ( o->off == 0 && h.type == XS_WATCH_EVENT &&
                  h.len == plen + tlen &&

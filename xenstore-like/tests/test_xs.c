@@ -8,7 +8,12 @@
  * handlers as in the daemon.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -129,6 +134,8 @@ static bool pop(struct xs_conn *c, struct msg *out)
     memcpy(out->data, m->out + m->out_off + sizeof(h), h.len);
     out->data[h.len] = '\0';
     m->out_off += sizeof(h) + h.len;
+    if ( m->out_off == m->out_len )
+        m->out_off = m->out_len = 0;      /* all read: room again */
     return true;
 }
 
@@ -1042,6 +1049,377 @@ static void test_special_watch_perms(void **state)
     assert_int_equal(nevents, 0);              /* dom8 not allowed */
 }
 
+/* ---- Hostile clients (issue 12, items 11-14) ---------------------------- */
+
+static size_t heap_used(void)
+{
+    return mallinfo2().uordblks;
+}
+
+/* A domain whose home /local/domain/<id> it owns. */
+static struct xs_conn *home(struct xs_conn *d0, unsigned int id)
+{
+    char path[40], perm[8];
+
+    snprintf(path, sizeof(path), "/local/domain/%u", id);
+    snprintf(perm, sizeof(perm), "n%u", id);
+    assert_int_equal(call1(d0, XS_MKDIR, 0, path), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, path, perm), 0);
+    return mconn(id, false);
+}
+
+static unsigned int count_event(const char *path_token)
+{
+    unsigned int i, n = 0;
+
+    for ( i = 0; i < nevents; i++ )
+        n += !strcmp(events[i], path_token);
+    return n;
+}
+
+/* Item 11: 20k writes to one node inside one transaction: the events
+ * merge per node, the heap does not grow with the writes, and what the
+ * transaction holds is charged to the domain. */
+static void test_hostile_txn_event_flood(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *w = mconn(0, true);
+    struct xs_conn *d5 = home(d0, 5);
+    size_t before, mem0, mem1;
+    unsigned int i;
+    uint32_t t;
+
+    assert_int_equal(call2(w, XS_WATCH, 0, "/local/domain/5", "tok"), 0);
+    drain_events(w);
+    nevents = 0;
+    mem0 = xs_domain_memory(&core, 5);
+    t = txstart(d5);
+    assert_int_equal(wr(d5, t, "k", "first"), 0);
+    before = heap_used();
+    for ( i = 0; i < 20000; i++ )
+        assert_int_equal(wr(d5, t, "k", "x"), 0);
+    /* Today: one queued event per write, ~2 MB. */
+    assert_true(heap_used() < before + 64 * 1024);
+    mem1 = xs_domain_memory(&core, 5);
+    assert_true(mem1 > mem0);             /* the transaction is charged */
+    assert_int_equal(call1(d5, XS_TRANSACTION_END, t, "T"), 0);
+    drain_events(w);
+    assert_int_equal(count_event("/local/domain/5/k|tok"), 1);
+    /* Committed: only the node is charged now. */
+    assert_int_equal(xs_domain_memory(&core, 5), core.store.acct[5].bytes);
+    /* An aborted transaction gives back everything it was charged. */
+    t = txstart(d5);
+    for ( i = 0; i < 50; i++ )
+        assert_int_equal(wr(d5, t, "k", "y"), 0);
+    assert_int_equal(call1(d5, XS_TRANSACTION_END, t, "F"), 0);
+    assert_int_equal(xs_domain_memory(&core, 5), core.store.acct[5].bytes);
+}
+
+/* Item 12: parallel transactions may not together pass the node quota,
+ * and the node copies a transaction holds count against memory. */
+static void test_hostile_parallel_txns(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = home(d0, 5);
+    char path[64], val[1500];
+    uint32_t t[10];
+    unsigned int i, j, ok = 0;
+    int rc;
+
+    core.quota.nodes = 100;
+    for ( i = 0; i < 5; i++ )
+    {
+        snprintf(path, sizeof(path), "t%u", i);
+        assert_int_equal(call1(d5, XS_MKDIR, 0, path), 0);
+    }
+    for ( i = 0; i < 5; i++ )
+    {
+        t[i] = txstart(d5);
+        for ( j = 0; j < 60; j++ )
+        {
+            snprintf(path, sizeof(path), "t%u/n%u", i, j);
+            assert_int_equal(call1(d5, XS_MKDIR, t[i], path), 0);
+        }
+    }
+    for ( i = 0; i < 5; i++ )
+    {
+        rc = call1(d5, XS_TRANSACTION_END, t[i], "T");
+        assert_true(rc == 0 || rc == ENOSPC);
+        ok += rc == 0;
+    }
+    assert_int_equal(ok, 1);
+    assert_true(core.store.acct[5].nodes <= 100);
+
+    /* Copies: 10 transactions each reading 40 nodes of 1.5 KB. */
+    core.quota.memory_hard = 60000;
+    memset(val, 'v', sizeof(val) - 1);
+    val[sizeof(val) - 1] = '\0';
+    for ( j = 0; j < 40; j++ )
+    {
+        snprintf(path, sizeof(path), "/shared/n%u", j);
+        assert_int_equal(wr(d0, 0, path, val), 0);
+        assert_int_equal(call2(d0, XS_SET_PERMS, 0, path, "r0"), 0);
+    }
+    for ( i = 0, rc = 0; i < 10 && !rc; i++ )
+    {
+        t[i] = txstart(d5);
+        for ( j = 0; j < 40 && !rc; j++ )
+        {
+            snprintf(path, sizeof(path), "/shared/n%u", j);
+            rc = rd(d5, t[i], path);
+        }
+    }
+    assert_int_equal(rc, ENOMEM);
+    assert_true(xs_domain_memory(&core, 5) <= 60000 + 2048);
+}
+
+/* Item 13: a guest with 128 watches that never reads its ring must not
+ * make other domains' writes expensive. */
+static void test_hostile_slow_reader(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(7);
+    struct xs_conn *d8 = home(d0, 8);
+    char tok[16], path[40];
+    unsigned int i;
+    uint64_t probes;
+    struct msg m;
+
+    core.quota.memory_hard = 200 * 1024;
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "7\0" "1\0" "9", 6), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/local/domain/8\0n8\0r7", 22),
+                     0);
+    /* Set-up: the guest reads its replies while it sets its watches. */
+    core.quota.outstanding = 0;
+    for ( i = 0; i < 128; i++ )
+    {
+        char buf[64];
+        int l = snprintf(buf, sizeof(buf), "/local/domain/8") + 1;
+
+        snprintf(tok, sizeof(tok), "t%u", i);
+        l += snprintf(buf + l, sizeof(buf) - l, "%s", tok) + 1;
+        assert_true(guest_send(g, XS_WATCH, i, 0, buf, l));
+    }
+    while ( guest_recv(g, &m) )
+        ;
+    core.quota.outstanding = 20;
+    /* From now on it reads nothing.  Fill the reader's queue up to its memory quota. */
+    for ( i = 0; i < 100; i++ )
+    {
+        snprintf(path, sizeof(path), "a%u", i);
+        assert_int_equal(wr(d8, 0, path, "1"), 0);
+    }
+    assert_true(core.stats.events_dropped > 0);
+    assert_true(xs_domain_memory(&core, 7) <= core.quota.memory_hard + 4096);
+    /* Now every write by dom8 meets a full queue. */
+    probes = core.stats.event_probes;
+    for ( i = 0; i < 200; i++ )
+    {
+        snprintf(path, sizeof(path), "b%u", i);
+        assert_int_equal(wr(d8, 0, path, "1"), 0);
+    }
+    /* Today ~4000 queued messages are scanned per event: 10^8 probes. */
+    assert_true(core.stats.event_probes - probes <= 200 * 128 * 2);
+}
+
+/* Item 14: removing a deep path must not need stack per level. */
+static void test_hostile_deep_rm(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    char path[XENSTORE_ABS_PATH_MAX + 1];
+    struct rlimit rl = { 256 * 1024, 256 * 1024 };
+    size_t len = 0;
+    int st;
+    pid_t pid;
+
+    len = snprintf(path, sizeof(path), "/local/domain/1/deep");
+    while ( len + 2 < 2060 )
+    {
+        path[len++] = '/';
+        path[len++] = 'a';
+    }
+    path[len] = '\0';
+    assert_int_equal(call1(d0, XS_MKDIR, 0, path), 0);
+    assert_true(core.store.nodes.count > 1000);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if ( pid == 0 )
+    {
+        /* 256 KiB of stack for the removal of 1000 levels. */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        setrlimit(RLIMIT_STACK, &rl);
+        if ( call1(d0, XS_RM, 0, "/local/domain/1/deep") )
+            _exit(1);
+        if ( rd(d0, 0, "/local/domain/1/deep/a") != ENOENT )
+            _exit(2);
+        if ( call1(d0, XS_CONTROL, 0, "check") )
+            _exit(3);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* And here, with the normal stack, too. */
+    assert_int_equal(call1(d0, XS_RM, 0, "/local/domain/1/deep"), 0);
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/* Item 14: a domain id released and reused inherits nothing. */
+static void test_hostile_released_perms(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g9 = new_guest(9);
+    struct xs_conn *d6;
+    struct msg m;
+    uint32_t t;
+
+    new_guest(6);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "9\0" "1\0" "9", 6), 0);
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain"), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/local\0r0", 10), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/local/domain\0r0", 17), 0);
+    assert_int_equal(wr(d0, 0, "/secret/a", "x"), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/secret/a\0n0\0b6\0r3", 19),
+                     0);
+    assert_int_equal(wr(d0, 0, "/secret/b", "y"), 0);
+    /* A transaction open across the release grants 6 too. */
+    t = txstart(d0);
+    assert_int_equal(call(d0, XS_SET_PERMS, t, "/secret/b\0n0\0r6", 16), 0);
+    /* dom9 is dom6's device model. */
+    assert_int_equal(call2(d0, XS_SET_TARGET, 0, "9", "6"), 0);
+
+    fx.exists[6] = false;
+    xs_domain_check_all(&core);
+    xs_core_reap(&core);
+    assert_int_equal(call1(d0, XS_TRANSACTION_END, t, "T"), 0);
+
+    /* A new domain 6. */
+    fx.exists[6] = true;
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    d6 = mconn(6, false);
+    assert_int_equal(rd(d6, 0, "/secret/a"), EACCES);
+    assert_int_equal(rd(d6, 0, "/secret/b"), EACCES);
+    assert_int_equal(call1(d0, XS_GET_PERMS, 0, "/secret/a"), 0);
+    assert_int_equal(last.len, 6);
+    assert_memory_equal(last.data, "n0\0r3\0", 6);
+    /* dom9's target went with the old domain 6. */
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/6"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/6", "n6"), 0);
+    assert_true(guest_send(g9, XS_READ, 1, 0, "/local/domain/6", 16));
+    assert_true(guest_recv(g9, &m));
+    assert_int_equal(m.type, XS_ERROR);
+    assert_string_equal(m.data, "EACCES");
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/* Item 14: what releasing a domain does to the nodes it owns, as Xen
+ * 4.17's xenstored without -K: each node it owns goes with its whole
+ * subtree, other domains' nodes below included (their owners' counts
+ * drop); nodes above it stay. */
+static void test_release_owned_subtrees(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d8;
+
+    new_guest(6);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    d8 = home(d0, 8);
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/shared"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/shared", "b0"), 0);
+    /* dom6 makes a node, grants dom8 write, dom8 writes below it. */
+    assert_int_equal(wr(d0, 0, "/shared/six", ""), 0);
+    assert_int_equal(call(d0, XS_SET_PERMS, 0, "/shared/six\0n6\0b8", 18),
+                     0);
+    assert_int_equal(wr(d8, 0, "/shared/six/eight", "8"), 0);
+    assert_int_equal(wr(d8, 0, "/shared/mine", "8"), 0);
+    assert_int_equal(core.store.acct[8].nodes, 3);
+    assert_int_equal(call1(d0, XS_RELEASE, 0, "6"), 0);
+    xs_core_reap(&core);
+    assert_int_equal(rd(d0, 0, "/shared/six"), ENOENT);
+    assert_int_equal(rd(d0, 0, "/shared/six/eight"), ENOENT);
+    assert_int_equal(rd(d0, 0, "/shared/mine"), 0);
+    assert_int_equal(rd(d0, 0, "/shared"), 0);
+    assert_int_equal(core.store.acct[8].nodes, 2);
+    assert_int_equal(core.store.acct[6].nodes, 0);
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/* Item 14: the node hash is keyed: paths chosen to collide under the
+ * public FNV-1a function spread over the buckets. */
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    while ( *s )
+    {
+        h ^= (unsigned char)*s++;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void test_hostile_hash_collisions(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    char path[64];
+    unsigned int i = 0, found = 0, longest = 0, len;
+    uint32_t want = fnv1a("/c/0") & 0x3fff;
+    size_t b;
+    struct xs_hent *e;
+
+    while ( found < 400 )
+    {
+        snprintf(path, sizeof(path), "/c/%u", i++);
+        if ( (fnv1a(path) & 0x3fff) != want )
+            continue;
+        assert_int_equal(call1(d0, XS_MKDIR, 0, path), 0);
+        found++;
+    }
+    for ( b = 0; b < core.store.nodes.nb; b++ )
+    {
+        for ( len = 0, e = core.store.nodes.b[b]; e; e = e->next )
+            len++;
+        if ( len > longest )
+            longest = len;
+    }
+    assert_true(longest < 32);
+}
+
+/* XSA-425 class: RELEASE, then INTRODUCE again (a soft reset). */
+static void test_release_reintroduce(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(6);
+    struct msg m;
+
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    assert_true(guest_send(g, XS_WATCH, 1, 0, "/local\0t", 9));
+    assert_true(guest_send(g, XS_TRANSACTION_START, 2, 0, "", 1));
+    assert_int_equal(call1(d0, XS_RELEASE, 0, "6"), 0);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "6\0" "1\0" "9", 6), 0);
+    xs_core_reap(&core);
+    assert_true(guest_send(g, XS_GET_DOMAIN_PATH, 3, 0, "6", 2));
+    assert_true(guest_recv(g, &m));
+    assert_string_equal(m.data, "/local/domain/6");
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/* RESET_WATCHES inside a transaction (CVE-2026-23557 class). */
+static void test_reset_watches_in_txn(void **state)
+{
+    struct xs_conn *d5 = mconn(5, false);
+    uint32_t t = txstart(d5);
+
+    assert_int_equal(call2(d5, XS_WATCH, 0, "/x", "t"), 0);
+    assert_int_equal(call(d5, XS_RESET_WATCHES, t, "", 1), 0);
+    assert_int_equal(call1(d5, XS_TRANSACTION_END, t, "T"), ENOENT);
+    assert_int_equal(d5->ntxns, 0);
+    assert_int_equal(d5->nwatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1073,6 +1451,24 @@ int main(void)
                                         ring_teardown),
         cmocka_unit_test_setup_teardown(test_special_watch_perms, ring_setup,
                                         ring_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_txn_event_flood, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_parallel_txns, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_slow_reader, ring_setup,
+                                        ring_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_deep_rm, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_released_perms,
+                                        ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_release_owned_subtrees,
+                                        ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_hash_collisions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_release_reintroduce, ring_setup,
+                                        ring_teardown),
+        cmocka_unit_test_setup_teardown(test_reset_watches_in_txn, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests_name("xenstore", tests, NULL, NULL);

@@ -475,38 +475,75 @@ static int do_mkdir(struct xs_req *r)
     return xs_reply_ok(r);
 }
 
-/* Deletes path's subtree bottom-up; the parent is not touched. */
+/*
+ * Deletes path's subtree bottom-up; the parent is not touched.  No
+ * recursion: a path may be ~1500 levels deep, so the subtree is listed
+ * breadth-first into a heap array, then removed from the end (children
+ * before their parents).
+ */
 static int rm_nodes(struct xs_core *core, struct xs_view *v,
-                    const char *path, bool top)
+                    const char *path)
 {
     const struct xs_node *n;
-    struct xs_node *copy;
-    char child[PATH_BUF];
+    char **list, **nl, *child;
+    size_t cnt = 0, cap = 16, i, plen;
     uint32_t off;
-    int rc;
+    int rc = 0;
 
-    rc = xs_view_get(v, path, &n);
-    if ( rc )
-        return rc == ENOENT ? 0 : rc;
-    copy = xs_node_dup(n);    /* n may go away while children are removed */
-    if ( !copy )
-        return ENOMEM;
-    for ( off = 0; off < copy->clen; off += strlen(copy->children + off) + 1 )
+    list = malloc(cap * sizeof(*list));
+    if ( !list || !(list[0] = strdup(path)) )
     {
-        if ( snprintf(child, sizeof(child), "%s/%s",
-                      strcmp(path, "/") ? path : "",
-                      copy->children + off) >= (int)sizeof(child) )
+        free(list);
+        return ENOMEM;
+    }
+    cnt = 1;
+    for ( i = 0; i < cnt && !rc; i++ )
+    {
+        rc = xs_view_get(v, list[i], &n);
+        if ( rc == ENOENT )
+        {
+            rc = 0;
             continue;
-        rc = rm_nodes(core, v, child, false);
-        if ( rc )
-            goto out;
+        }
+        plen = strcmp(list[i], "/") ? strlen(list[i]) : 0;
+        for ( off = 0; !rc && off < n->clen;
+              off += strlen(n->children + off) + 1 )
+        {
+            if ( cnt == cap )
+            {
+                nl = realloc(list, 2 * cap * sizeof(*list));
+                if ( !nl )
+                {
+                    rc = ENOMEM;
+                    break;
+                }
+                list = nl;
+                cap *= 2;
+            }
+            child = malloc(plen + strlen(n->children + off) + 2);
+            if ( !child )
+            {
+                rc = ENOMEM;
+                break;
+            }
+            memcpy(child, list[i], plen);
+            child[plen] = '/';
+            strcpy(child + plen + 1, n->children + off);
+            list[cnt++] = child;
+        }
     }
     /* Watches on the node and its ancestors fire for the top; watches on
      * descendants fire for their own paths. */
-    xs_fire(core, v, path, !top, copy->perms, copy->nperms);
-    rc = xs_view_del(v, path);
- out:
-    xs_node_free(copy);
+    for ( i = cnt; !rc && i-- > 0; )
+    {
+        if ( xs_view_get(v, list[i], &n) )
+            continue;
+        xs_fire(core, v, list[i], i != 0, n->perms, n->nperms);
+        rc = xs_view_del(v, list[i]);
+    }
+    for ( i = 0; i < cnt; i++ )
+        free(list[i]);
+    free(list);
     return rc;
 }
 
@@ -529,7 +566,7 @@ int xs_rm_subtree(struct xs_core *core, struct xs_view *v,
     if ( !np )
         return ENOMEM;
     xs_node_del_child(np, leaf_of(path));
-    rc = rm_nodes(core, v, path, true);
+    rc = rm_nodes(core, v, path);
     if ( rc )
     {
         xs_node_free(np);

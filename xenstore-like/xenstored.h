@@ -99,6 +99,8 @@ unsigned int xs_perm_for(const struct xs_caller *who,
                          const struct xs_perm *p, unsigned int n);
 /* Parses n NUL-separated "<letter><domid>" strings; EINVAL on error. */
 int xs_perms_parse(const char *s, unsigned int n, struct xs_perm *out);
+bool xs_perms_drop(struct xs_perm *p, uint32_t *n, unsigned int domid,
+                   unsigned int heir);
 /* Writes NUL-separated strings into buf; returns length or -1. */
 int xs_perms_format(const struct xs_perm *p, unsigned int n,
                     char *buf, size_t size);
@@ -194,6 +196,11 @@ struct xs_txn *xs_txn_new(uint32_t id);
 void xs_txn_free(struct xs_txn *t);
 int xs_txn_queue_event(struct xs_txn *t, const char *path, bool exact,
                        const struct xs_perm *p, uint32_t np);
+/* A domain was released: strip it from permissions (xs_perms_drop). */
+void xs_store_forget_domain(struct xs_store *st, unsigned int domid,
+                            unsigned int heir);
+void xs_txn_forget_domain(struct xs_txn *t, unsigned int domid,
+                          unsigned int heir);
 /* Checks and applies; EAGAIN leaves the live tree untouched. */
 int xs_txn_commit(struct xs_store *st, struct xs_txn *t);
 
@@ -411,6 +418,8 @@ bool xs_domain_service(struct xs_core *core);
 void xs_domain_free_all(struct xs_core *core);
 /* Frees released domains (outside request processing). */
 void xs_domain_reap(struct xs_core *core);
+/* Strips domid from every permission, target and special watch. */
+void xs_domain_forget(struct xs_core *core, unsigned int domid);
 /* Removes every node owned by domid, firing watches. */
 void xs_domain_remove_nodes(struct xs_core *core, unsigned int domid);
 

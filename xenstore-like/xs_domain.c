@@ -273,17 +273,32 @@ void xs_domain_reap(struct xs_core *core)
     }
 }
 
-static void drop_from_perms(struct xs_perm *p, uint32_t *n,
-                            unsigned int domid, unsigned int heir)
+/*
+ * Nothing may still name a released domain, or the next domain given the
+ * same id inherits its rights (the XSA-322 class): permission entries
+ * naming it go from every live node, from the copies and events held by
+ * open transactions and from the special watch names; a node still owned
+ * by it goes to the privileged domain; a SET_TARGET on it is undone.
+ * Xen 4.17 ignores such entries by comparing generations; the effect on
+ * access is the same.
+ */
+void xs_domain_forget(struct xs_core *core, unsigned int domid)
 {
-    uint32_t i, j;
+    struct xs_conn *c;
+    struct xs_txn *t;
 
-    if ( p[0].id == domid )
-        p[0].id = heir;
-    for ( i = j = 1; i < *n; i++ )
-        if ( p[i].id != domid )
-            p[j++] = p[i];
-    *n = j;
+    xs_store_forget_domain(&core->store, domid, core->priv_domid);
+    for ( c = core->conns; c; c = c->next )
+    {
+        if ( c->target == (int)domid )
+            c->target = -1;
+        for ( t = c->txns; t; t = t->next )
+            xs_txn_forget_domain(t, domid, core->priv_domid);
+    }
+    xs_perms_drop(core->intro_perms, &core->n_intro_perms, domid,
+                  core->priv_domid);
+    xs_perms_drop(core->release_perms, &core->n_release_perms, domid,
+                  core->priv_domid);
 }
 
 int xs_domain_release(struct xs_core *core, unsigned int domid)
@@ -294,10 +309,7 @@ int xs_domain_release(struct xs_core *core, unsigned int domid)
         return ENOENT;
     destroy(core, d);
     xs_domain_remove_nodes(core, domid);
-    drop_from_perms(core->intro_perms, &core->n_intro_perms, domid,
-                    core->priv_domid);
-    drop_from_perms(core->release_perms, &core->n_release_perms, domid,
-                    core->priv_domid);
+    xs_domain_forget(core, domid);
     xs_log(core, XS_LOG_INFO, "domain %u released", domid);
     xs_fire(core, NULL, "@releaseDomain", true, no_perms, 1);
     return 0;

@@ -103,6 +103,27 @@ int xs_perms_format(const struct xs_perm *p, unsigned int n,
     return off;
 }
 
+/* Removes the entries naming domid; an owner domid becomes heir.
+ * Returns true when something changed. */
+bool xs_perms_drop(struct xs_perm *p, uint32_t *n, unsigned int domid,
+                   unsigned int heir)
+{
+    uint32_t i, j;
+    bool changed = false;
+
+    if ( p[0].id == domid )
+    {
+        p[0].id = heir;
+        changed = true;
+    }
+    for ( i = j = 1; i < *n; i++ )
+        if ( p[i].id != domid )
+            p[j++] = p[i];
+    changed |= j != *n;
+    *n = j;
+    return changed;
+}
+
 /* ---- Quotas --------------------------------------------------------- */
 
 void xs_quota_defaults(struct xs_quota *q)

@@ -225,6 +225,66 @@ static void live_del(struct xs_store *st, const char *path)
     xs_node_free(old);
 }
 
+struct forget
+{
+    struct xs_store *st;
+    unsigned int domid, heir;
+};
+
+/* In place, without a new generation: no watch fires and no transaction
+ * fails for it; the accounting follows the owner and the size. */
+static int forget_live(const char *path, void *val, void *arg)
+{
+    struct xs_node *n = val;
+    struct forget *f = arg;
+    struct xs_perm *p;
+    uint32_t i, np;
+
+    if ( !n )
+        return 0;
+    for ( i = 0; i < n->nperms && n->perms[i].id != f->domid; i++ )
+        ;
+    if ( i == n->nperms )
+        return 0;
+    p = n->perms;
+    np = n->nperms;
+    acct(f->st, n, -1);
+    xs_perms_drop(p, &np, f->domid, f->heir);
+    n->nperms = np;
+    acct(f->st, n, +1);
+    return 0;
+}
+
+void xs_store_forget_domain(struct xs_store *st, unsigned int domid,
+                            unsigned int heir)
+{
+    struct forget f = { st, domid, heir };
+
+    xs_htab_foreach(&st->nodes, forget_live, &f);
+}
+
+static int forget_tent(const char *path, void *val, void *arg)
+{
+    struct xs_tent *e = val;
+    struct forget *f = arg;
+
+    if ( e->node )
+        xs_perms_drop(e->node->perms, &e->node->nperms, f->domid, f->heir);
+    return 0;
+}
+
+void xs_txn_forget_domain(struct xs_txn *t, unsigned int domid,
+                          unsigned int heir)
+{
+    struct forget f = { NULL, domid, heir };
+    struct xs_event *e;
+
+    xs_htab_foreach(&t->ents, forget_tent, &f);
+    for ( e = t->events; e; e = e->next )
+        if ( e->nperms )
+            xs_perms_drop(e->perms, &e->nperms, domid, heir);
+}
+
 /* ---- Transactions -------------------------------------------------- */
 
 static void free_tent(void *v)

@@ -124,6 +124,7 @@ struct xs_acct
 {
     uint32_t nodes;       /* nodes whose owner is this domain */
     uint64_t bytes;       /* their size (xs_node_size) */
+    uint64_t txn_bytes;   /* held by its open transactions */
 };
 
 struct xs_store
@@ -155,9 +156,13 @@ struct xs_txn
 {
     struct xs_txn *next;
     uint32_t id;
+    struct xs_store *st;          /* charged to st->acct[domid].txn_bytes */
+    unsigned int domid;
+    size_t bytes;                 /* what it holds, charged */
     struct xs_htab ents;          /* path -> struct xs_tent */
     struct xs_event *events;      /* watch events, fired on commit */
     struct xs_event **events_tail;
+    struct xs_htab evidx;         /* one event per path: merges the rest */
     int new_nodes;                /* nodes the caller created in it */
     bool failed;                  /* forced EAGAIN at commit */
 };
@@ -168,6 +173,8 @@ struct xs_view
     struct xs_store *st;
     struct xs_txn *txn;
     unsigned int max_ents;        /* transaction-nodes quota, 0 = none */
+    const struct xs_core *core;   /* for max_mem */
+    size_t max_mem;               /* memory quota of the txn's domain */
 };
 
 int xs_store_init(struct xs_store *st);
@@ -192,7 +199,8 @@ int xs_view_get(struct xs_view *v, const char *path,
 int xs_view_put(struct xs_view *v, struct xs_node *n);
 int xs_view_del(struct xs_view *v, const char *path);
 
-struct xs_txn *xs_txn_new(uint32_t id);
+struct xs_txn *xs_txn_new(struct xs_store *st, uint32_t id,
+                          unsigned int domid);
 void xs_txn_free(struct xs_txn *t);
 int xs_txn_queue_event(struct xs_txn *t, const char *path, bool exact,
                        const struct xs_perm *p, uint32_t np);
@@ -201,8 +209,11 @@ void xs_store_forget_domain(struct xs_store *st, unsigned int domid,
                             unsigned int heir);
 void xs_txn_forget_domain(struct xs_txn *t, unsigned int domid,
                           unsigned int heir);
-/* Checks and applies; EAGAIN leaves the live tree untouched. */
-int xs_txn_commit(struct xs_store *st, struct xs_txn *t);
+/* Checks and applies; EAGAIN (conflict) or ENOSPC (the committing
+ * domain would own more than max_nodes, 0: no limit) leave the live tree
+ * untouched. */
+int xs_txn_commit(struct xs_store *st, struct xs_txn *t,
+                  unsigned int max_nodes);
 
 /* ------------------------------------------------------------------ */
 /* Quotas and options                                                  */

@@ -159,7 +159,8 @@ void xs_conn_drop_txn(struct xs_conn *c, struct xs_txn *t)
 size_t xs_domain_memory(const struct xs_core *core, unsigned int domid)
 {
     const struct xs_domain *d;
-    size_t mem = core->store.acct[domid].bytes;
+    size_t mem = core->store.acct[domid].bytes +
+                 core->store.acct[domid].txn_bytes;
 
     for ( d = core->domains; d; d = d->next )
         if ( d->domid == domid && d->conn )

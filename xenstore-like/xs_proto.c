@@ -780,7 +780,7 @@ static int do_transaction_start(struct xs_req *r)
         return ENOSPC;
     while ( c->next_txid == 0 || xs_conn_find_txn(c, c->next_txid) )
         c->next_txid++;
-    t = xs_txn_new(c->next_txid++);
+    t = xs_txn_new(&r->core->store, c->next_txid++, r->who.id);
     if ( !t )
         return ENOMEM;
     snprintf(buf, sizeof(buf), "%u", t->id);
@@ -808,7 +808,8 @@ static int do_transaction_end(struct xs_req *r)
         return ENOENT;
     if ( arg[0] == 'T' )
     {
-        rc = xs_txn_commit(&r->core->store, t);
+        rc = xs_txn_commit(&r->core->store, t,
+                           unprivileged(r) ? r->core->quota.nodes : 0);
         if ( rc == EAGAIN )
             r->core->stats.conflicts++;
         if ( !rc )
@@ -1118,7 +1119,11 @@ void xs_process(struct xs_conn *c, const struct xsd_sockmsg *hdr,
             return;
         }
         if ( !r.who.privileged )
+        {
             r.view.max_ents = c->core->quota.trans_nodes;
+            r.view.core = c->core;
+            r.view.max_mem = c->core->quota.memory_hard;
+        }
     }
     rc = wire_funcs[hdr->type].fn(&r);
     if ( rc == ENOSPC && r.view.txn )

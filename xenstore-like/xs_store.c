@@ -16,7 +16,14 @@
  * with no failure possible after the check (allocation happens before).
  *
  * Accounting: every live node is charged, by count and size, to the
- * domain that owns it (permission entry 0).
+ * domain that owns it (permission entry 0).  What an open transaction
+ * holds (its node copies, its entries, its queued events) is charged to
+ * the domain that started it, as memory, and given back when it ends;
+ * an unprivileged domain's transaction stops growing at its memory quota
+ * (ENOMEM).  Events queued in a transaction are merged per path, so a
+ * transaction holds at most two per node it touched.  A commit that would
+ * leave the committing domain owning more nodes than its quota fails with
+ * ENOSPC, so parallel transactions cannot add up past it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -295,7 +302,21 @@ static void free_tent(void *v)
     free(e);
 }
 
-struct xs_txn *xs_txn_new(uint32_t id)
+/* Live-size of a node as a transaction holds it. */
+static size_t held_size(const struct xs_node *n)
+{
+    return n ? sizeof(*n) + xs_node_size(n) : 0;
+}
+
+static void txn_charge(struct xs_txn *t, ssize_t delta)
+{
+    t->bytes += delta;
+    if ( t->st )
+        t->st->acct[t->domid].txn_bytes += delta;
+}
+
+struct xs_txn *xs_txn_new(struct xs_store *st, uint32_t id,
+                          unsigned int domid)
 {
     struct xs_txn *t = calloc(1, sizeof(*t));
 
@@ -306,8 +327,17 @@ struct xs_txn *xs_txn_new(uint32_t id)
         free(t);
         return NULL;
     }
+    if ( xs_htab_init(&t->evidx, 16) )
+    {
+        xs_htab_fini(&t->ents, NULL);
+        free(t);
+        return NULL;
+    }
     t->id = id;
+    t->st = st;
+    t->domid = domid;
     t->events_tail = &t->events;
+    txn_charge(t, sizeof(*t));
     return t;
 }
 
@@ -327,7 +357,9 @@ void xs_txn_free(struct xs_txn *t)
 {
     if ( !t )
         return;
+    txn_charge(t, -(ssize_t)t->bytes);
     xs_htab_fini(&t->ents, free_tent);
+    xs_htab_fini(&t->evidx, NULL);
     free_events(t->events);
     free(t);
 }
@@ -336,22 +368,45 @@ int xs_txn_queue_event(struct xs_txn *t, const char *path, bool exact,
                        const struct xs_perm *p, uint32_t np)
 {
     size_t len = strlen(path) + 1;
-    struct xs_event *e = malloc(sizeof(*e) + len);
+    struct xs_event *e;
+    char *key = malloc(len + 1);
+    int rc;
 
-    if ( !e )
+    if ( !key )
         return ENOMEM;
-    e->perms = memdup(p, np * sizeof(*p));
-    if ( !e->perms )
+    key[0] = exact ? 'E' : 'T';
+    memcpy(key + 1, path, len);
+    if ( xs_htab_get(&t->evidx, key) )
     {
-        free(e);
+        /* Already queued: the commit fires it once.  The permissions
+         * kept are the first (before the change); the live node gives
+         * those after it. */
+        free(key);
+        return 0;
+    }
+    e = malloc(sizeof(*e) + len);
+    if ( !e )
+    {
+        free(key);
         return ENOMEM;
     }
+    e->perms = memdup(p, np * sizeof(*p));
+    if ( !e->perms || (rc = xs_htab_set(&t->evidx, key, e, NULL)) )
+    {
+        free(e->perms);
+        free(e);
+        free(key);
+        return ENOMEM;
+    }
+    free(key);
     memcpy(e->path, path, len);
     e->exact = exact;
     e->nperms = np;
     e->next = NULL;
     *t->events_tail = e;
     t->events_tail = &e->next;
+    txn_charge(t, sizeof(*e) + 2 * len + np * sizeof(*p) +
+                  sizeof(struct xs_hent));
     return 0;
 }
 
@@ -362,6 +417,7 @@ static int txn_entry(struct xs_view *v, const char *path,
 {
     struct xs_tent *e = xs_htab_get(&v->txn->ents, path);
     const struct xs_node *live;
+    size_t add;
     int rc;
 
     if ( e )
@@ -371,10 +427,15 @@ static int txn_entry(struct xs_view *v, const char *path,
     }
     if ( v->max_ents && v->txn->ents.count >= v->max_ents )
         return ENOSPC;
+    live = xs_htab_get(&v->st->nodes, path);
+    add = sizeof(*e) + sizeof(struct xs_hent) + strlen(path) + 1 +
+          held_size(live);
+    if ( v->max_mem && v->core &&
+         xs_domain_memory(v->core, v->txn->domid) + add > v->max_mem )
+        return ENOMEM;
     e = calloc(1, sizeof(*e));
     if ( !e )
         return ENOMEM;
-    live = xs_htab_get(&v->st->nodes, path);
     if ( live )
     {
         e->node = xs_node_dup(live);
@@ -392,6 +453,7 @@ static int txn_entry(struct xs_view *v, const char *path,
         free_tent(e);
         return rc;
     }
+    txn_charge(v->txn, add);
     *out = e;
     return 0;
 }
@@ -429,6 +491,7 @@ int xs_view_put(struct xs_view *v, struct xs_node *n)
         return rc;
     }
     n->gen = v->st->gen;
+    txn_charge(v->txn, (ssize_t)held_size(n) - (ssize_t)held_size(e->node));
     xs_node_free(e->node);
     e->node = n;
     e->dirty = true;
@@ -448,6 +511,7 @@ int xs_view_del(struct xs_view *v, const char *path)
     rc = txn_entry(v, path, &e);
     if ( rc )
         return rc;
+    txn_charge(v->txn, -(ssize_t)held_size(e->node));
     xs_node_free(e->node);
     e->node = NULL;
     e->dirty = true;
@@ -506,8 +570,32 @@ static int apply_ent(const char *path, void *val, void *arg)
     return 0;
 }
 
-int xs_txn_commit(struct xs_store *st, struct xs_txn *t)
+struct owner_delta
 {
+    struct xs_store *st;
+    unsigned int domid;
+    long delta;
+};
+
+/* How many more nodes the domain owns once the transaction is applied. */
+static int count_owned(const char *path, void *val, void *arg)
+{
+    const struct xs_tent *e = val;
+    struct owner_delta *d = arg;
+    const struct xs_node *live;
+
+    if ( !e->dirty )
+        return 0;
+    live = xs_htab_get(&d->st->nodes, path);
+    d->delta += (e->node && e->node->perms[0].id == d->domid) -
+                (live && live->perms[0].id == d->domid);
+    return 0;
+}
+
+int xs_txn_commit(struct xs_store *st, struct xs_txn *t,
+                  unsigned int max_nodes)
+{
+    struct owner_delta d = { st, t->domid, 0 };
     int rc;
 
     if ( t->failed )
@@ -515,6 +603,14 @@ int xs_txn_commit(struct xs_store *st, struct xs_txn *t)
     rc = xs_htab_foreach(&t->ents, check_ent, &st->nodes);
     if ( rc )
         return rc;
+    if ( max_nodes )
+    {
+        /* Other transactions may have committed since this one checked
+         * the quota on creating its nodes: check again against now. */
+        xs_htab_foreach(&t->ents, count_owned, &d);
+        if ( d.delta > 0 && st->acct[t->domid].nodes + d.delta > max_nodes )
+            return ENOSPC;
+    }
     rc = xs_htab_foreach(&t->ents, reserve_ent, st);
     if ( rc )
     {

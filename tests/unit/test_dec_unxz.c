@@ -18,7 +18,8 @@
 #include <xenia/errno.h>
 #include <xenia/decompress.h>
 
-#define DIR     FIXTURES "/xz"
+/* A private directory under FIXTURES, so concurrent runs do not collide. */
+static char DIR[512];
 #define GUARD   64
 #define GUARD_BYTE 0xa5
 
@@ -154,7 +155,7 @@ static void expect_error(decompress_fn fn, const uint8_t *in, size_t len,
 static uint8_t *compress(const char *src, const char *dst, const char *opts,
                          size_t *len)
 {
-    char path[512];
+    char path[1100];
     uint8_t *p;
 
     if ( sh("xz -c -q -k %s '%s/%s' > '%s/%s'", opts, DIR, src, DIR, dst) )
@@ -167,7 +168,7 @@ static uint8_t *compress(const char *src, const char *dst, const char *opts,
 
 static uint8_t *input(const char *name, size_t *len)
 {
-    char path[512];
+    char path[1100];
     uint8_t *p;
 
     snprintf(path, sizeof(path), "%s/%s", DIR, name);
@@ -215,6 +216,14 @@ static void put_le32(uint8_t *p, uint32_t v)
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                             */
 
+static void spill_in(const char *name, const uint8_t *p, size_t len)
+{
+    char path[1100];
+
+    snprintf(path, sizeof(path), "%s/%s", DIR, name);
+    spill(path, p, len);
+}
+
 static void write_inputs(void)
 {
     static const char *words[] = {
@@ -248,11 +257,11 @@ static void write_inputs(void)
                 b[i++] = ' ';
         }
     }
-    spill(DIR "/text.bin", b, n);
-    spill(DIR "/small.bin", b + 1000, 3000);
+    spill_in("text.bin", b, n);
+    spill_in("small.bin", b + 1000, 3000);
     for ( i = 0; i < 200000; i++ )
         b[i] = (uint8_t)rnd();
-    spill(DIR "/random.bin", b, 200000);
+    spill_in("random.bin", b, 200000);
     /* Dense in E8/E9 opcodes and sign bytes: every BCJ history case. */
     for ( i = 0; i < 200000; i++ )
     {
@@ -261,15 +270,18 @@ static void write_inputs(void)
 
         b[i] = (r & 3) ? pick[(r >> 8) % ARRAY_SIZE(pick)] : (uint8_t)(r >> 16);
     }
-    spill(DIR "/bcj.bin", b, 200000);
-    spill(DIR "/empty.bin", b, 0);
+    spill_in("bcj.bin", b, 200000);
+    spill_in("empty.bin", b, 0);
     free(b);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    if ( sh("mkdir -p '%s'", DIR) )
+    if ( sh("mkdir -p '%s'", FIXTURES) )
+        return -1;
+    snprintf(DIR, sizeof(DIR), "%s/xz.XXXXXX", FIXTURES);
+    if ( !mkdtemp(DIR) )
         return -1;
     have_xz = sh("xz --version >/dev/null 2>&1") == 0;
     if ( !have_xz )
@@ -279,6 +291,14 @@ static int group_setup(void **state)
     if ( sh("cp /proc/self/exe '%s/code.bin' 2>/dev/null || cp /bin/sh '%s/code.bin'",
             DIR, DIR) )
         return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if ( DIR[0] )
+        sh("rm -rf '%s'", DIR);
     return 0;
 }
 
@@ -848,7 +868,7 @@ static void test_lzma_truncated_and_corrupt(void **state)
 static void test_kernel_payload(void **state)
 {
     const char *cache = getenv("XENIA_CACHE");
-    char pat[512], xzpath[600], outpath[600];
+    char pat[512], xzpath[1100], outpath[1100];
     glob_t g;
     size_t klen, plen, xlen, start, poff, olen;
     uint8_t *k, *p, *ref;
@@ -939,5 +959,6 @@ int main(void)
         cmocka_unit_test(test_kernel_payload),
     };
 
-    return cmocka_run_group_tests_name("dec_unxz", tests, group_setup, NULL);
+    return cmocka_run_group_tests_name("dec_unxz", tests, group_setup,
+                                       group_teardown);
 }

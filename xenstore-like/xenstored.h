@@ -262,7 +262,7 @@ struct xs_outbuf
     uint32_t len;             /* header + payload */
     uint32_t off;             /* bytes already written */
     uint32_t reply;           /* counts against the outstanding quota */
-    uint32_t pad;
+    uint32_t indexed;         /* a watch event in the conn's pending_ev */
     unsigned char data[];     /* header, then payload; 8-byte aligned */
 };
 
@@ -298,6 +298,10 @@ struct xs_conn
     struct xs_outbuf *out_head, *out_tail;
     size_t out_bytes;
     unsigned int out_replies;
+    /* Watch events queued and not started: "path\1token" -> outbuf, so
+     * that an identical event merges without scanning the queue. */
+    struct xs_htab pending_ev;
+    bool drop_warned;         /* logged a dropped event since the last sent */
 
     struct xs_watch *watches;
     unsigned int nwatches;
@@ -323,6 +327,8 @@ bool xs_conn_can_read(const struct xs_conn *c);
 void xs_conn_ignore(struct xs_conn *c, int err);
 /* Discards watches, transactions, queued output and partial input. */
 void xs_conn_reset(struct xs_conn *c);
+/* Key of a watch event in pending_ev; key holds XENSTORE_PAYLOAD_MAX + 2. */
+void xs_event_key(char *key, const char *path, const char *token);
 int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
                   uint32_t tx_id, const void *data, uint32_t len,
                   bool reply);

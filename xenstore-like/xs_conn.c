@@ -43,11 +43,38 @@ struct xs_conn *xs_conn_new(struct xs_core *core,
     c->privileged = privileged;
     c->target = -1;
     c->next_txid = 1;
+    if ( xs_htab_init(&c->pending_ev, 16) )
+    {
+        free(c);
+        return NULL;
+    }
     c->next = core->conns;
     if ( core->conns )
         core->conns->prev = c;
     core->conns = c;
     return c;
+}
+
+void xs_event_key(char *key, const char *path, const char *token)
+{
+    size_t plen = strlen(path);
+
+    memcpy(key, path, plen);
+    key[plen] = '\1';          /* never in a path */
+    strcpy(key + plen + 1, token);
+}
+
+/* The event in o is being sent: identical ones queue anew from now. */
+static void unindex(struct xs_conn *c, struct xs_outbuf *o)
+{
+    char key[XENSTORE_PAYLOAD_MAX + 2];
+    const char *path = (const char *)o->data + sizeof(struct xsd_sockmsg);
+
+    if ( !o->indexed )
+        return;
+    xs_event_key(key, path, path + strlen(path) + 1);
+    xs_htab_del(&c->pending_ev, key);
+    o->indexed = 0;
 }
 
 static void free_output(struct xs_conn *c)
@@ -57,6 +84,7 @@ static void free_output(struct xs_conn *c)
     for ( o = c->out_head; o; o = next )
     {
         next = o->next;
+        unindex(c, o);
         free(o);
     }
     c->out_head = c->out_tail = NULL;
@@ -99,6 +127,7 @@ void xs_conn_free(struct xs_conn *c)
         core->conns = c->next;
     if ( c->next )
         c->next->prev = c->prev;
+    xs_htab_fini(&c->pending_ev, NULL);
     free(c);
 }
 
@@ -194,6 +223,7 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
     o->len = sizeof(hdr) + len;
     o->off = 0;
     o->reply = reply;
+    o->indexed = 0;
     o->next = NULL;
     if ( c->out_tail )
         c->out_tail->next = o;
@@ -224,6 +254,8 @@ bool xs_conn_output(struct xs_conn *c)
 
     while ( (o = c->out_head) && !c->ignored && !c->dead )
     {
+        if ( o->off == 0 )
+            unindex(c, o);
         n = c->tp->write(c, o->data + o->off, o->len - o->off, &err);
         if ( n < 0 )
         {

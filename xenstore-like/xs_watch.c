@@ -57,41 +57,48 @@ void xs_watch_clear(struct xs_conn *c)
     c->watch_bytes = 0;
 }
 
-/* Queues one event, unless an identical one is still waiting to go. */
+/*
+ * Queues one event, unless an identical one is still waiting to go.  The
+ * cost is the same whatever the reader's queue holds: identical events
+ * are found through the connection's index, not by scanning its queue,
+ * and a domain over its memory quota loses the event (as in Xen) after
+ * one look-up, logging once until an event reaches it again.
+ */
 static void send_event(struct xs_conn *c, const char *path, const char *token)
 {
     struct xs_core *core = c->core;
     size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
-    char buf[XENSTORE_PAYLOAD_MAX];
-    struct xs_outbuf *o;
-    struct xsd_sockmsg h;
+    char buf[XENSTORE_PAYLOAD_MAX], key[XENSTORE_PAYLOAD_MAX + 2];
+    bool merge = path[0] != '@';
 
     if ( plen + tlen > XENSTORE_PAYLOAD_MAX )
         return;
-    memcpy(buf, path, plen);
-    memcpy(buf + plen, token, tlen);
-    if ( path[0] != '@' )
+    if ( merge )
     {
-        for ( o = c->out_head; o; o = o->next )
-        {
-            core->stats.event_probes++;
-            memcpy(&h, o->data, sizeof(h));
-            if ( o->off == 0 && h.type == XS_WATCH_EVENT &&
-                 h.len == plen + tlen &&
-                 !memcmp(o->data + sizeof(h), buf, plen + tlen) )
-                return;
-        }
+        core->stats.event_probes++;
+        xs_event_key(key, path, token);
+        if ( xs_htab_get(&c->pending_ev, key) )
+            return;
     }
     if ( c->domain && !c->privileged && core->quota.memory_hard &&
          xs_domain_memory(core, c->id) + plen + tlen > core->quota.memory_hard )
     {
         core->stats.events_dropped++;
-        xs_log(core, XS_LOG_WARN, "domain %u over memory quota: event %s "
-               "dropped", c->id, path);
+        if ( !c->drop_warned )
+            xs_log(core, XS_LOG_WARN, "domain %u over memory quota: watch "
+                   "events dropped (first %s)", c->id, path);
+        c->drop_warned = true;
         return;
     }
-    if ( !xs_conn_queue(c, XS_WATCH_EVENT, 0, 0, buf, plen + tlen, false) )
-        core->stats.events++;
+    memcpy(buf, path, plen);
+    memcpy(buf + plen, token, tlen);
+    if ( xs_conn_queue(c, XS_WATCH_EVENT, 0, 0, buf, plen + tlen, false) )
+        return;
+    core->stats.events++;
+    c->drop_warned = false;
+    if ( merge && c->out_tail && !c->ignored && !c->dead &&
+         !xs_htab_set(&c->pending_ev, key, c->out_tail, NULL) )
+        c->out_tail->indexed = 1;
 }
 
 int xs_watch_add(struct xs_req *r, const char *path, const char *token)

@@ -137,6 +137,7 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->state = DOMAIN_RUNNING;
     d->shutdown_code = 0xffff;      /* none yet (Xen's SHUTDOWN_CODE_INVALID) */
     d->vcpus_visible = true;
+    page_list_init(&d->page_list);
     sched_add_domain(d);
     d->shared_info = alloc_xenheap_pages(0);
     if ( !d->shared_info || evtchn_init(d) || gnttab_domain_init(d) )
@@ -184,12 +185,24 @@ static void domain_unlist(struct domain *d)
     put_domain(d);
 }
 
-void domain_frame_freed(domid_t domid)
+void domain_assign_frame(struct domain *d, unsigned long mfn)
 {
-    struct domain *d = domain_by_id(domid);
+    struct page_info *pg = mfn_to_page(mfn);
+
+    pg->owner = d->domain_id;
+    pg->count_info = 1;
+    pg->flags = PGC_allocated | PGC_counted;
+    page_list_add(&d->page_list, pg);
+    d->tot_pages++;
+}
+
+void domain_frame_freed(struct page_info *pg)
+{
+    struct domain *d = domain_by_id(pg->owner);
 
     if ( !d || !d->tot_pages )
         return;
+    page_list_del(&d->page_list, pg);
     if ( !--d->tot_pages && d->state == DOMAIN_DYING && d->shared_info == NULL )
         domain_unlist(d);
 }

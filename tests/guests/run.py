@@ -4,7 +4,8 @@
 Usage (normally through make -C tests/guests check|bench):
     run.py            run every image on every (hypervisor, CPU model)
     run.py --bench    boot_to_first_guest_line, the bench image's hot paths
-                      and the interbench image's two-domain figures,
+                      and the interbench image's two-domain figures
+                      (domain destroy at -m 512 and -m 2048),
                       Xenia vs Xen, medians of 3
 
 Environment:
@@ -102,9 +103,9 @@ class Boot:
         return None
 
 
-def qemu_command(hv, cpu, image_path, cmdline):
+def qemu_command(hv, cpu, image_path, cmdline, mem=512):
     module = image_path + (" " + cmdline if cmdline else "")
-    cmd = [QEMU, "-accel", "tcg", "-cpu", cpu, "-m", "512",
+    cmd = [QEMU, "-accel", "tcg", "-cpu", cpu, "-m", str(mem),
            "-smp", str(SMP),
            "-display", "none", "-monitor", "none", "-serial", "stdio",
            "-parallel", "none", "-no-reboot", "-net", "none"]
@@ -137,7 +138,7 @@ def end_marker_seen(boot, line, expect, first_line_only):
 
 
 def run_qemu(hv, cpu, image, image_path, cmdline, expect, timeout,
-             log_name, first_line_only=False):
+             log_name, first_line_only=False, mem=512):
     boot = Boot(hv, cpu, image)
     kernel = XEN if hv == "xen" else XENIA
     if not os.path.exists(kernel):
@@ -145,7 +146,7 @@ def run_qemu(hv, cpu, image, image_path, cmdline, expect, timeout,
                       else "xen-4.17 missing (run scripts/setup.sh)")
         return boot
     cmd = ["timeout", "--kill-after=5", str(timeout)] + \
-        qemu_command(hv, cpu, image_path, cmdline)
+        qemu_command(hv, cpu, image_path, cmdline, mem)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -466,17 +467,23 @@ INTERDOMAIN_FIGURES = (("evtchn_roundtrip_interdomain", "ns"),
                        ("domain_create_to_first_line", "ms"),
                        ("domain_destroy", "ms"))
 
+# Domain destroy must cost in proportion to the domain, not to the host's
+# RAM: the interbench image runs again with four times the RAM, and both
+# sizes are reported (domain_destroy_m512, domain_destroy_m2048).
+DESTROY_MEMS = (512, 2048)
 
-def bench_interdomain(timeout):
+
+def bench_interdomain(timeout, mem=512, figures=INTERDOMAIN_FIGURES):
     """Medians of 3 boots of the interbench image: two-domain figures."""
     path = os.path.join(BUILD, "interbench.elf")
-    units = dict(INTERDOMAIN_FIGURES)
+    units = dict(figures)
     out = {}
     for hv in ("xenia", "xen"):
         samples = {name: [] for name in units}
         for i in range(3):
             boot = run_qemu(hv, "qemu64", "interbench", path, "", "poweroff",
-                            timeout, "bench-interdom-%s-%d.log" % (hv, i))
+                            timeout, "bench-interdom-%s-m%d-%d.log"
+                            % (hv, mem, i), mem=mem)
             for line in boot.text().splitlines():
                 parts = line.split()
                 if len(parts) >= 4 and parts[0] == "BENCH:" \
@@ -487,7 +494,7 @@ def bench_interdomain(timeout):
                         pass
         out[hv] = {name: "%.3f" % statistics.median(v)
                    for name, v in samples.items() if len(v) == 3}
-        print("bench: %s interdomain: %s" % (hv, out[hv]))
+        print("bench: %s interdomain (-m %d): %s" % (hv, mem, out[hv]))
     return out
 
 
@@ -514,6 +521,8 @@ def run_bench():
             if len(times) == 3 else "-"
     hot = bench_hot_paths(timeout)
     inter = bench_interdomain(timeout)
+    big = bench_interdomain(timeout, DESTROY_MEMS[1],
+                            (("domain_destroy", "ms"),))
     os.makedirs(os.path.dirname(BENCH_ROWS), exist_ok=True)
     with open(BENCH_ROWS, "w") as f:
         f.write("boot_to_first_guest_line\ts\t%s\t%s\t-\n"
@@ -523,9 +532,15 @@ def run_bench():
                     % (name, hot["xenia"].get(name, "-"),
                        hot["xen"].get(name, "-")))
         for name, unit in INTERDOMAIN_FIGURES:
+            if name == "domain_destroy":
+                continue
             f.write("%s\t%s\t%s\t%s\t-\n"
                     % (name, unit, inter["xenia"].get(name, "-"),
                        inter["xen"].get(name, "-")))
+        for mem, run in zip(DESTROY_MEMS, (inter, big)):
+            f.write("domain_destroy_m%d\tms\t%s\t%s\t-\n"
+                    % (mem, run["xenia"].get("domain_destroy", "-"),
+                       run["xen"].get("domain_destroy", "-")))
     print("bench: boot_to_first_guest_line xenia=%s xen=%s -> %s"
           % (figures["xenia"], figures["xen"], os.path.relpath(BENCH_ROWS)))
     return 0

@@ -378,7 +378,7 @@ void arch_free_domain_frame(unsigned long mfn)
     struct page_info *pg = mfn_to_page(mfn);
 
     if ( pg->flags & PGC_counted )
-        domain_frame_freed(pg->owner);
+        domain_frame_freed(pg);
     pg->flags = 0;
     machine_to_phys_mapping[mfn] = ~0UL;
     memset(mfn_to_virt(mfn), 0, PAGE_SIZE);

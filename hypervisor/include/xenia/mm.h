@@ -51,7 +51,8 @@ struct page_info {
     uint16_t owner;         /* domid or OWNER_* */
     uint8_t state;          /* enum page_state */
     uint8_t order;          /* order of a free block, at its head frame */
-    uint32_t next, prev;    /* free-list links, frame numbers */
+    uint32_t next, prev;    /* links, frame numbers: of a free list, or of
+                               the owner's page list while allocated */
     uint8_t flags;          /* PGC_* */
 };
 
@@ -102,6 +103,44 @@ static inline unsigned long page_to_mfn(const struct page_info *pg)
 static inline bool mfn_valid(unsigned long mfn)
 {
     return mfn < max_page;
+}
+
+/*
+ * A domain's page list: every frame counted in its tot_pages, linked
+ * through page_info's next/prev (a free-list link is unused while the
+ * frame is allocated). Destroying a domain walks its own frames, so it
+ * costs in proportion to the domain, not to the host's RAM (Xen's
+ * d->page_list). Adding and removing are O(1); the order means nothing.
+ */
+struct page_list {
+    uint32_t head;          /* first frame, or FRAME_NONE */
+};
+
+static inline void page_list_init(struct page_list *l)
+{
+    l->head = FRAME_NONE;
+}
+
+static inline void page_list_add(struct page_list *l, struct page_info *pg)
+{
+    uint32_t mfn = page_to_mfn(pg);
+
+    pg->prev = FRAME_NONE;
+    pg->next = l->head;
+    if ( l->head != FRAME_NONE )
+        mfn_to_page(l->head)->prev = mfn;
+    l->head = mfn;
+}
+
+static inline void page_list_del(struct page_list *l, struct page_info *pg)
+{
+    if ( pg->prev != FRAME_NONE )
+        mfn_to_page(pg->prev)->next = pg->next;
+    else
+        l->head = pg->next;
+    if ( pg->next != FRAME_NONE )
+        mfn_to_page(pg->next)->prev = pg->prev;
+    pg->next = pg->prev = FRAME_NONE;
 }
 
 /*

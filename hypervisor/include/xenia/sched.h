@@ -9,6 +9,7 @@
 #define XENIA_SCHED_H
 
 #include <xenia/types.h>
+#include <xenia/mm.h>
 #include <xenia/current.h>
 #include <xenia/event.h>
 #include <xenia/smp.h>
@@ -97,6 +98,7 @@ struct domain {
     shared_info_t *shared_info;
     unsigned long shared_info_mfn;
     unsigned long tot_pages, max_pages;
+    struct page_list page_list;     /* the tot_pages frames (xenia/mm.h) */
     uint8_t handle[16];
     uint64_t vm_assist;
     struct evtchn *evtchn;          /* EVTCHN_NR_PORTS entries */
@@ -118,8 +120,17 @@ struct domain *domain_first_from(domid_t id);
 void get_domain(struct domain *d);
 void put_domain(struct domain *d);
 int domain_kill(struct domain *d);
-/* A frame counted in domid's tot_pages was freed (arch/x86/mm.c). */
-void domain_frame_freed(domid_t domid);
+/*
+ * Gives d a freshly allocated frame: owned by d with its allocation
+ * reference (PGC_allocated), counted in tot_pages and on d's page list
+ * (PGC_counted). The caller checked max_pages.
+ */
+void domain_assign_frame(struct domain *d, unsigned long mfn);
+/*
+ * A frame counted in its owner's tot_pages is being freed: it leaves the
+ * owner's page list and count (arch/x86/mm.c, before the heap has it).
+ */
+void domain_frame_freed(struct page_info *pg);
 
 struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus);
 /* Ends the domain at the guest's request (SCHEDOP_shutdown). */

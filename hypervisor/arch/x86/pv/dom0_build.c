@@ -165,17 +165,12 @@ static int allocate_memory(struct builder *b)
         }
         for ( i = 0; i < (1UL << order); i++, pfn++ )
         {
-            struct page_info *pg = mfn_to_page(mfn + i);
-
-            pg->owner = b->d->domain_id;
-            pg->count_info = 1;             /* the allocation reference */
-            pg->flags = PGC_allocated | PGC_counted;
+            domain_assign_frame(b->d, mfn + i);
             b->p2m[pfn] = mfn + i;
             machine_to_phys_mapping[mfn + i] = pfn;
         }
     }
     /* As Xen's dom0: room to balloon back up to all of RAM. */
-    b->d->tot_pages = b->nr_pages;
     b->d->max_pages = MAX(b->nr_pages, max_page);
     return 0;
 }

@@ -154,14 +154,9 @@ static long alloc_extent(struct domain *d, unsigned int order)
         return -1;
     for ( i = 0; i < (1UL << order); i++ )
     {
-        struct page_info *pg = mfn_to_page(mfn + i);
-
         memset(mfn_to_virt(mfn + i), 0, PAGE_SIZE);
-        pg->owner = d->domain_id;
-        pg->count_info = 1;
-        pg->flags = PGC_allocated | PGC_counted;
+        domain_assign_frame(d, mfn + i);
     }
-    d->tot_pages += 1UL << order;
     return mfn;
 }
 

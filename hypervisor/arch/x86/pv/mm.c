@@ -414,16 +414,25 @@ long do_update_va_mapping(unsigned long va, unsigned long val,
 
 /* ---- Reference-count audit ---- */
 
+static void unpin(struct page_info *pg)
+{
+    if ( pg->type_info & PGT_pinned )
+    {
+        pg->type_info &= ~PGT_pinned;
+        put_page_and_type(pg);
+    }
+}
+
 /*
- * Releases every reference a stopped domain holds through its vCPUs and
- * pins, then checks that each of its frames is back to exactly its
- * allocation reference with no type reference: any other count is a leak
- * in the page-type machinery. Returns the number of leaking frames.
+ * Drops what d's vCPUs and pins hold: page tables, descriptors, vcpu_info.
+ * Only d's own frames can be pinned for d: those on its page list, and
+ * shared_info. Unpinning a table can free other frames of d (ones given
+ * back but still mapped), so each frame is held while its pin goes, which
+ * keeps its link to the next one valid.
  */
-/* Drops what d's vCPUs and pins hold: page tables, descriptors, vcpu_info. */
 static void release_vcpu_and_pin_refs(struct domain *d)
 {
-    unsigned long mfn;
+    uint32_t mfn, next;
     unsigned int i;
 
     for ( i = 0; i < d->max_vcpus; i++ )
@@ -443,17 +452,16 @@ static void release_vcpu_and_pin_refs(struct domain *d)
         }
         v->vcpu_info = NULL;
     }
-    for ( mfn = 0; mfn < max_page; mfn++ )
+    for ( mfn = d->page_list.head; mfn != FRAME_NONE; mfn = next )
     {
         struct page_info *pg = mfn_to_page(mfn);
 
-        if ( pg->state == PGS_inuse && pg->owner == d->domain_id &&
-             (pg->type_info & PGT_pinned) )
-        {
-            pg->type_info &= ~PGT_pinned;
-            put_page_and_type(pg);
-        }
+        pg->count_info++;
+        unpin(pg);
+        next = pg->next;
+        put_page(pg);
     }
+    unpin(mfn_to_page(d->shared_info_mfn));
 }
 
 /*
@@ -465,16 +473,14 @@ static void release_vcpu_and_pin_refs(struct domain *d)
  */
 void pv_domain_relinquish(struct domain *d)
 {
-    unsigned long mfn;
+    uint32_t mfn, next;
 
     release_vcpu_and_pin_refs(d);
-    for ( mfn = 0; mfn < max_page; mfn++ )
+    for ( mfn = d->page_list.head; mfn != FRAME_NONE; mfn = next )
     {
         struct page_info *pg = mfn_to_page(mfn);
 
-        if ( pg->state != PGS_inuse || pg->owner != d->domain_id ||
-             mfn == d->shared_info_mfn )
-            continue;
+        next = pg->next;            /* put_page frees pg at most */
         if ( pg->flags & PGC_allocated )
         {
             pg->flags &= ~PGC_allocated;
@@ -483,6 +489,12 @@ void pv_domain_relinquish(struct domain *d)
     }
 }
 
+/*
+ * Releases every reference a stopped domain holds through its vCPUs and
+ * pins, then checks that each of its frames is back to exactly its
+ * allocation reference with no type reference: any other count is a leak
+ * in the page-type machinery. Returns the number of leaking frames.
+ */
 unsigned long pv_audit_domain_release(struct domain *d)
 {
     unsigned long mfn, frames = 0, bad = 0;

@@ -7,6 +7,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/smp.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
@@ -74,10 +75,18 @@ static int get_free_port(struct domain *d)
     return -ENOSPC;
 }
 
+/*
+ * The upcall is delivered on v's next way out of the hypervisor: wake it
+ * if it sleeps, and interrupt the CPU it runs on if that is another one
+ * (as Xen's vcpu_kick), or the event waits for that CPU's next hypercall,
+ * fault or tick (10 ms).
+ */
 static void mark_events_pending(struct vcpu *v)
 {
     v->vcpu_info->evtchn_upcall_pending = 1;
     vcpu_unblock(v);
+    if ( v->is_running && v->processor != smp_processor_id() )
+        smp_send_event_check(v->processor);
 }
 
 void evtchn_set_pending(struct vcpu *v, unsigned int port)

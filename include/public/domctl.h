@@ -436,12 +436,18 @@ struct xen_domctl_sched_credit
     uint16_t weight;               /* IN/OUT */
     uint16_t cap;                  /* IN/OUT */
 };
+_Static_assert(sizeof(struct xen_domctl_sched_credit) == 4, "sched_credit");
+_Static_assert(__builtin_offsetof(struct xen_domctl_sched_credit, cap) == 2,
+               "sched_credit.cap");
 
 struct xen_domctl_sched_credit2
 {
     uint16_t weight;               /* IN/OUT */
     uint16_t cap;                  /* IN/OUT */
 };
+_Static_assert(sizeof(struct xen_domctl_sched_credit2) == 4, "sched_credit2");
+_Static_assert(__builtin_offsetof(struct xen_domctl_sched_credit2, cap) == 2,
+               "sched_credit2.cap");
 
 #define XEN_DOMCTL_SCHEDRT_extra (1U << 0)  /* may run beyond its budget */
 struct xen_domctl_sched_rtds
@@ -450,6 +456,11 @@ struct xen_domctl_sched_rtds
     uint32_t budget;               /* IN/OUT: us */
     uint32_t flags;                /* IN/OUT: XEN_DOMCTL_SCHEDRT_*       */
 };
+_Static_assert(sizeof(struct xen_domctl_sched_rtds) == 12, "sched_rtds");
+_Static_assert(__builtin_offsetof(struct xen_domctl_sched_rtds, budget) == 4,
+               "sched_rtds.budget");
+_Static_assert(__builtin_offsetof(struct xen_domctl_sched_rtds, flags) == 8,
+               "sched_rtds.flags");
 
 typedef struct xen_domctl_schedparam_vcpu
 {
@@ -497,6 +508,7 @@ struct xen_domctl_setdebugging
 {
     uint8_t enable;                /* IN */
 };
+_Static_assert(sizeof(struct xen_domctl_setdebugging) == 1, "setdebugging");
 
 /* XEN_DOMCTL_irq_permission: grant/revoke access to a physical IRQ. */
 struct xen_domctl_irq_permission
@@ -578,12 +590,14 @@ struct xen_domctl_set_target
 {
     domid_t target;                /* IN */
 };
+_Static_assert(sizeof(struct xen_domctl_set_target) == 2, "set_target");
 
 /* XEN_DOMCTL_subscribe: the port notified when the domain suspends. */
 struct xen_domctl_subscribe
 {
     uint32_t port;                 /* IN */
 };
+_Static_assert(sizeof(struct xen_domctl_subscribe) == 4, "subscribe");
 
 /*
  * XEN_DOMCTL_set_virq_handler: make 'domain' the receiver of the global
@@ -593,6 +607,8 @@ struct xen_domctl_set_virq_handler
 {
     uint32_t virq;                 /* IN */
 };
+_Static_assert(sizeof(struct xen_domctl_set_virq_handler) == 4,
+               "set_virq_handler");
 
 /* XEN_DOMCTL_{get,set}_paging_mempool_size: HAP/shadow pool, bytes. */
 struct xen_domctl_paging_mempool

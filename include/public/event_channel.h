@@ -82,6 +82,11 @@ struct evtchn_bind_pirq
     evtchn_port_t port;     /* OUT             */
 };
 typedef struct evtchn_bind_pirq evtchn_bind_pirq_t;
+_Static_assert(sizeof(struct evtchn_bind_pirq) == 12, "evtchn_bind_pirq");
+_Static_assert(__builtin_offsetof(struct evtchn_bind_pirq, flags) == 4,
+               "evtchn_bind_pirq.flags");
+_Static_assert(__builtin_offsetof(struct evtchn_bind_pirq, port) == 8,
+               "evtchn_bind_pirq.port");
 
 struct evtchn_bind_ipi
 {
@@ -89,18 +94,23 @@ struct evtchn_bind_ipi
     evtchn_port_t port;     /* OUT */
 };
 typedef struct evtchn_bind_ipi evtchn_bind_ipi_t;
+_Static_assert(sizeof(struct evtchn_bind_ipi) == 8, "evtchn_bind_ipi");
+_Static_assert(__builtin_offsetof(struct evtchn_bind_ipi, port) == 4,
+               "evtchn_bind_ipi.port");
 
 struct evtchn_close
 {
     evtchn_port_t port;     /* IN */
 };
 typedef struct evtchn_close evtchn_close_t;
+_Static_assert(sizeof(struct evtchn_close) == 4, "evtchn_close");
 
 struct evtchn_send
 {
     evtchn_port_t port;     /* IN */
 };
 typedef struct evtchn_send evtchn_send_t;
+_Static_assert(sizeof(struct evtchn_send) == 4, "evtchn_send");
 
 #define EVTCHNSTAT_closed       0
 #define EVTCHNSTAT_unbound      1
@@ -138,18 +148,23 @@ struct evtchn_bind_vcpu
     uint32_t vcpu;          /* IN */
 };
 typedef struct evtchn_bind_vcpu evtchn_bind_vcpu_t;
+_Static_assert(sizeof(struct evtchn_bind_vcpu) == 8, "evtchn_bind_vcpu");
+_Static_assert(__builtin_offsetof(struct evtchn_bind_vcpu, vcpu) == 4,
+               "evtchn_bind_vcpu.vcpu");
 
 struct evtchn_unmask
 {
     evtchn_port_t port;     /* IN */
 };
 typedef struct evtchn_unmask evtchn_unmask_t;
+_Static_assert(sizeof(struct evtchn_unmask) == 4, "evtchn_unmask");
 
 struct evtchn_reset
 {
     domid_t dom;            /* IN */
 };
 typedef struct evtchn_reset evtchn_reset_t;
+_Static_assert(sizeof(struct evtchn_reset) == 2, "evtchn_reset");
 
 struct evtchn_init_control
 {
@@ -167,6 +182,7 @@ struct evtchn_expand_array
     uint64_t array_gfn;     /* IN */
 };
 typedef struct evtchn_expand_array evtchn_expand_array_t;
+_Static_assert(sizeof(struct evtchn_expand_array) == 8, "evtchn_expand_array");
 
 struct evtchn_set_priority
 {
@@ -174,5 +190,8 @@ struct evtchn_set_priority
     uint32_t priority;      /* IN */
 };
 typedef struct evtchn_set_priority evtchn_set_priority_t;
+_Static_assert(sizeof(struct evtchn_set_priority) == 8, "evtchn_set_priority");
+_Static_assert(__builtin_offsetof(struct evtchn_set_priority, priority) == 4,
+               "evtchn_set_priority.priority");
 
 #endif /* XEN_PUBLIC_EVENT_CHANNEL_H */

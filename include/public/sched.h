@@ -62,12 +62,16 @@ struct sched_watchdog
     uint32_t timeout;           /* IN: seconds, 0 = destroy       */
 };
 typedef struct sched_watchdog sched_watchdog_t;
+_Static_assert(sizeof(struct sched_watchdog) == 8, "sched_watchdog");
+_Static_assert(__builtin_offsetof(struct sched_watchdog, timeout) == 4,
+               "sched_watchdog.timeout");
 
 struct sched_pin_override
 {
     int32_t pcpu;               /* IN: physical CPU, < 0 = undo   */
 };
 typedef struct sched_pin_override sched_pin_override_t;
+_Static_assert(sizeof(struct sched_pin_override) == 4, "sched_pin_override");
 
 /* Shutdown reasons. */
 #define SHUTDOWN_poweroff   0   /* exited normally: clean up and destroy */

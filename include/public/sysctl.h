@@ -168,6 +168,7 @@ struct xen_sysctl_cpuinfo
     uint64_aligned_t idletime;     /* OUT: ns */
 };
 typedef struct xen_sysctl_cpuinfo xen_sysctl_cpuinfo_t;
+_Static_assert(sizeof(struct xen_sysctl_cpuinfo) == 8, "cpuinfo");
 DEFINE_XEN_GUEST_HANDLE(xen_sysctl_cpuinfo_t);
 
 struct xen_sysctl_getcpuinfo
@@ -199,6 +200,11 @@ struct xen_sysctl_cputopo
     uint32_t node;
 };
 typedef struct xen_sysctl_cputopo xen_sysctl_cputopo_t;
+_Static_assert(sizeof(struct xen_sysctl_cputopo) == 12, "cputopo");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cputopo, socket) == 4,
+               "cputopo.socket");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cputopo, node) == 8,
+               "cputopo.node");
 DEFINE_XEN_GUEST_HANDLE(xen_sysctl_cputopo_t);
 
 struct xen_sysctl_cputopoinfo
@@ -218,11 +224,21 @@ struct xen_sysctl_credit_schedule
     uint32_t ratelimit_us;         /* IN/OUT */
     uint32_t vcpu_migr_delay_us;   /* IN/OUT: <= 100000 */
 };
+_Static_assert(sizeof(struct xen_sysctl_credit_schedule) == 12,
+               "credit_schedule");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_credit_schedule,
+                                 ratelimit_us) == 4,
+               "credit_schedule.ratelimit_us");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_credit_schedule,
+                                 vcpu_migr_delay_us) == 8,
+               "credit_schedule.vcpu_migr_delay_us");
 
 struct xen_sysctl_credit2_schedule
 {
     uint32_t ratelimit_us;         /* IN/OUT */
 };
+_Static_assert(sizeof(struct xen_sysctl_credit2_schedule) == 4,
+               "credit2_schedule");
 
 struct xen_sysctl_scheduler_op
 {

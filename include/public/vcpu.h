@@ -66,6 +66,8 @@ struct vcpu_set_periodic_timer
     uint64_t period_ns;         /* IN */
 };
 typedef struct vcpu_set_periodic_timer vcpu_set_periodic_timer_t;
+_Static_assert(sizeof(struct vcpu_set_periodic_timer) == 8,
+               "vcpu_set_periodic_timer");
 
 /*
  * VCPUOP_set_singleshot_timer - arg below: one VIRQ_TIMER at an absolute
@@ -108,6 +110,7 @@ struct vcpu_get_physid
     uint64_t phys_id;           /* OUT: APIC id (low 32), ACPI id (high 32) */
 };
 typedef struct vcpu_get_physid vcpu_get_physid_t;
+_Static_assert(sizeof(struct vcpu_get_physid) == 8, "vcpu_get_physid");
 
 /*
  * VCPUOP_register_vcpu_time_memory_area - arg below: keep a copy of the
@@ -125,5 +128,7 @@ struct vcpu_register_time_memory_area
 };
 typedef struct vcpu_register_time_memory_area
     vcpu_register_time_memory_area_t;
+_Static_assert(sizeof(struct vcpu_register_time_memory_area) == 8,
+               "vcpu_register_time_memory_area");
 
 #endif /* XEN_PUBLIC_VCPU_H */

@@ -173,11 +173,6 @@ int sched_set_params(struct domain *d, unsigned int weight, unsigned int cap)
     return rc;
 }
 
-uint64_t domain_cpu_time(const struct domain *d)
-{
-    return csched_dom_runtime(&csched, &d->sched, get_s_time());
-}
-
 /* ---- Wake and sleep ---- */
 
 bool vcpu_runnable(const struct vcpu *v)

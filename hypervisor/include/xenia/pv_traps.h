@@ -65,6 +65,16 @@ long do_multicall(unsigned long, unsigned long, unsigned long,
 long do_memory_op(unsigned long, unsigned long, unsigned long,
                   unsigned long, unsigned long, unsigned long);
 
+/*
+ * Debug registers as HYPERVISOR_set_debugreg sets them. pv_check_debugreg
+ * validates value for reg and canonicalises both (DR4/DR5 alias DR6/DR7,
+ * reserved bits forced) without changing v: 0, -EPERM, -EINVAL or -ENODEV.
+ * pv_write_debugreg stores a checked value (and loads it if v is
+ * running here); pv_set_debugreg does both.
+ */
+int pv_check_debugreg(const struct vcpu *v, unsigned int *reg,
+                      unsigned long *value);
+void pv_write_debugreg(struct vcpu *v, unsigned int reg, unsigned long value);
 int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value);
 void write_debugreg(unsigned int reg, unsigned long v);
 long pv_get_debugreg(struct vcpu *v, unsigned int reg);

@@ -160,7 +160,6 @@ void sched_add_domain(struct domain *d);
 void sched_remove_domain(struct domain *d);
 /* Credit parameters (XEN_DOMCTL_SCHEDOP_putinfo): 0 or -EINVAL. */
 int sched_set_params(struct domain *d, unsigned int weight, unsigned int cap);
-uint64_t domain_cpu_time(const struct domain *d);
 /* Re-evaluates whether v may run after a change to its flags. */
 void vcpu_update_runnable(struct vcpu *v);
 bool vcpu_runnable(const struct vcpu *v);

@@ -555,51 +555,63 @@ void write_debugreg(unsigned int reg, unsigned long v)
     }
 }
 
-int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value)
+int pv_check_debugreg(const struct vcpu *v, unsigned int *reg,
+                      unsigned long *value)
 {
     unsigned int i;
 
-    switch ( reg )
+    switch ( *reg )
     {
     case 0: case 1: case 2: case 3:
-        if ( !guest_range_ok(value, sizeof(long)) )
+        if ( !guest_range_ok(*value, sizeof(long)) )
             return -EPERM;
-        v->dr[reg] = value;
-        break;
+        return 0;
     case 4:
         if ( v->cr4 & X86_CR4_DE )
             return -ENODEV;
         /* fall through */
     case 6:
-        if ( value != (uint32_t)value )
+        if ( *value != (uint32_t)*value )
             return -EINVAL;
-        value = (value & ~DR_STATUS_RESERVED_ZERO) | DR_STATUS_RESERVED_ONE;
-        reg = 6;
-        v->dr[6] = value;
-        break;
+        *value = (*value & ~DR_STATUS_RESERVED_ZERO) | DR_STATUS_RESERVED_ONE;
+        *reg = 6;
+        return 0;
     case 5:
         if ( v->cr4 & X86_CR4_DE )
             return -ENODEV;
         /* fall through */
     case 7:
-        if ( value != (uint32_t)value )
+        if ( *value != (uint32_t)*value )
             return -EINVAL;
-        value = (value & ~DR_CONTROL_RESERVED_ZERO) | DR_CONTROL_RESERVED_ONE;
-        if ( value & DR_GENERAL_DETECT )
+        *value = (*value & ~DR_CONTROL_RESERVED_ZERO) |
+                 DR_CONTROL_RESERVED_ONE;
+        if ( *value & DR_GENERAL_DETECT )
             return -EPERM;
-        if ( value & DR7_ACTIVE_MASK )
+        if ( *value & DR7_ACTIVE_MASK )
             for ( i = 16; i < 32; i += 4 )
-                if ( ((value >> i) & 3) == 2 && !(v->cr4 & X86_CR4_DE) )
+                if ( ((*value >> i) & 3) == 2 && !(v->cr4 & X86_CR4_DE) )
                     return -EPERM;
-        reg = 7;
-        v->dr[7] = value;
-        break;
+        *reg = 7;
+        return 0;
     default:
         return -ENODEV;
     }
+}
+
+void pv_write_debugreg(struct vcpu *v, unsigned int reg, unsigned long value)
+{
+    v->dr[reg] = value;
     if ( v == current )
         write_debugreg(reg, value);
-    return 0;
+}
+
+int pv_set_debugreg(struct vcpu *v, unsigned int reg, unsigned long value)
+{
+    int rc = pv_check_debugreg(v, &reg, &value);
+
+    if ( !rc )
+        pv_write_debugreg(v, reg, value);
+    return rc;
 }
 
 long pv_get_debugreg(struct vcpu *v, unsigned int reg)

@@ -25,7 +25,33 @@ static bool canonical(uint64_t a)
     return (int64_t)(a << 16) >> 16 == (int64_t)a;
 }
 
-static int check_context(const struct vcpu_guest_context *c)
+/*
+ * The debug registers the context sets (DR0-3, DR6, DR7; DR4/5 are not
+ * taken from a context), checked as HYPERVISOR_set_debugreg checks them
+ * and canonicalised into dr[].
+ */
+static int check_debugregs(const struct vcpu *v,
+                           const struct vcpu_guest_context *c,
+                           unsigned long dr[8])
+{
+    unsigned int i, reg;
+    int rc;
+
+    for ( i = 0; i < 8; i++ )
+    {
+        if ( i == 4 || i == 5 )
+            continue;
+        reg = i;
+        dr[i] = c->debugreg[i];
+        if ( (rc = pv_check_debugreg(v, &reg, &dr[i])) )
+            return rc;
+    }
+    return 0;
+}
+
+static int check_context(const struct vcpu *v,
+                         const struct vcpu_guest_context *c,
+                         unsigned long dr[8])
 {
     unsigned int i;
 
@@ -46,13 +72,13 @@ static int check_context(const struct vcpu_guest_context *c)
         return -EINVAL;
     if ( !(c->flags & VGCF_in_kernel) && !c->ctrlreg[1] )
         return -EINVAL;         /* user mode needs user page tables */
-    return 0;
+    return check_debugregs(v, c, dr) ? -EINVAL : 0;
 }
 
 int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
 {
     struct domain *d = v->domain;
-    unsigned long gdt[FIRST_RESERVED_GDT_PAGE];
+    unsigned long gdt[FIRST_RESERVED_GDT_PAGE], dr[8];
     unsigned long l4 = c->ctrlreg[3] >> PAGE_SHIFT;
     unsigned long ul4 = c->ctrlreg[1] >> PAGE_SHIFT;
     unsigned int i;
@@ -61,7 +87,7 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     ASSERT(!v->is_running);
     if ( v->initialised )
         return -EEXIST;
-    if ( (rc = check_context(c)) )
+    if ( (rc = check_context(v, c, dr)) )
         return rc;
     if ( v->vcpu_id == 0 && (c->vm_assist & ~VMASST_VALID) )
         return -EINVAL;
@@ -111,7 +137,7 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
         memcpy(v->fpu_area, &c->fpu_ctxt, 512);
     for ( i = 0; i < 8; i++ )
         if ( i != 4 && i != 5 )
-            pv_set_debugreg(v, i, c->debugreg[i]);
+            pv_write_debugreg(v, i, dr[i]);
     if ( v->vcpu_id == 0 )
         d->vm_assist = c->vm_assist;
     if ( c->ldt_ents )

@@ -2,6 +2,8 @@
 #ifndef XENIA_PAGE_BITS_H
 #define XENIA_PAGE_BITS_H
 
+#include <xenia/types.h>
+
 /* Page-table entry bits. */
 #define _PAGE_PRESENT       (1UL << 0)
 #define _PAGE_RW            (1UL << 1)
@@ -15,6 +17,17 @@
 #define _PAGE_NX            (1UL << 63)
 #define PADDR_MASK          0x000ffffffffff000UL
 #define PTE_MFN(e)          (((e) & PADDR_MASK) >> PAGE_SHIFT)
+
+/*
+ * Whether va is canonical: bits 63:47 all equal (48-bit virtual
+ * addresses). Loading a non-canonical address into RIP, RSP or a segment
+ * base faults in the hypervisor, so every such value from a guest is
+ * checked with this first.
+ */
+static inline bool is_canonical_address(uint64_t va)
+{
+    return (int64_t)(va << 16) >> 16 == (int64_t)va;
+}
 
 #define l1_table_offset(va) (((va) >> 12) & 511)
 #define l2_table_offset(va) (((va) >> 21) & 511)

@@ -14,6 +14,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/page_bits.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/processor.h>
@@ -68,11 +69,6 @@ static unsigned long page_tables_needed(unsigned long s, unsigned long e)
            ((e >> 21) - (s >> 21) + 1);
 }
 
-static bool canonical(unsigned long va)
-{
-    return (long)(va << 16) >> 16 == (long)va;
-}
-
 static int compute_layout(struct layout *l, const struct elf_image *img,
                           unsigned long initrd_len, unsigned long nr_pages)
 {
@@ -94,7 +90,7 @@ static int compute_layout(struct layout *l, const struct elf_image *img,
         l->v_end = ROUNDUP(l->vstack_end, MB4);
         if ( l->v_end - l->vstack_end < (512UL << 10) )
             l->v_end += MB4;
-        if ( l->v_end < l->v_start || !canonical(l->v_end - 1) )
+        if ( l->v_end < l->v_start || !is_canonical_address(l->v_end - 1) )
             return -ERANGE;
         if ( page_tables_needed(l->v_start, l->v_end) <= l->nr_pt_pages )
             break;

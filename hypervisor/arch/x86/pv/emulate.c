@@ -12,6 +12,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/page_bits.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/processor.h>
@@ -319,7 +320,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
     case MSR_FS_BASE:
     case MSR_GS_BASE:
     case MSR_SHADOW_GS_BASE:
-        if ( (int64_t)(val << 16) >> 16 != (int64_t)val )
+        if ( !is_canonical_address(val) )
             return false;
         wrmsr(msr, val);
         return true;

@@ -13,6 +13,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/page_bits.h>
 #include <xenia/errno.h>
 #include <xenia/processor.h>
 #include <xenia/sched.h>
@@ -52,11 +53,6 @@ void pv_toggle_guest_mode(struct vcpu *v)
     v->kernel_mode = !v->kernel_mode;
     write_cr3((v->kernel_mode ? v->guest_table : v->guest_table_user)
               << PAGE_SHIFT);
-}
-
-static bool canonical(uint64_t a)
-{
-    return (int64_t)(a << 16) >> 16 == (int64_t)a;
 }
 
 /*
@@ -348,7 +344,7 @@ long do_set_trap_table(unsigned long list, unsigned long a2, unsigned long a3,
             return -EFAULT;
         if ( !t.address )
             return 0;
-        if ( !canonical(t.address) )
+        if ( !is_canonical_address(t.address) )
             return -EINVAL;
         v->trap_addr[t.vector] = t.address;
         v->trap_flags[t.vector] = t.flags;
@@ -365,7 +361,7 @@ static long register_callback(struct vcpu *v, const callback_register_t *r)
     };
     int s;
 
-    if ( !canonical(r->address) )
+    if ( !is_canonical_address(r->address) )
         return -EINVAL;
     if ( r->type >= ARRAY_SIZE(slot) || (s = slot[r->type]) < 0 )
         return -ENOSYS;
@@ -447,7 +443,7 @@ long do_nmi_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     case XENNMI_register_callback:
         if ( copy_from_guest(&cb, arg, sizeof(cb)) )
             return -EFAULT;
-        if ( !canonical(cb.handler_address) )
+        if ( !is_canonical_address(cb.handler_address) )
             return -EINVAL;
         current->trap_addr[TRAP_nmi] = cb.handler_address;
         return 0;
@@ -476,17 +472,17 @@ long do_set_segment_base(unsigned long which, unsigned long base,
     switch ( which )
     {
     case SEGBASE_FS:
-        if ( !canonical(base) )
+        if ( !is_canonical_address(base) )
             return -EINVAL;
         wrmsr(MSR_FS_BASE, base);
         return 0;
     case SEGBASE_GS_USER:
-        if ( !canonical(base) )
+        if ( !is_canonical_address(base) )
             return -EINVAL;
         wrmsr(MSR_SHADOW_GS_BASE, base);
         return 0;
     case SEGBASE_GS_KERNEL:
-        if ( !canonical(base) )
+        if ( !is_canonical_address(base) )
             return -EINVAL;
         wrmsr(MSR_GS_BASE, base);
         return 0;

@@ -12,6 +12,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/page_bits.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/processor.h>
@@ -19,11 +20,6 @@
 #include <xenia/pv_mm.h>
 #include <xenia/pv_traps.h>
 #include <public/xen.h>
-
-static bool canonical(uint64_t a)
-{
-    return (int64_t)(a << 16) >> 16 == (int64_t)a;
-}
 
 /*
  * The debug registers the context sets (DR0-3, DR6, DR7; DR4/5 are not
@@ -55,18 +51,18 @@ static int check_context(const struct vcpu *v,
 {
     unsigned int i;
 
-    if ( !canonical(c->user_regs.rip) || !canonical(c->user_regs.rsp) ||
-         !canonical(c->kernel_sp) || !canonical(c->fs_base) ||
-         !canonical(c->gs_base_kernel) || !canonical(c->gs_base_user) ||
-         !canonical(c->event_callback_eip) ||
-         !canonical(c->syscall_callback_eip) ||
-         !canonical(c->failsafe_callback_eip) )
+    if ( !is_canonical_address(c->user_regs.rip) || !is_canonical_address(c->user_regs.rsp) ||
+         !is_canonical_address(c->kernel_sp) || !is_canonical_address(c->fs_base) ||
+         !is_canonical_address(c->gs_base_kernel) || !is_canonical_address(c->gs_base_user) ||
+         !is_canonical_address(c->event_callback_eip) ||
+         !is_canonical_address(c->syscall_callback_eip) ||
+         !is_canonical_address(c->failsafe_callback_eip) )
         return -EINVAL;
-    if ( c->ldt_ents && (!canonical(c->ldt_base) ||
+    if ( c->ldt_ents && (!is_canonical_address(c->ldt_base) ||
                          (c->ldt_base & ~PAGE_MASK) || c->ldt_ents > 8192) )
         return -EINVAL;
     for ( i = 0; i < 256; i++ )
-        if ( !canonical(c->trap_ctxt[i].address) )
+        if ( !is_canonical_address(c->trap_ctxt[i].address) )
             return -EINVAL;
     if ( c->gdt_ents > HV_FIRST_RESERVED_GDT_ENTRY )
         return -EINVAL;

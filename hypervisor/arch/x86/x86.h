@@ -101,6 +101,12 @@ void dom0_kernel_release(struct dom0_kernel *k);
 int dom0_construct(struct domain *d, const struct dom0_kernel *k,
                    const struct boot_module *image,
                    const struct boot_module *initrd, unsigned long nr_pages);
+/*
+ * pv/pit.c: PIT channel 2 and port 0x61 emulated for the hardware domain;
+ * true when the access was one of those (val in/out, one byte).
+ */
+bool pv_pit_io(const struct domain *d, unsigned int port, unsigned int bytes,
+               bool write, uint32_t *val);
 /* Returns the boot modules' frames to the heap once dom0 is built. */
 void release_boot_modules(void);
 

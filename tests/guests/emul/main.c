@@ -311,6 +311,51 @@ static int cli_sti_probe(void)
     return xt_fault_vec();
 }
 
+/*
+ * PIT channel 2 and port 0x61, which Xen emulates for the hardware domain
+ * (Linux calibrates the TSC with them): the count falls at ~1.19 MHz, and
+ * in mode 0 OUT2 (port 0x61 bit 5) goes high at terminal count.
+ */
+static uint16_t pit2_read(void)
+{
+    uint8_t lo = 0, hi = 0;
+
+    inb_probe(0x42, &lo);
+    inb_probe(0x42, &hi);
+    return lo | (hi << 8);
+}
+
+static void pit_checks(void)
+{
+    uint8_t p61 = 0;
+    uint16_t c1, c2;
+    uint64_t t0;
+
+    inb_probe(0x61, &p61);
+    outb_probe(0x61, (p61 & ~0x02) | 0x01);     /* gate on, speaker off */
+    outb_probe(0x43, 0xb0);                     /* ch2, lo/hi, mode 0 */
+    outb_probe(0x42, 0xff);
+    outb_probe(0x42, 0xff);
+    c1 = pit2_read();
+    t0 = xt_system_time();
+    while ( xt_system_time() - t0 < 2000000 )        /* 2 ms: ~2400 ticks */
+        ;
+    c2 = pit2_read();
+    xt_check("pit2_counts_down", c1 > c2 && c1 - c2 > 1000 && c1 - c2 < 60000,
+             "%#x then %#x", c1, c2);
+    inb_probe(0x61, &p61);
+    xt_check("pit2_out_low_while_counting", !(p61 & 0x20), "0x61 = %#x", p61);
+    outb_probe(0x43, 0xb0);
+    outb_probe(0x42, 100);                      /* ~84 us */
+    outb_probe(0x42, 0);
+    t0 = xt_system_time();
+    while ( xt_system_time() - t0 < 1000000 )
+        ;
+    inb_probe(0x61, &p61);
+    xt_check("pit2_out_high_at_zero", p61 & 0x20, "0x61 = %#x", p61);
+    outb_probe(0x61, p61 & ~0x03);
+}
+
 static void io_checks(void)
 {
     uint8_t v;
@@ -333,6 +378,7 @@ static void io_checks(void)
     xt_check("out_post_port", outb_probe(0x80, 0x55) == -1, NULL);
     xt_check("out_pic_dropped", outb_probe(0x21, 0x00) == -1, NULL);
     xt_check("cli_sti_iopl1", cli_sti_probe() == -1, NULL);
+    pit_checks();
     xt_check_rc("set_iopl_3", set_iopl(3), 0);
     xt_check_rc("set_iopl_4", set_iopl(4), -XEN_EINVAL);
     xt_check_rc("set_iopl_fault", HYPERVISOR_physdev_op(PHYSDEVOP_set_iopl,
@@ -375,13 +421,13 @@ static void iobitmap_checks(void)
     xt_check("iobitmap_limit_0_denies", vec == X86_EXC_GP, "vec %d", vec);
 }
 
-XTEST(emul, 75)
+XTEST(emul, 78)
 {
     xt_traps_init();
     cpuid_checks();         /* 10 */
     msr_checks();           /* 19 */
     linux_msr_checks();     /* 13 */
     cr_checks();            /* 17 */
-    io_checks();            /* 14 */
+    io_checks();            /* 17 */
     iobitmap_checks();      /* 6 */
 }

@@ -394,6 +394,8 @@ static uint32_t io_read(const struct domain *d, unsigned int port,
 {
     uint32_t v = ~0u;
 
+    if ( pv_pit_io(d, port, bytes, false, &v) )
+        return v;
     if ( !port_permitted(d, port, bytes) )
     {
         report_unhandled(UNHANDLED_PORT, NULL, port, "in: reads all ones");
@@ -412,6 +414,8 @@ static uint32_t io_read(const struct domain *d, unsigned int port,
 static void io_write(const struct domain *d, unsigned int port,
                      unsigned int bytes, uint32_t v)
 {
+    if ( pv_pit_io(d, port, bytes, true, &v) )
+        return;
     if ( !port_permitted(d, port, bytes) )
     {
         report_unhandled(UNHANDLED_PORT, NULL, port, "out: dropped");

@@ -502,6 +502,19 @@ int elf_xen_check(struct elf_image *img, char *err, size_t errlen)
     return 0;
 }
 
+int elf_xen_features_ok(const struct elf_image *img, bool as_dom0,
+                        char *err, size_t errlen)
+{
+    if ( as_dom0 && img->have_supported_note &&
+         !(img->f_supported & (1u << 11)) )
+        return fail(err, errlen, "it does not support Dom0 operation "
+                    "(no XENFEAT_dom0)");
+    if ( img->f_required & ~XENIA_PV_FEATURES )
+        return fail(err, errlen, "it requires unsupported features %#x",
+                    img->f_required & ~XENIA_PV_FEATURES);
+    return 0;
+}
+
 void elf_load(const struct elf_image *img, elf_copy_fn copy, elf_zero_fn zero,
               void *ctx)
 {

@@ -61,6 +61,25 @@ int elf_parse(struct elf_image *img, const void *data, size_t size,
  */
 int elf_xen_check(struct elf_image *img, char *err, size_t errlen);
 
+/* Features a PV kernel may require of Xenia (XENFEAT_* bits). */
+#define XENIA_PV_FEATURES ((1u << 0) |  /* writable_page_tables */         \
+                           (1u << 4) |  /* pae_pgdir_above_4gb */          \
+                           (1u << 5) |  /* mmu_pt_update_preserve_ad */    \
+                           (1u << 6) |  /* highmem_assist */               \
+                           (1u << 7) |  /* gnttab_map_avail_bits */        \
+                           (1u << 11) | /* dom0 */                         \
+                           (1u << 13) | /* memory_op_vnode_supported */    \
+                           (1u << 15) | /* linux_rsdp_unrestricted */      \
+                           (1u << 17))  /* direct_mapped */
+
+/*
+ * Whether Xenia can run the image's features, as dom0 (which, as in Xen
+ * 4.17, it must support when it lists its features at all) or as a domU.
+ * Returns 0, or -EINVAL with a message.
+ */
+int elf_xen_features_ok(const struct elf_image *img, bool as_dom0,
+                        char *err, size_t errlen);
+
 /* Parses a FEATURES string ("a|!b|c") into supported/required bitmaps. */
 int elf_parse_features(const char *s, uint32_t *supported, uint32_t *required);
 

@@ -32,17 +32,6 @@
                   _PAGE_USER)
 #define MB4      (4UL << 20)
 
-/* Features a PV kernel may require of Xenia (XENFEAT_* bits). */
-#define SUPPORTED_FEATURES ((1u << XENFEAT_writable_page_tables) |          \
-                            (1u << XENFEAT_pae_pgdir_above_4gb) |           \
-                            (1u << XENFEAT_mmu_pt_update_preserve_ad) |     \
-                            (1u << XENFEAT_highmem_assist) |                \
-                            (1u << XENFEAT_gnttab_map_avail_bits) |         \
-                            (1u << XENFEAT_dom0) |                          \
-                            (1u << XENFEAT_memory_op_vnode_supported) |     \
-                            (1u << XENFEAT_linux_rsdp_unrestricted) |       \
-                            (1u << XENFEAT_direct_mapped))
-
 struct layout {
     unsigned long v_start, v_end;
     unsigned long vkern_start, vkern_end;
@@ -351,18 +340,11 @@ int dom0_construct(struct domain *d, const struct dom0_kernel *k,
     }
     printk("Dom0 kernel: 64-bit PV, \"%s\", virtual %#lx-%#lx, entry %#lx\n",
            img.guest_os, img.virt_kstart, img.virt_kend, img.virt_entry);
-    /* As Xen 4.17: only an image that lists its features must name dom0. */
-    if ( img.have_supported_note && !(img.f_supported & (1u << XENFEAT_dom0)) )
+    rc = elf_xen_features_ok(&img, true, err, sizeof(err));
+    if ( rc )
     {
-        printk(XENLOG_ERR "Dom0 kernel image refused: it does not support "
-               "Dom0 operation (no XENFEAT_dom0)\n");
-        return -EINVAL;
-    }
-    if ( img.f_required & ~SUPPORTED_FEATURES )
-    {
-        printk(XENLOG_ERR "Dom0 kernel image refused: it requires unsupported "
-               "features %#x\n", img.f_required & ~SUPPORTED_FEATURES);
-        return -EINVAL;
+        printk(XENLOG_ERR "Dom0 kernel image refused: %s\n", err);
+        return rc;
     }
     rc = compute_layout(&b.l, &img, initrd_len, nr_pages);
     if ( rc )

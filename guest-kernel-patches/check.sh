@@ -49,6 +49,26 @@ if [ -f "$guest" ]; then
 else
     printf 'SKIP\tkcheck/test_kernel_elf\t%s not built\n' "$guest" >> "$out"
 fi
+# The hypervisor itself refuses the same bad image as dom0: a clean panic
+# that names the problem, and QEMU's "hypervisor panic" exit (37).
+xenia=$top/build/hypervisor/xenia.bin
+if [ -n "$vmlinuz" ] && [ -f "$xenia" ] && command -v qemu-system-x86_64 >/dev/null; then
+    timeout -k 5 120 qemu-system-x86_64 -accel tcg -cpu qemu64 -m 512 -smp 1 \
+        -display none -monitor none -serial stdio -parallel none -no-reboot \
+        -net none -kernel "$xenia" -append "console=com1" \
+        -initrd "$tmp/truncated console=hvc0" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null > "$tmp/boot" 2>&1
+    rc=$?
+    if [ "$rc" = 37 ] && grep -q "Dom0 kernel image refused: bzImage payload.*runs past the end" "$tmp/boot" &&
+       grep -q "Could not set up DOM0 guest OS" "$tmp/boot"; then
+        printf 'PASS\tkcheck/hypervisor_panics_cleanly\n' >> "$out"
+    else
+        printf 'FAIL\tkcheck/hypervisor_panics_cleanly\tQEMU exit %s: %s\n' "$rc" \
+            "$(grep -a 'refused\|Panic\|DOM0' "$tmp/boot" | tr '\n' ' ' | cut -c1-200)" >> "$out"
+    fi
+else
+    printf 'SKIP\tkcheck/hypervisor_panics_cleanly\tno kernel, xenia.bin or QEMU\n' >> "$out"
+fi
 expect host_program 1 "not an x86-64 executable" /bin/true
 printf 'hello' | xz > "$tmp/bare.xz"
 expect bare_xz_stream 1 "a bare xz stream" "$tmp/bare.xz"

@@ -3,9 +3,11 @@
 # 'check' targets write build/results/<suite>.tsv; scripts/summary.sh
 # turns those into the final 'N passed, N failed, N skipped' line.
 
-COMPONENTS := hypervisor tests/guests xenstore-like
-CHECKS     := tests/unit tests/guests xenstore-like tests/integration
-BENCHES    := tests/guests xenstore-like tests/integration
+COMPONENTS := hypervisor tests/guests xenstore-like guest-kernel-patches
+CHECKS     := tests/unit tests/guests xenstore-like guest-kernel-patches \
+              tests/integration
+BENCHES    := tests/guests xenstore-like tests/integration \
+              tests/integration/dom0-bench
 
 have = $(wildcard $(1)/Makefile)
 

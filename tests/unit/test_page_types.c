@@ -1,5 +1,5 @@
 /*
- * Unit tests: hypervisor/common/page_types.c, the page-type and
+ * Unit tests: hypervisor/arch/x86/pv/page_types.c, the page-type and
  * reference-count state machine of PV direct paging, including the cases
  * that must fail (and must then change nothing).
  */

@@ -60,7 +60,7 @@ bool pv_domain_io_capable(const struct domain *d);
 bool pv_mfn_is_ram(unsigned long mfn);
 extern const uint32_t pv_level_type[5];     /* level -> PGT_lN_page_table */
 
-/* The state machine (common/page_types.c). */
+/* The state machine (arch/x86/pv/page_types.c). */
 int pv_mod_entry(struct domain *d, unsigned long tmfn, unsigned int level,
                  unsigned int slot, uint64_t nval, bool preserve_ad);
 int pv_pin_table(struct domain *d, unsigned long mfn, uint32_t type);

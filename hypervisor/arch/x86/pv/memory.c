@@ -1,6 +1,8 @@
 /*
- * Smaller PV hypercalls: physdev_op (I/O privilege), vm_assist, multicall
- * and memory_op (reservations, the M2P's location, memory maps).
+ * memory_op (public/memory.h) for PV guests: reservations (increase,
+ * decrease, populate), the M2P's location, the machine memory map (dom0),
+ * current and maximum reservations; add_to_physmap refused as Xen does
+ * for a guest that is not translated.
  *
  * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
  * lock of its own.
@@ -11,111 +13,12 @@
 #include <xenia/config.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
-#include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
 #include <xenia/pv_traps.h>
 #include <xenia/pv_mm.h>
 #include <public/xen.h>
 #include <public/memory.h>
-#include <public/physdev.h>
 #include "../x86.h"
-
-long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                   unsigned long a4, unsigned long a5, unsigned long a6)
-{
-    switch ( cmd )
-    {
-    case PHYSDEVOP_set_iopl:
-    {
-        physdev_set_iopl_t s;
-
-        if ( copy_from_guest(&s, arg, sizeof(s)) )
-            return -EFAULT;
-        if ( s.iopl > 3 )
-            return -EINVAL;
-        current->iopl = s.iopl;
-        return 0;
-    }
-    case PHYSDEVOP_set_iobitmap:
-    {
-        physdev_set_iobitmap_t b;
-
-        if ( copy_from_guest(&b, arg, sizeof(b)) )
-            return -EFAULT;
-        if ( !guest_range_ok(b.bitmap, 0x10000 / 8) || b.nr_ports > 0x10000 )
-            return -EINVAL;
-        current->iobmp = b.bitmap;
-        current->iobmp_limit = b.nr_ports;
-        return 0;
-    }
-    default:
-        report_unhandled(UNHANDLED_SUBOP, "physdev_op", cmd, "not implemented: -ENOSYS");
-        return -ENOSYS;
-    }
-}
-
-/* Types a 64-bit PV guest may set (Xen 4.17's valid mask). */
-/* VMASST_VALID: pv_mm.h */
-
-long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
-                  unsigned long a4, unsigned long a5, unsigned long a6)
-{
-    struct domain *d = current->domain;
-
-    if ( type >= 64 || !(VMASST_VALID & (1UL << type)) )
-        return -EINVAL;
-    switch ( cmd )
-    {
-    case VMASST_CMD_enable:
-        d->vm_assist |= 1UL << type;
-        return 0;
-    case VMASST_CMD_disable:
-        d->vm_assist &= ~(1UL << type);
-        return 0;
-    default:
-        return -ENOSYS;
-    }
-}
-
-long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
-                  unsigned long a4, unsigned long a5, unsigned long a6)
-{
-    bool *in_multicall = &current->in_multicall;
-    unsigned long i;
-
-    if ( *in_multicall )
-        return -EINVAL;     /* no nesting */
-    count = (unsigned int)count;
-    if ( !guest_range_ok(list, count * sizeof(multicall_entry_t)) )
-        return -EFAULT;
-    *in_multicall = true;
-    for ( i = 0; i < count; i++ )
-    {
-        vaddr_t ent = list + i * sizeof(multicall_entry_t);
-        multicall_entry_t mc;
-
-        if ( copy_from_guest(&mc, ent, sizeof(mc)) )
-        {
-            *in_multicall = false;
-            return -EFAULT;
-        }
-        mc.result = hypercall_dispatch(mc.op, mc.args[0], mc.args[1],
-                                       mc.args[2], mc.args[3], mc.args[4],
-                                       mc.args[5]);
-        if ( copy_to_guest(ent + __builtin_offsetof(multicall_entry_t, result),
-                           &mc.result, sizeof(mc.result)) )
-        {
-            *in_multicall = false;
-            return -EFAULT;
-        }
-        if ( mc.op == __HYPERVISOR_iret )
-            break;          /* the context changed: stop here */
-    }
-    *in_multicall = false;
-    return 0;
-}
-
-/* ---- memory_op ---- */
 
 /*
  * The domain a memory_op names: oneself, or (privileged callers only) any

@@ -1,0 +1,33 @@
+/*
+ * vm_assist (VMASST_* in public/xen.h): the PV assists a guest turns on,
+ * within Xen 4.17's mask for 64-bit guests (VMASST_VALID, pv_mm.h).
+ *
+ * Locking: runs under the hypervisor lock (docs/smp.md) and takes no
+ * lock of its own.
+ */
+#include <xenia/lib.h>
+#include <xenia/errno.h>
+#include <xenia/sched.h>
+#include <xenia/pv_traps.h>
+#include <xenia/pv_mm.h>
+#include <public/xen.h>
+
+long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
+                  unsigned long a4, unsigned long a5, unsigned long a6)
+{
+    struct domain *d = current->domain;
+
+    if ( type >= 64 || !(VMASST_VALID & (1UL << type)) )
+        return -EINVAL;
+    switch ( cmd )
+    {
+    case VMASST_CMD_enable:
+        d->vm_assist |= 1UL << type;
+        return 0;
+    case VMASST_CMD_disable:
+        d->vm_assist &= ~(1UL << type);
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}

@@ -89,10 +89,8 @@ static long console_write(vaddr_t buf, unsigned long count)
     return 0;
 }
 
-long do_console_io(unsigned long cmd, unsigned long count, unsigned long buf,
-                   unsigned long a4, unsigned long a5, unsigned long a6)
+long do_console_io(unsigned long cmd, unsigned long count, vaddr_t buf)
 {
-    (void)a4; (void)a5; (void)a6;
 
     /* As Xen 4.17: a count that does not fit an int is refused. */
     if ( (unsigned int)count > 0x7fffffffU )

@@ -290,8 +290,7 @@ static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
     }
 }
 
-long do_domctl(unsigned long arg, unsigned long a2, unsigned long a3,
-               unsigned long a4, unsigned long a5, unsigned long a6)
+long do_domctl(vaddr_t arg)
 {
     struct xen_domctl op;
     struct domain *d = NULL;

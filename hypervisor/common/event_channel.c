@@ -7,6 +7,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/smp.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
@@ -398,8 +399,7 @@ static long bind_vcpu(evtchn_bind_vcpu_t *b)
     }
 }
 
-long do_event_channel_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                         unsigned long a4, unsigned long a5, unsigned long a6)
+long do_event_channel_op(unsigned long cmd, vaddr_t arg)
 {
     union {
         evtchn_alloc_unbound_t alloc;

@@ -38,6 +38,7 @@
  *    anything but these locks.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
@@ -1061,9 +1062,7 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
     return -ENOSYS;
 }
 
-long do_grant_table_op(unsigned long cmd, unsigned long uop,
-                       unsigned long count, unsigned long a4,
-                       unsigned long a5, unsigned long a6)
+long do_grant_table_op(unsigned long cmd, vaddr_t uop, unsigned long count)
 {
     return gnttab_op(current->domain, cmd, uop, count);
 }

@@ -90,12 +90,10 @@ static uint32_t pv_features(const struct domain *d)
     return f;
 }
 
-long do_xen_version(unsigned long cmd, unsigned long arg, unsigned long a3,
-                    unsigned long a4, unsigned long a5, unsigned long a6)
+long do_xen_version(unsigned long cmd, vaddr_t arg)
 {
     struct domain *d = current->domain;
 
-    (void)a3; (void)a4; (void)a5; (void)a6;
     switch ( cmd )
     {
     case XENVER_version:

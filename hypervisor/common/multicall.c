@@ -14,8 +14,7 @@
 #include <xenia/pv_traps.h>
 #include <public/xen.h>
 
-long do_multicall(unsigned long list, unsigned long count, unsigned long a3,
-                  unsigned long a4, unsigned long a5, unsigned long a6)
+long do_multicall(vaddr_t list, unsigned long count)
 {
     bool *in_multicall = &current->in_multicall;
     unsigned long i;

@@ -410,10 +410,8 @@ static long sched_poll(vaddr_t arg)
     return 0;
 }
 
-long do_sched_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                 unsigned long a4, unsigned long a5, unsigned long a6)
+long do_sched_op(unsigned long cmd, vaddr_t arg)
 {
-    (void)a3; (void)a4; (void)a5; (void)a6;
     cmd = (unsigned int)cmd;            /* an int in Xen's prototype */
     switch ( cmd )
     {

@@ -68,8 +68,7 @@ static long getdomaininfolist(struct xen_sysctl_getdomaininfolist *l)
     return 0;
 }
 
-long do_sysctl(unsigned long arg, unsigned long a2, unsigned long a3,
-               unsigned long a4, unsigned long a5, unsigned long a6)
+long do_sysctl(vaddr_t arg)
 {
     struct xen_sysctl op;
     long rc = 0;

@@ -10,6 +10,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
@@ -89,8 +90,7 @@ static void set_singleshot(struct vcpu *v, uint64_t deadline)
     }
 }
 
-long do_set_timer_op(unsigned long timeout, unsigned long a2, unsigned long a3,
-                     unsigned long a4, unsigned long a5, unsigned long a6)
+long do_set_timer_op(uint64_t timeout)
 {
     set_singleshot(current, timeout);
     return 0;
@@ -187,8 +187,7 @@ static long vcpu_down(struct vcpu *v)
     return 0;
 }
 
-long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, unsigned long arg,
-                unsigned long a4, unsigned long a5, unsigned long a6)
+long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, vaddr_t arg)
 {
     struct domain *d = current->domain;
     struct vcpu *v;

@@ -35,13 +35,6 @@ void evtchn_set_pending(struct vcpu *v, unsigned int port);
 void send_guest_vcpu_virq(struct vcpu *v, unsigned int virq);
 void send_guest_global_virq(struct domain *d, unsigned int virq);
 
-long do_event_channel_op(unsigned long, unsigned long, unsigned long,
-                         unsigned long, unsigned long, unsigned long);
-long do_vcpu_op(unsigned long, unsigned long, unsigned long,
-                unsigned long, unsigned long, unsigned long);
-long do_set_timer_op(unsigned long, unsigned long, unsigned long,
-                     unsigned long, unsigned long, unsigned long);
-
 /* Timers: called on every tick; fires the due ones. */
 void vcpu_timers_tick(void);
 /* Writes v's pvclock record (version protocol). */

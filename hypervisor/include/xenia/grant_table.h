@@ -60,10 +60,6 @@ void gnttab_domain_release(struct domain *d);
 long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
                unsigned int count);
 
-/* The hypercall: gnttab_op for the current domain. */
-long do_grant_table_op(unsigned long cmd, unsigned long uop,
-                       unsigned long count, unsigned long a4,
-                       unsigned long a5, unsigned long a6);
 
 /*
  * Arch hooks (arch/x86/pv/grant_table.c; the host unit tests provide

@@ -37,17 +37,6 @@ void put_page_type(struct page_info *pg);
 int get_page_and_type(unsigned long mfn, const struct domain *d, uint32_t type);
 void put_page_and_type(struct page_info *pg);
 
-/* Hypercalls. */
-long do_mmu_update(unsigned long ureqs, unsigned long count,
-                   unsigned long pdone, unsigned long foreigndom,
-                   unsigned long, unsigned long);
-long do_mmuext_op(unsigned long uops, unsigned long count,
-                  unsigned long pdone, unsigned long foreigndom,
-                  unsigned long, unsigned long);
-long do_update_va_mapping(unsigned long va, unsigned long val,
-                          unsigned long flags, unsigned long,
-                          unsigned long, unsigned long);
-
 /* Guest page-table walk in the vCPU's kernel tables: L1 entry's address. */
 uint64_t *guest_l1e_ptr(struct vcpu *v, unsigned long va, unsigned long *l1mfn);
 /* Replaces one L1 entry with full validation (ptwr emulation uses it). */

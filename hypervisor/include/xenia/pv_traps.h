@@ -32,39 +32,6 @@ struct vcpu_guest_context;
 int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c);
 void arch_get_info_guest(struct vcpu *v, struct vcpu_guest_context *c);
 
-long do_set_trap_table(unsigned long, unsigned long, unsigned long,
-                       unsigned long, unsigned long, unsigned long);
-long do_set_callbacks(unsigned long, unsigned long, unsigned long,
-                      unsigned long, unsigned long, unsigned long);
-long do_callback_op(unsigned long, unsigned long, unsigned long,
-                    unsigned long, unsigned long, unsigned long);
-long do_iret(unsigned long, unsigned long, unsigned long,
-             unsigned long, unsigned long, unsigned long);
-long do_nmi_op(unsigned long, unsigned long, unsigned long,
-               unsigned long, unsigned long, unsigned long);
-long do_stack_switch(unsigned long, unsigned long, unsigned long,
-                     unsigned long, unsigned long, unsigned long);
-long do_set_segment_base(unsigned long, unsigned long, unsigned long,
-                         unsigned long, unsigned long, unsigned long);
-long do_fpu_taskswitch(unsigned long, unsigned long, unsigned long,
-                       unsigned long, unsigned long, unsigned long);
-long do_set_debugreg(unsigned long, unsigned long, unsigned long,
-                     unsigned long, unsigned long, unsigned long);
-long do_get_debugreg(unsigned long, unsigned long, unsigned long,
-                     unsigned long, unsigned long, unsigned long);
-long do_set_gdt(unsigned long, unsigned long, unsigned long,
-                unsigned long, unsigned long, unsigned long);
-long do_update_descriptor(unsigned long, unsigned long, unsigned long,
-                          unsigned long, unsigned long, unsigned long);
-long do_physdev_op(unsigned long, unsigned long, unsigned long,
-                   unsigned long, unsigned long, unsigned long);
-long do_vm_assist(unsigned long, unsigned long, unsigned long,
-                  unsigned long, unsigned long, unsigned long);
-long do_multicall(unsigned long, unsigned long, unsigned long,
-                  unsigned long, unsigned long, unsigned long);
-long do_memory_op(unsigned long, unsigned long, unsigned long,
-                  unsigned long, unsigned long, unsigned long);
-
 /*
  * Debug registers as HYPERVISOR_set_debugreg sets them. pv_check_debugreg
  * validates value for reg and canonicalises both (DR4/DR5 alias DR6/DR7,

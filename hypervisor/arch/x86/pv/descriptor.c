@@ -17,6 +17,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
 #include <xenia/processor.h>
@@ -88,8 +89,7 @@ int pv_set_gdt(struct vcpu *v, const unsigned long *frames,
     return 0;
 }
 
-long do_set_gdt(unsigned long ulist, unsigned long entries, unsigned long a3,
-                unsigned long a4, unsigned long a5, unsigned long a6)
+long do_set_gdt(vaddr_t ulist, unsigned long entries)
 {
     unsigned long frames[FIRST_RESERVED_GDT_PAGE];
 
@@ -101,9 +101,7 @@ long do_set_gdt(unsigned long ulist, unsigned long entries, unsigned long a3,
     return pv_set_gdt(current, frames, entries);
 }
 
-long do_update_descriptor(unsigned long maddr, unsigned long desc,
-                          unsigned long a3, unsigned long a4,
-                          unsigned long a5, unsigned long a6)
+long do_update_descriptor(paddr_t maddr, uint64_t desc)
 {
     struct domain *d = current->domain;
     unsigned long mfn = maddr >> PAGE_SHIFT;

@@ -12,6 +12,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/page_bits.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
@@ -541,7 +542,7 @@ static bool write_cr(struct vcpu *v, unsigned int cr, uint64_t val)
     case 0:
         if ( (val ^ guest_cr0(v)) & ~X86_CR0_TS )
             return false;               /* only TS may change */
-        do_fpu_taskswitch(!!(val & X86_CR0_TS), 0, 0, 0, 0, 0);
+        do_fpu_taskswitch(!!(val & X86_CR0_TS));
         return true;
     case 2:
         v->cr2 = val;
@@ -614,7 +615,7 @@ bool pv_emulate_gp(struct cpu_regs *regs)
     switch ( op = next(&in) )
     {
     case 0x06:                                      /* clts */
-        do_fpu_taskswitch(0, 0, 0, 0, 0, 0);
+        do_fpu_taskswitch(0);
         break;
     case 0x08: case 0x09:                           /* invd, wbinvd */
         if ( pv_domain_io_capable(v->domain) )

@@ -8,6 +8,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
@@ -161,8 +162,7 @@ static long add_to_physmap(vaddr_t arg, unsigned long start)
     return -EACCES;
 }
 
-long do_memory_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                  unsigned long a4, unsigned long a5, unsigned long a6)
+long do_memory_op(unsigned long cmd, vaddr_t arg)
 {
     unsigned int op = cmd & MEMOP_CMD_MASK;
     unsigned long start = cmd >> MEMOP_EXTENT_SHIFT;

@@ -15,6 +15,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>
@@ -151,9 +152,8 @@ static long run_batch(struct domain *d, struct domain *pg_owner, vaddr_t list,
     return rc;
 }
 
-long do_mmu_update(unsigned long ureqs, unsigned long count,
-                   unsigned long pdone, unsigned long foreigndom,
-                   unsigned long a5, unsigned long a6)
+long do_mmu_update(vaddr_t ureqs, unsigned long count, vaddr_t pdone,
+                   unsigned long foreigndom)
 {
     struct domain *d = current->domain, *pg_owner;
     int rc;
@@ -327,9 +327,8 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     }
 }
 
-long do_mmuext_op(unsigned long uops, unsigned long count,
-                  unsigned long pdone, unsigned long foreigndom,
-                  unsigned long a5, unsigned long a6)
+long do_mmuext_op(vaddr_t uops, unsigned long count, vaddr_t pdone,
+                  unsigned long foreigndom)
 {
     struct domain *d = current->domain, *pg_owner;
     int rc;
@@ -367,9 +366,7 @@ uint64_t *guest_l1e_ptr(struct vcpu *v, unsigned long va, unsigned long *l1mfn)
     return &t[(va >> 12) & 511];
 }
 
-long do_update_va_mapping(unsigned long va, unsigned long val,
-                          unsigned long flags, unsigned long a4,
-                          unsigned long a5, unsigned long a6)
+long do_update_va_mapping(vaddr_t va, uint64_t val, unsigned long flags)
 {
     struct vcpu *v = current;
     struct domain *d = v->domain;

@@ -6,6 +6,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/sched.h>
@@ -13,8 +14,7 @@
 #include <xenia/pv_traps.h>
 #include <public/physdev.h>
 
-long do_physdev_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                   unsigned long a4, unsigned long a5, unsigned long a6)
+long do_physdev_op(unsigned long cmd, vaddr_t arg)
 {
     switch ( cmd )
     {

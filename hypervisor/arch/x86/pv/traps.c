@@ -289,8 +289,7 @@ void guest_exit_work(void)
 
 /* ---- Hypercalls ---- */
 
-long do_iret(unsigned long a1, unsigned long a2, unsigned long a3,
-             unsigned long a4, unsigned long a5, unsigned long a6)
+long do_iret(void)
 {
     struct cpu_regs *regs = guest_regs();
     struct vcpu *v = current;
@@ -325,8 +324,7 @@ long do_iret(unsigned long a1, unsigned long a2, unsigned long a3,
     return c.rax;
 }
 
-long do_set_trap_table(unsigned long list, unsigned long a2, unsigned long a3,
-                       unsigned long a4, unsigned long a5, unsigned long a6)
+long do_set_trap_table(vaddr_t list)
 {
     struct vcpu *v = current;
 
@@ -376,8 +374,7 @@ static long register_callback(struct vcpu *v, const callback_register_t *r)
     return 0;
 }
 
-long do_callback_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-                    unsigned long a4, unsigned long a5, unsigned long a6)
+long do_callback_op(unsigned long cmd, vaddr_t arg)
 {
     switch ( cmd )
     {
@@ -415,9 +412,7 @@ long do_callback_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     }
 }
 
-long do_set_callbacks(unsigned long event, unsigned long failsafe,
-                      unsigned long syscall, unsigned long a4,
-                      unsigned long a5, unsigned long a6)
+long do_set_callbacks(vaddr_t event, vaddr_t failsafe, vaddr_t syscall)
 {
     callback_register_t r[3] = {
         { .type = CALLBACKTYPE_event, .address = event },
@@ -433,8 +428,7 @@ long do_set_callbacks(unsigned long event, unsigned long failsafe,
     return 0;
 }
 
-long do_nmi_op(unsigned long cmd, unsigned long arg, unsigned long a3,
-               unsigned long a4, unsigned long a5, unsigned long a6)
+long do_nmi_op(unsigned long cmd, vaddr_t arg)
 {
     xennmi_callback_t cb;
 
@@ -455,8 +449,7 @@ long do_nmi_op(unsigned long cmd, unsigned long arg, unsigned long a3,
     }
 }
 
-long do_stack_switch(unsigned long ss, unsigned long sp, unsigned long a3,
-                     unsigned long a4, unsigned long a5, unsigned long a6)
+long do_stack_switch(unsigned long ss, unsigned long sp)
 {
     struct vcpu *v = current;
 
@@ -465,9 +458,7 @@ long do_stack_switch(unsigned long ss, unsigned long sp, unsigned long a3,
     return 0;
 }
 
-long do_set_segment_base(unsigned long which, unsigned long base,
-                         unsigned long a3, unsigned long a4,
-                         unsigned long a5, unsigned long a6)
+long do_set_segment_base(unsigned long which, unsigned long base)
 {
     switch ( which )
     {
@@ -514,8 +505,7 @@ long do_set_segment_base(unsigned long which, unsigned long base,
     }
 }
 
-long do_fpu_taskswitch(unsigned long set, unsigned long a2, unsigned long a3,
-                       unsigned long a4, unsigned long a5, unsigned long a6)
+long do_fpu_taskswitch(unsigned long set)
 {
     struct vcpu *v = current;
 
@@ -625,14 +615,12 @@ long pv_get_debugreg(struct vcpu *v, unsigned int reg)
     }
 }
 
-long do_set_debugreg(unsigned long reg, unsigned long value, unsigned long a3,
-                     unsigned long a4, unsigned long a5, unsigned long a6)
+long do_set_debugreg(unsigned long reg, unsigned long value)
 {
     return pv_set_debugreg(current, reg, value);
 }
 
-long do_get_debugreg(unsigned long reg, unsigned long a2, unsigned long a3,
-                     unsigned long a4, unsigned long a5, unsigned long a6)
+long do_get_debugreg(unsigned long reg)
 {
     return pv_get_debugreg(current, reg);
 }

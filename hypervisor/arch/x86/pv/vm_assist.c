@@ -6,14 +6,14 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/hypercall.h>
 #include <xenia/errno.h>
 #include <xenia/sched.h>
 #include <xenia/pv_traps.h>
 #include <xenia/pv_mm.h>
 #include <public/xen.h>
 
-long do_vm_assist(unsigned long cmd, unsigned long type, unsigned long a3,
-                  unsigned long a4, unsigned long a5, unsigned long a6)
+long do_vm_assist(unsigned long cmd, unsigned long type)
 {
     struct domain *d = current->domain;
 

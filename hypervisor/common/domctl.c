@@ -52,13 +52,14 @@ static int pick_domid(domid_t want, domid_t *out)
     return -ENOMEM;
 }
 
-static long createdomain(struct xen_domctl *op)
+static long createdomain(struct xen_domctl *op, bool *copyback)
 {
     const struct xen_domctl_createdomain *c = &op->u.createdomain;
     struct domain *d;
     domid_t id;
     int rc;
 
+    *copyback = true;
     if ( c->flags & ~(XEN_DOMCTL_CDF_MAX * 2 - 1) )
         return -EINVAL;
     if ( c->flags & (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap |
@@ -161,12 +162,14 @@ static long setvcpucontext(struct domain *d, struct xen_domctl *op)
     return rc;
 }
 
-static long getvcpucontext(struct domain *d, struct xen_domctl *op)
+static long getvcpucontext(struct domain *d, struct xen_domctl *op,
+                           bool *copyback)
 {
     unsigned int id = op->u.vcpucontext.vcpu;
     struct vcpu_guest_context *c;
     long rc = 0;
 
+    *copyback = true;
     if ( id >= d->max_vcpus || !d->vcpus_visible || d->vcpu[id] == current )
         return -EINVAL;
     if ( !d->vcpu[id]->initialised )
@@ -185,10 +188,12 @@ static long getvcpucontext(struct domain *d, struct xen_domctl *op)
     return rc;
 }
 
-static long scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
+static long scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s,
+                         bool *copyback)
 {
     unsigned int weight, cap;
 
+    *copyback = true;
     if ( s->sched_id != XEN_SCHEDULER_CREDIT )
         return -EINVAL;
     switch ( s->cmd )
@@ -209,83 +214,124 @@ static long scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
     }
 }
 
+static long pausedomain(struct domain *d)
+{
+    if ( d == current->domain )
+        return -EINVAL;
+    if ( d->state == DOMAIN_DYING )
+        return -EINVAL;
+    if ( d->pause_count >= MAX_CONTROLLER_PAUSE )
+        return -EOVERFLOW;
+    domain_pause(d);
+    return 0;
+}
+
+static long unpausedomain(struct domain *d)
+{
+    if ( d->state == DOMAIN_DYING || !d->pause_count )
+        return -EINVAL;
+    domain_unpause(d);
+    return 0;
+}
+
+static long set_max_mem(struct domain *d, const struct xen_domctl_max_mem *m)
+{
+    uint64_t pages = m->max_memkb >> (PAGE_SHIFT - 10);
+
+    d->max_pages = pages > ~0UL ? ~0UL : pages;
+    return 0;
+}
+
+/* createdomain set the count; as Xen, this makes the vCPUs exist. */
+static long set_max_vcpus(struct domain *d,
+                          const struct xen_domctl_max_vcpus *m)
+{
+    if ( d == current->domain || m->max != d->max_vcpus )
+        return -EINVAL;
+    d->vcpus_visible = true;
+    return 0;
+}
+
+static long getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *i,
+                        bool *copyback)
+{
+    struct vcpu *v;
+
+    if ( i->vcpu >= d->max_vcpus )
+        return -EINVAL;
+    if ( !d->vcpus_visible )
+        return -ESRCH;
+    v = d->vcpu[i->vcpu];
+    i->online = !v->down;
+    i->blocked = v->blocked;
+    i->running = v->is_running;
+    i->cpu_time = vcpu_runstate_time(v, RUNSTATE_running);
+    i->cpu = v->processor;
+    *copyback = true;
+    return 0;
+}
+
+static long setdomainhandle(struct domain *d,
+                            const struct xen_domctl_setdomainhandle *h)
+{
+    memcpy(d->handle, h->handle, sizeof(d->handle));
+    return 0;
+}
+
+/* 64-bit PV only. */
+static long set_address_size(const struct xen_domctl_address_size *a)
+{
+    return a->size == 64 ? 0 : -EINVAL;
+}
+
+static long get_address_size(struct xen_domctl_address_size *a,
+                             bool *copyback)
+{
+    a->size = 64;
+    *copyback = true;
+    return 0;
+}
+
+/*
+ * One call per command. *copyback says whether op goes back to the
+ * caller (set by the commands that answer in it).
+ */
 static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
                             bool *copyback)
 {
     switch ( op->cmd )
     {
     case XEN_DOMCTL_createdomain:
-        *copyback = true;
-        return createdomain(op);
+        return createdomain(op, copyback);
     case XEN_DOMCTL_destroydomain:
         return domain_kill(d);
     case XEN_DOMCTL_pausedomain:
-        if ( d == current->domain )
-            return -EINVAL;
-        if ( d->state == DOMAIN_DYING )
-            return -EINVAL;
-        if ( d->pause_count >= MAX_CONTROLLER_PAUSE )
-            return -EOVERFLOW;
-        domain_pause(d);
-        return 0;
+        return pausedomain(d);
     case XEN_DOMCTL_unpausedomain:
-        if ( d->state == DOMAIN_DYING || !d->pause_count )
-            return -EINVAL;
-        domain_unpause(d);
-        return 0;
+        return unpausedomain(d);
     case XEN_DOMCTL_max_mem:
-    {
-        uint64_t pages = op->u.max_mem.max_memkb >> (PAGE_SHIFT - 10);
-
-        d->max_pages = pages > ~0UL ? ~0UL : pages;
-        return 0;
-    }
+        return set_max_mem(d, &op->u.max_mem);
     case XEN_DOMCTL_max_vcpus:
-        /* createdomain set the count; as Xen, this makes them exist. */
-        if ( d == current->domain || op->u.max_vcpus.max != d->max_vcpus )
-            return -EINVAL;
-        d->vcpus_visible = true;
-        return 0;
+        return set_max_vcpus(d, &op->u.max_vcpus);
     case XEN_DOMCTL_hypercall_init:
         return hypercall_init(d, op->u.hypercall_init.gmfn);
     case XEN_DOMCTL_setvcpucontext:
         return setvcpucontext(d, op);
     case XEN_DOMCTL_getvcpucontext:
-        *copyback = true;
-        return getvcpucontext(d, op);
+        return getvcpucontext(d, op, copyback);
     case XEN_DOMCTL_getvcpuinfo:
-    {
-        struct xen_domctl_getvcpuinfo *i = &op->u.getvcpuinfo;
-        struct vcpu *v;
-
-        if ( i->vcpu >= d->max_vcpus )
-            return -EINVAL;
-        if ( !d->vcpus_visible )
-            return -ESRCH;
-        v = d->vcpu[i->vcpu];
-        i->online = !v->down;
-        i->blocked = v->blocked;
-        i->running = v->is_running;
-        i->cpu_time = vcpu_runstate_time(v, RUNSTATE_running);
-        i->cpu = v->processor;
-        *copyback = true;
-        return 0;
-    }
+        return getvcpuinfo(d, &op->u.getvcpuinfo, copyback);
     case XEN_DOMCTL_setdomainhandle:
-        memcpy(d->handle, op->u.setdomainhandle.handle, sizeof(d->handle));
-        return 0;
+        return setdomainhandle(d, &op->u.setdomainhandle);
     case XEN_DOMCTL_scheduler_op:
-        *copyback = true;
-        return scheduler_op(d, &op->u.scheduler_op);
+        return scheduler_op(d, &op->u.scheduler_op, copyback);
     case XEN_DOMCTL_set_address_size:
-        /* 64-bit PV only. */
-        return op->u.address_size.size == 64 ? 0 : -EINVAL;
+        return set_address_size(&op->u.address_size);
     case XEN_DOMCTL_get_address_size:
-        op->u.address_size.size = 64;
-        *copyback = true;
-        return 0;
+        return get_address_size(&op->u.address_size, copyback);
     default:
-        report_unhandled(UNHANDLED_SUBOP, "domctl", op->cmd, "not implemented: -ENOSYS");
+        report_unhandled(UNHANDLED_SUBOP, "domctl", op->cmd,
+                         "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

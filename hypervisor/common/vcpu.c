@@ -187,6 +187,81 @@ static long vcpu_down(struct vcpu *v)
     return 0;
 }
 
+static long vcpu_up(struct vcpu *v)
+{
+    if ( !v->initialised )
+        return -EINVAL;
+    if ( v->down )
+    {
+        v->down = false;
+        vcpu_update_runnable(v);
+    }
+    return 0;
+}
+
+static long register_runstate_area(struct vcpu *v, vaddr_t arg)
+{
+    vcpu_register_runstate_memory_area_t a;
+
+    if ( copy_from_guest(&a, arg, sizeof(a)) )
+        return -EFAULT;
+    v->runstate_area = a.addr.p;
+    if ( v == current )
+        vcpu_write_runstate(v);
+    return 0;
+}
+
+static long get_runstate_info(const struct vcpu *v, vaddr_t arg)
+{
+    vcpu_runstate_info_t r;
+
+    get_runstate(v, &r);
+    return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+static long set_periodic_timer(struct vcpu *v, vaddr_t arg)
+{
+    vcpu_set_periodic_timer_t p;
+
+    if ( copy_from_guest(&p, arg, sizeof(p)) )
+        return -EFAULT;
+    if ( p.period_ns < MILLISECS(1) || p.period_ns > (1UL << 62) )
+        return -EINVAL;
+    v->periodic_period = p.period_ns;
+    v->periodic_next = get_s_time() + p.period_ns;
+    return 0;
+}
+
+static long stop_periodic_timer(struct vcpu *v)
+{
+    v->periodic_period = 0;
+    return 0;
+}
+
+static long set_singleshot_timer(struct vcpu *v, vaddr_t arg)
+{
+    vcpu_set_singleshot_timer_t s;
+
+    if ( v != current )
+        return -EINVAL;
+    if ( copy_from_guest(&s, arg, sizeof(s)) )
+        return -EFAULT;
+    /*
+     * Xen 4.17 ignores VCPU_SSHOTTMR_future: a deadline in the past
+     * fires at once and the call succeeds.
+     */
+    set_singleshot(v, s.timeout_abs_ns);
+    return 0;
+}
+
+static long stop_singleshot_timer(struct vcpu *v)
+{
+    if ( v != current )
+        return -EINVAL;
+    v->singleshot_deadline = 0;
+    return 0;
+}
+
 long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, vaddr_t arg)
 {
     struct domain *d = current->domain;
@@ -199,14 +274,7 @@ long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, vaddr_t arg)
     case VCPUOP_initialise:
         return vcpu_initialise(v, arg);
     case VCPUOP_up:
-        if ( !v->initialised )
-            return -EINVAL;
-        if ( v->down )
-        {
-            v->down = false;
-            vcpu_update_runnable(v);
-        }
-        return 0;
+        return vcpu_up(v);
     case VCPUOP_down:
         return vcpu_down(v);
     case VCPUOP_is_up:
@@ -214,60 +282,20 @@ long do_vcpu_op(unsigned long cmd, unsigned long vcpuid, vaddr_t arg)
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, arg);
     case VCPUOP_register_runstate_memory_area:
-    {
-        vcpu_register_runstate_memory_area_t a;
-
-        if ( copy_from_guest(&a, arg, sizeof(a)) )
-            return -EFAULT;
-        v->runstate_area = a.addr.p;
-        if ( v == current )
-            vcpu_write_runstate(v);
-        return 0;
-    }
+        return register_runstate_area(v, arg);
     case VCPUOP_get_runstate_info:
-    {
-        vcpu_runstate_info_t r;
-
-        get_runstate(v, &r);
-        return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
-    }
+        return get_runstate_info(v, arg);
     case VCPUOP_set_periodic_timer:
-    {
-        vcpu_set_periodic_timer_t p;
-
-        if ( copy_from_guest(&p, arg, sizeof(p)) )
-            return -EFAULT;
-        if ( p.period_ns < MILLISECS(1) || p.period_ns > (1UL << 62) )
-            return -EINVAL;
-        v->periodic_period = p.period_ns;
-        v->periodic_next = get_s_time() + p.period_ns;
-        return 0;
-    }
+        return set_periodic_timer(v, arg);
     case VCPUOP_stop_periodic_timer:
-        v->periodic_period = 0;
-        return 0;
+        return stop_periodic_timer(v);
     case VCPUOP_set_singleshot_timer:
-    {
-        vcpu_set_singleshot_timer_t s;
-
-        if ( v != current )
-            return -EINVAL;
-        if ( copy_from_guest(&s, arg, sizeof(s)) )
-            return -EFAULT;
-        /*
-         * Xen 4.17 ignores VCPU_SSHOTTMR_future: a deadline in the past
-         * fires at once and the call succeeds.
-         */
-        set_singleshot(v, s.timeout_abs_ns);
-        return 0;
-    }
+        return set_singleshot_timer(v, arg);
     case VCPUOP_stop_singleshot_timer:
-        if ( v != current )
-            return -EINVAL;
-        v->singleshot_deadline = 0;
-        return 0;
+        return stop_singleshot_timer(v);
     default:
-        report_unhandled(UNHANDLED_SUBOP, "vcpu_op", cmd, "not implemented: -ENOSYS");
+        report_unhandled(UNHANDLED_SUBOP, "vcpu_op", cmd,
+                         "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

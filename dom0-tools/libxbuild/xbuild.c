@@ -17,6 +17,8 @@
  */
 #include "xbuild.h"
 
+#include <xenia/elf_image.h>
+
 #include <public/errno.h>
 #include <public/elfnote.h>
 #include <public/features.h>
@@ -64,77 +66,13 @@ static void xb_memcpy(void *d, const void *s, size_t n)
         *dp++ = *sp++;
 }
 
-/* Bounded string compare: s (len bytes, maybe not NUL-terminated) == lit. */
-static bool xb_str_is(const char *s, size_t len, const char *lit)
-{
-    size_t i;
-
-    for ( i = 0; lit[i]; i++ )
-        if ( i >= len || s[i] != lit[i] )
-            return false;
-    return i == len || s[i] == '\0';
-}
-
-static uint64_t xb_get_le(const uint8_t *p, unsigned int bytes)
-{
-    uint64_t v = 0;
-
-    while ( bytes-- )
-        v = (v << 8) | p[bytes];
-    return v;
-}
-
 /* ------------------------------------------------------------------ */
-/* ELF64 and Xen notes.                                                */
+/* ELF64 and Xen notes: the hypervisor's own parser.                   */
 
-#define EI_CLASS      4
-#define EI_DATA       5
-#define EI_VERSION    6
-#define ELFCLASS64    2
-#define ELFDATA2LSB   1
-#define ET_EXEC       2
-#define EM_X86_64     62
-#define PT_LOAD       1
-#define PT_NOTE       4
-
-struct xb_ehdr
-{
-    uint8_t  e_ident[16];
-    uint16_t e_type, e_machine;
-    uint32_t e_version;
-    uint64_t e_entry, e_phoff, e_shoff;
-    uint32_t e_flags;
-    uint16_t e_ehsize, e_phentsize, e_phnum;
-    uint16_t e_shentsize, e_shnum, e_shstrndx;
-};
-_Static_assert(sizeof(struct xb_ehdr) == 64, "ELF64 header");
-
-struct xb_phdr
-{
-    uint32_t p_type, p_flags;
-    uint64_t p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
-};
-_Static_assert(sizeof(struct xb_phdr) == 56, "ELF64 program header");
-
-/* Is [off, off + len) inside a file of 'size' bytes? */
-static bool xb_in_file(uint64_t off, uint64_t len, size_t size)
-{
-    return off <= size && len <= size - off;
-}
-
-/* XENFEAT_* names for the FEATURES note, by bit number. */
-static const char *const xb_feature_names[] = {
-    "writable_page_tables", "writable_descriptor_tables",
-    "auto_translated_physmap", "supervisor_mode_kernel",
-    "pae_pgdir_above_4gb", "mmu_pt_update_preserve_ad",
-    "highmem_assist", "gnttab_map_avail_bits",
-    "hvm_callback_vector", "hvm_safe_pvclock", "hvm_pirqs", "dom0",
-    "grant_map_identity", "memory_op_vnode_supported",
-    "ARM_SMCCC_supported", "linux_rsdp_unrestricted",
-    "not_direct_mapped", "direct_mapped",
-};
-
-/* Features a PV domU built here cannot be given if the kernel needs them. */
+/*
+ * Features a PV domU built here cannot be given if the kernel needs them
+ * (the toolstack's policy, on top of what the parser accepts).
+ */
 #define XB_FEATURES_UNAVAILABLE                                         \
     ((1U << XENFEAT_auto_translated_physmap) |                          \
      (1U << XENFEAT_supervisor_mode_kernel) |                           \
@@ -142,220 +80,44 @@ static const char *const xb_feature_names[] = {
      (1U << XENFEAT_hvm_safe_pvclock) | (1U << XENFEAT_hvm_pirqs) |     \
      (1U << XENFEAT_dom0))
 
-/* Parse "name|!name|..." into the supported / required bitmaps. */
-static void xb_parse_features(const char *s, size_t len,
-                              struct xb_elf_info *info)
+/*
+ * Parses and checks the image with hypervisor/common/elf_image.c, the
+ * parser the hypervisor builds dom0 with (headers, segments, Xen notes or
+ * the legacy __xen_guest string, Xen's load rule), then applies the domU
+ * feature policy, and describes the result in info.
+ */
+static int xb_elf_image(const void *image, size_t size,
+                        struct elf_image *img, struct xb_elf_info *info)
 {
-    size_t i = 0;
+    const uint8_t *p = image;
+    char err[ELF_ERR_LEN];
 
-    while ( i < len && s[i] )
-    {
-        bool req = false;
-        size_t start, n;
-        unsigned int f;
-
-        if ( s[i] == '!' )
-        {
-            req = true;
-            i++;
-        }
-        start = i;
-        while ( i < len && s[i] && s[i] != '|' )
-            i++;
-        n = i - start;
-        for ( f = 0; f < sizeof(xb_feature_names) / sizeof(char *); f++ )
-            if ( xb_str_is(s + start, n, xb_feature_names[f]) )
-                break;
-        if ( f < sizeof(xb_feature_names) / sizeof(char *) )
-        {
-            info->features_supported |= 1U << f;
-            if ( req )
-                info->features_required |= 1U << f;
-        }
-        /* Unknown names are ignored, as Xen's libelf does. */
-        if ( i < len && s[i] == '|' )
-            i++;
-    }
-}
-
-struct xb_notes
-{
-    bool any, have_virt_base, have_paddr_offset, have_entry;
-    bool version_ok, loader_generic, os_linux;
-};
-
-/* One Xen note: type, descriptor. */
-static int xb_note(const uint8_t *desc, uint32_t descsz, uint32_t type,
-                   struct xb_elf_info *info, struct xb_notes *n)
-{
-    uint64_t num = 0;
-    bool numeric = descsz == 4 || descsz == 8;
-
-    if ( numeric )
-        num = xb_get_le(desc, descsz);
-    n->any = true;
-
-    switch ( type )
-    {
-    case XEN_ELFNOTE_ENTRY:
-    case XEN_ELFNOTE_HYPERCALL_PAGE:
-    case XEN_ELFNOTE_VIRT_BASE:
-    case XEN_ELFNOTE_PADDR_OFFSET:
-    case XEN_ELFNOTE_SUPPORTED_FEATURES:
-        if ( !numeric )
-            return -XEN_EINVAL;
-        if ( type == XEN_ELFNOTE_ENTRY )
-        {
-            info->entry = num;
-            n->have_entry = true;
-        }
-        else if ( type == XEN_ELFNOTE_HYPERCALL_PAGE )
-        {
-            info->hypercall_page = num;
-            info->has_hypercall_page = true;
-        }
-        else if ( type == XEN_ELFNOTE_VIRT_BASE )
-        {
-            info->virt_base = num;
-            n->have_virt_base = true;
-        }
-        else if ( type == XEN_ELFNOTE_PADDR_OFFSET )
-        {
-            info->paddr_offset = num;
-            n->have_paddr_offset = true;
-        }
-        else
-            info->features_supported |= (uint32_t)num;
-        break;
-
-    case XEN_ELFNOTE_XEN_VERSION:
-        n->version_ok = xb_str_is((const char *)desc, descsz, "xen-3.0");
-        break;
-
-    case XEN_ELFNOTE_LOADER:
-        n->loader_generic = xb_str_is((const char *)desc, descsz,
-                                      "generic");
-        break;
-
-    case XEN_ELFNOTE_GUEST_OS:
-        n->os_linux = xb_str_is((const char *)desc, descsz, "linux");
-        break;
-
-    case XEN_ELFNOTE_FEATURES:
-        xb_parse_features((const char *)desc, descsz, info);
-        break;
-
-    default:
-        /* Informational or for other guest types: not needed here. */
-        break;
-    }
-    return 0;
-}
-
-/* Walk the notes in [off, off + len) of the file. */
-static int xb_notes_in(const uint8_t *img, uint64_t off, uint64_t len,
-                       struct xb_elf_info *info, struct xb_notes *n)
-{
-    uint64_t pos = off, end = off + len;
-
-    while ( end - pos >= 12 )
-    {
-        uint32_t namesz = xb_get_le(img + pos, 4);
-        uint32_t descsz = xb_get_le(img + pos + 4, 4);
-        uint32_t type = xb_get_le(img + pos + 8, 4);
-        uint64_t name = pos + 12;
-        uint64_t desc = name + (((uint64_t)namesz + 3) & ~3ULL);
-        uint64_t next = desc + (((uint64_t)descsz + 3) & ~3ULL);
-        int rc;
-
-        if ( desc > end || next > end || desc + descsz > end )
-            return -XEN_EINVAL;
-        if ( namesz == 4 && img[name] == 'X' && img[name + 1] == 'e' &&
-             img[name + 2] == 'n' && img[name + 3] == '\0' )
-        {
-            rc = xb_note(img + desc, descsz, type, info, n);
-            if ( rc )
-                return rc;
-        }
-        pos = next;
-    }
+    xb_memset(info, 0, sizeof(*info));
+    if ( !image || size < 4 || p[0] != 0x7f || p[1] != 'E' || p[2] != 'L' ||
+         p[3] != 'F' )
+        return -XEN_ENOEXEC;
+    if ( elf_parse(img, image, size, err, sizeof(err)) ||
+         elf_xen_check(img, err, sizeof(err)) ||
+         elf_xen_features_ok(img, false, err, sizeof(err)) ||
+         (img->f_required & XB_FEATURES_UNAVAILABLE) )
+        return -XEN_EINVAL;
+    info->virt_base = img->virt_base;
+    info->paddr_offset = img->paddr_offset;
+    info->entry = img->virt_entry;
+    info->vstart = img->virt_kstart;
+    info->vend = img->virt_kend;
+    info->has_hypercall_page = img->virt_hypercall != ELF_UNSET;
+    info->hypercall_page = info->has_hypercall_page ? img->virt_hypercall : 0;
+    info->features_supported = img->f_supported;
+    info->features_required = img->f_required;
     return 0;
 }
 
 int xb_elf_parse(const void *image, size_t size, struct xb_elf_info *info)
 {
-    const uint8_t *img = image;
-    const struct xb_ehdr *eh = image;
-    struct xb_notes n = { 0 };
-    uint64_t pstart = ~0ULL, pend = 0, off;
-    unsigned int i;
-    int rc;
+    struct elf_image img;
 
-    xb_memset(info, 0, sizeof(*info));
-    if ( !image || size < sizeof(*eh) || img[0] != 0x7f || img[1] != 'E' ||
-         img[2] != 'L' || img[3] != 'F' )
-        return -XEN_ENOEXEC;
-    if ( (uintptr_t)image & 7 )
-        return -XEN_EINVAL;            /* headers are read in place */
-    if ( eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-         eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-         eh->e_ident[EI_VERSION] != 1 || eh->e_type != ET_EXEC ||
-         eh->e_machine != EM_X86_64 ||
-         eh->e_phentsize != sizeof(struct xb_phdr) || eh->e_phnum == 0 ||
-         (eh->e_phoff & 7) ||
-         !xb_in_file(eh->e_phoff,
-                     (uint64_t)eh->e_phnum * sizeof(struct xb_phdr), size) )
-        return -XEN_EINVAL;
-
-    for ( i = 0; i < eh->e_phnum; i++ )
-    {
-        const struct xb_phdr *ph;
-
-        off = eh->e_phoff + (uint64_t)i * sizeof(struct xb_phdr);
-        ph = (const void *)(img + off);
-
-        if ( ph->p_type == PT_NOTE )
-        {
-            if ( !xb_in_file(ph->p_offset, ph->p_filesz, size) )
-                return -XEN_EINVAL;
-            rc = xb_notes_in(img, ph->p_offset, ph->p_filesz, info, &n);
-            if ( rc )
-                return rc;
-        }
-        if ( ph->p_type != PT_LOAD || ph->p_memsz == 0 )
-            continue;
-        if ( !xb_in_file(ph->p_offset, ph->p_filesz, size) ||
-             ph->p_filesz > ph->p_memsz ||
-             ph->p_paddr + ph->p_memsz < ph->p_paddr )
-            return -XEN_EINVAL;
-        if ( ph->p_paddr < pstart )
-            pstart = ph->p_paddr;
-        if ( ph->p_paddr + ph->p_memsz > pend )
-            pend = ph->p_paddr + ph->p_memsz;
-    }
-
-    if ( !n.any || !n.version_ok || !(n.loader_generic || n.os_linux) ||
-         pstart >= pend )
-        return -XEN_EINVAL;
-    if ( !n.have_paddr_offset )
-        info->paddr_offset = info->virt_base;
-    if ( !n.have_entry )
-        info->entry = eh->e_entry;
-
-    /* Load addresses: p_paddr shifted by virt_base - paddr_offset. */
-    info->vstart = pstart + (info->virt_base - info->paddr_offset);
-    info->vend = pend + (info->virt_base - info->paddr_offset);
-    if ( info->vstart < info->virt_base || info->vend < info->vstart ||
-         info->entry < info->vstart || info->entry >= info->vend )
-        return -XEN_EINVAL;
-    if ( info->has_hypercall_page &&
-         ((info->hypercall_page & (XB_PAGE_SIZE - 1)) ||
-          info->hypercall_page < info->vstart ||
-          info->hypercall_page >= info->vend) )
-        return -XEN_EINVAL;
-    if ( info->features_required & XB_FEATURES_UNAVAILABLE )
-        return -XEN_EINVAL;
-    return 0;
+    return xb_elf_image(image, size, &img, info);
 }
 
 /* ------------------------------------------------------------------ */
@@ -460,6 +222,7 @@ struct xb_ctx
     const struct xb_config *cfg;
     struct xb_domain *out;
     struct xb_elf_info elf;
+    struct elf_image img;      /* the parsed kernel (its segments)       */
     struct xb_pt pt;
     uint64_t nr_pages, p2m_pfn, p2m_pages;
     void *mapped;              /* the one live foreign mapping, or NULL  */
@@ -691,9 +454,7 @@ static int xb_populate(struct xb_ctx *c)
 static int xb_load_kernel(struct xb_ctx *c)
 {
     const uint8_t *img = c->cfg->kernel;
-    const struct xb_ehdr *eh = c->cfg->kernel;
-    uint64_t vb = c->elf.virt_base, off = c->elf.virt_base -
-        c->elf.paddr_offset;
+    uint64_t vb = c->elf.virt_base, off = c->img.virt_offset;
     uint64_t pfn, first = (c->elf.vstart - vb) >> XB_PAGE_SHIFT;
     unsigned int i;
 
@@ -705,20 +466,19 @@ static int xb_load_kernel(struct xb_ctx *c)
         if ( !page )
             return xb_fail(c, "map kernel page", (long)pfn, -XEN_EFAULT);
         xb_memset(page, 0, XB_PAGE_SIZE);
-        for ( i = 0; i < eh->e_phnum; i++ )
+        for ( i = 0; i < c->img.nr_segments; i++ )
         {
-            const struct xb_phdr *ph = (const void *)(img + eh->e_phoff +
-                (uint64_t)i * sizeof(struct xb_phdr));
+            const struct elf_segment *seg = &c->img.seg[i];
             uint64_t sva, lo, hi;
 
-            if ( ph->p_type != PT_LOAD || ph->p_filesz == 0 )
+            if ( seg->filesz == 0 )
                 continue;
-            sva = ph->p_paddr + off;
+            sva = seg->paddr + off;
             lo = sva > pva ? sva : pva;
-            hi = sva + ph->p_filesz < pva + XB_PAGE_SIZE ?
-                sva + ph->p_filesz : pva + XB_PAGE_SIZE;
+            hi = sva + seg->filesz < pva + XB_PAGE_SIZE ?
+                sva + seg->filesz : pva + XB_PAGE_SIZE;
             if ( lo < hi )
-                xb_memcpy(page + (lo - pva), img + ph->p_offset + (lo - sva),
+                xb_memcpy(page + (lo - pva), img + seg->offset + (lo - sva),
                           hi - lo);
         }
     }
@@ -1030,7 +790,7 @@ int xb_build_pv(const struct xb_ops *ops, const struct xb_config *cfg,
 
     if ( (rc = xb_check_config(&c)) )
         return rc;
-    rc = xb_elf_parse(cfg->kernel, cfg->kernel_size, &c.elf);
+    rc = xb_elf_image(cfg->kernel, cfg->kernel_size, &c.img, &c.elf);
     if ( rc )
         return xb_fail(&c, "kernel image", rc, rc);
     out->nr_pages = c.nr_pages;

@@ -81,3 +81,50 @@ int memcmp(const void *a, const void *b, size_t n)
             return *pa - *pb;
     return 0;
 }
+
+/* Copies at most n - 1 bytes and terminates; returns strlen(s). */
+size_t strlcpy(char *d, const char *s, size_t n)
+{
+    size_t len = strlen(s);
+
+    if ( n )
+    {
+        size_t c = len < n - 1 ? len : n - 1;
+
+        memcpy(d, s, c);
+        d[c] = '\0';
+    }
+    return len;
+}
+
+static unsigned int digit(char c)
+{
+    if ( c >= '0' && c <= '9' )
+        return c - '0';
+    if ( c >= 'a' && c <= 'z' )
+        return c - 'a' + 10;
+    if ( c >= 'A' && c <= 'Z' )
+        return c - 'A' + 10;
+    return 36;
+}
+
+/*
+ * The hypervisor's number parser (common/string.c), which its ELF parser
+ * uses for the legacy __xen_guest string: base 0 means decimal, or hex
+ * after "0x"; *end gets the first byte not taken.
+ */
+unsigned long long simple_strtoull(const char *s, const char **end, int base)
+{
+    unsigned long long v = 0;
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+    if ( !base )
+        base = hex && digit(s[2]) < 16 ? 16 : 10;
+    if ( base == 16 && hex )
+        s += 2;
+    for ( ; digit(*s) < (unsigned int)base; s++ )
+        v = v * base + digit(*s);
+    if ( end )
+        *end = s;
+    return v;
+}

@@ -65,6 +65,8 @@ char *strstr(const char *hay, const char *needle);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+size_t strlcpy(char *d, const char *s, size_t n);
+unsigned long long simple_strtoull(const char *s, const char **end, int base);
 
 /*
  * Run a test body (lib/traps.c).  Once a test installed the trap table,

@@ -18,6 +18,7 @@
 #include "xtcons.h"
 #include "../child/child.h"
 #include "xbops.h"
+#include "dom0.h"
 
 #include <public/memory.h>
 
@@ -58,34 +59,7 @@ extern const uint8_t child_elf_start[], child_elf_end[];
 /* Foreign mappings: three PTEs of our scratch window.                 */
 
 enum { SLOT_BUILDER, SLOT_RING, SLOT_SPIN, NR_SLOTS };
-static unsigned long slot_va[NR_SLOTS];
-static uint64_t slot_pte[NR_SLOTS];
-static bool slot_busy[NR_SLOTS];
-
-static void slot_unmap(unsigned int s)
-{
-    if ( !slot_busy[s] )
-        return;
-    xt_mmu_update1(slot_pte[s] | MMU_NORMAL_PT_UPDATE, 0);
-    xt_mmuext1(MMUEXT_INVLPG_LOCAL, slot_va[s], 0);
-    slot_busy[s] = false;
-}
-
-/* Map frame 'mfn' of domain 'dom' writable at slot 's' (mmu_update). */
-static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn)
-{
-    struct mmu_update u = {
-        .ptr = slot_pte[s] | MMU_NORMAL_PT_UPDATE,
-        .val = (mfn << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
-               _PAGE_DIRTY,
-    };
-
-    slot_unmap(s);
-    if ( HYPERVISOR_mmu_update(&u, 1, NULL, dom) )
-        return NULL;
-    slot_busy[s] = true;
-    return (void *)slot_va[s];
-}
+static struct xbh_slot slots[NR_SLOTS];
 
 /* ------------------------------------------------------------------ */
 /* The builder's ops: xbhost/xbops.c, and our foreign mappings.       */
@@ -102,14 +76,14 @@ static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
     }
     if ( fail_map_countdown > 0 )
         fail_map_countdown--;
-    return slot_map(SLOT_BUILDER, dom, mfn);
+    return xbh_slot_map(&slots[SLOT_BUILDER], dom, mfn, true);
 }
 
 static void op_unmap(void *o, void *va)
 {
     (void)o;
     (void)va;
-    slot_unmap(SLOT_BUILDER);
+    xbh_slot_unmap(&slots[SLOT_BUILDER]);
 }
 
 static const struct xb_ops ops = {
@@ -120,47 +94,6 @@ static const struct xb_ops ops = {
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
 
-static long domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    op->cmd = cmd;
-    op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op->domain = dom;
-    return xbh_domctl(NULL, op);
-}
-
-static long sysctl(uint32_t cmd, struct xen_sysctl *op)
-{
-    op->cmd = cmd;
-    op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    return xbh_sysctl(NULL, op);
-}
-
-/* Sleep until 'port' is pending or a short timeout passes. */
-static void poll_port(evtchn_port_t port)
-{
-    evtchn_port_t p = port;
-    struct sched_poll sp = { .nr_ports = 1,
-                             .timeout = xt_system_time() + POLL_NS };
-
-    set_xen_guest_handle(sp.ports, &p);
-    HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
-}
-
-static void mask_port(evtchn_port_t port)
-{
-    __atomic_fetch_or(&xt_shared_info->evtchn_mask[port / 64],
-                      1UL << (port % 64), __ATOMIC_SEQ_CST);
-}
-
-/* Was 'port' pending?  Clears it. */
-static bool take_pending(evtchn_port_t port)
-{
-    unsigned long bit = 1UL << (port % 64);
-
-    return __atomic_fetch_and(&xt_shared_info->evtchn_pending[port / 64],
-                              ~bit, __ATOMIC_SEQ_CST) & bit;
-}
-
 static evtchn_port_t virq_port;
 
 /* Wait (bounded) for VIRQ_DOM_EXC. */
@@ -170,9 +103,9 @@ static bool wait_dom_exc(void)
 
     for ( i = 0; i < MAX_POLLS; i++ )
     {
-        if ( take_pending(virq_port) )
+        if ( xbh_take_pending(virq_port) )
             return true;
-        poll_port(virq_port);
+        xbh_poll1(virq_port, POLL_NS);
     }
     return false;
 }
@@ -190,7 +123,7 @@ static bool wait_shutdown(domid_t d, struct xen_domctl_getdomaininfo *di,
 
     for ( i = 0; i < MAX_POLLS; i++ )
     {
-        bool pending = take_pending(virq_port);
+        bool pending = xbh_take_pending(virq_port);
 
         if ( xb_getdomaininfo(&ops, d, di) == 0 && di->domain == d &&
              (di->flags & XEN_DOMINF_shutdown) )
@@ -198,49 +131,9 @@ static bool wait_shutdown(domid_t d, struct xen_domctl_getdomaininfo *di,
             *virq = pending || wait_dom_exc();
             return true;
         }
-        poll_port(virq_port);
+        xbh_poll1(virq_port, POLL_NS);
     }
     *virq = false;
-    return false;
-}
-
-/* Number of domains (sysctl getdomaininfolist), or -1. */
-static int nr_domains(void)
-{
-    static struct xen_domctl_getdomaininfo list[64];
-    struct xen_sysctl op = { 0 };
-
-    op.u.getdomaininfolist.first_domain = 0;
-    op.u.getdomaininfolist.max_domains = ARRAY_SIZE(list);
-    set_xen_guest_handle(op.u.getdomaininfolist.buffer, list);
-    if ( sysctl(XEN_SYSCTL_getdomaininfolist, &op) )
-        return -1;
-    return op.u.getdomaininfolist.num_domains;
-}
-
-/* Is 'dom' gone from getdomaininfo (ESRCH or the next domain)? */
-static bool domain_gone(domid_t dom)
-{
-    struct xen_domctl_getdomaininfo di;
-    long rc = xb_getdomaininfo(&ops, dom, &di);
-
-    return rc == -XEN_ESRCH || (rc == 0 && di.domain != dom);
-}
-
-/* Poll until 'dom' (unless DOMID_INVALID) is gone and 'count' domains
- * remain (unless count < 0). */
-static bool wait_gone(domid_t dom, int count)
-{
-    unsigned long i;
-
-    for ( i = 0; i < MAX_POLLS; i++ )
-    {
-        if ( (dom == DOMID_INVALID || domain_gone(dom)) &&
-             (count < 0 || nr_domains() == count) )
-            return true;
-        poll_port(virq_port);
-        take_pending(virq_port);
-    }
     return false;
 }
 
@@ -250,28 +143,6 @@ static long evtchn_status(domid_t dom, evtchn_port_t port,
     st->dom = dom;
     st->port = port;
     return HYPERVISOR_event_channel_op(EVTCHNOP_status, st);
-}
-
-static long bind_interdomain(domid_t dom, evtchn_port_t remote,
-                             evtchn_port_t *local)
-{
-    struct evtchn_bind_interdomain bi = { .remote_dom = dom,
-                                          .remote_port = remote };
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
-
-    if ( rc == 0 )
-    {
-        *local = bi.local_port;
-        mask_port(bi.local_port);
-    }
-    return rc;
-}
-
-static void close_port(evtchn_port_t port)
-{
-    struct evtchn_close cl = { .port = port };
-
-    HYPERVISOR_event_channel_op(EVTCHNOP_close, &cl);
 }
 
 /* ------------------------------------------------------------------ */
@@ -329,7 +200,7 @@ static void host_checks(void)
     xt_check_rc("getdomaininfo_beyond_last_esrch",
                 xb_getdomaininfo(&ops, DOMID_FIRST_RESERVED - 1, &di),
                 -XEN_ESRCH);
-    baseline_domains = nr_domains();
+    baseline_domains = xbh_nr_domains();
     xt_check("getdomaininfolist", baseline_domains >= 1, "%d domains",
              baseline_domains);
     xt_check_rc("pause_self_einval", xb_pause(&ops, 0), -XEN_EINVAL);
@@ -351,7 +222,7 @@ static long create(uint32_t flags, uint32_t vcpus, uint32_t emu,
     op.u.createdomain.max_maptrack_frames = -1;
     op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
     op.u.createdomain.arch.emulation_flags = emu;
-    rc = domctl(XEN_DOMCTL_createdomain, want, &op);
+    rc = xbh_domctl_cmd(XEN_DOMCTL_createdomain, want, &op);
     if ( got )
         *got = rc ? DOMID_INVALID : op.domain;
     return rc;
@@ -362,7 +233,7 @@ static long max_vcpus(domid_t dom, uint32_t n)
     struct xen_domctl op = { 0 };
 
     op.u.max_vcpus.max = n;
-    return domctl(XEN_DOMCTL_max_vcpus, dom, &op);
+    return xbh_domctl_cmd(XEN_DOMCTL_max_vcpus, dom, &op);
 }
 
 static long max_mem(domid_t dom, uint64_t kb)
@@ -370,7 +241,7 @@ static long max_mem(domid_t dom, uint64_t kb)
     struct xen_domctl op = { 0 };
 
     op.u.max_mem.max_memkb = kb;
-    return domctl(XEN_DOMCTL_max_mem, dom, &op);
+    return xbh_domctl_cmd(XEN_DOMCTL_max_mem, dom, &op);
 }
 
 static long populate(domid_t dom, xen_pfn_t *frames, unsigned int n)
@@ -390,7 +261,7 @@ static long getvcpucontext(domid_t dom, uint32_t vcpu,
 
     op.u.vcpucontext.vcpu = vcpu;
     set_xen_guest_handle(op.u.vcpucontext.ctxt, ctx);
-    return domctl(XEN_DOMCTL_getvcpucontext, dom, &op);
+    return xbh_domctl_cmd(XEN_DOMCTL_getvcpucontext, dom, &op);
 }
 
 static struct vcpu_guest_context vctx;
@@ -457,7 +328,7 @@ static void create_checks(void)
     xt_check_rc("populate_over_max_mem_none", populate(d, &extra, 1), 0);
 
     xt_check_rc("destroy_bare", xb_destroy(&ops, d), 0);
-    xt_check("destroy_bare_gone", wait_gone(d, baseline_domains), NULL);
+    xt_check("destroy_bare_gone", xbh_wait_gone(d, baseline_domains, virq_port), NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -499,20 +370,20 @@ static void builder_error_checks(void)
     cfg.kernel_size = sizeof(junk);
     rc = xb_build_pv(&ops, &cfg, &out);
     xt_check("build_not_elf_enoexec", rc == -XEN_ENOEXEC &&
-             out.domid == DOMID_INVALID && nr_domains() == baseline_domains,
+             out.domid == DOMID_INVALID && xbh_nr_domains() == baseline_domains,
              "rc %d", rc);
 
     child_config(&cfg, "");
     cfg.kernel_size = 100;                 /* headers cut off */
     rc = xb_build_pv(&ops, &cfg, &out);
     xt_check("build_truncated_einval", rc == -XEN_EINVAL &&
-             nr_domains() == baseline_domains, "rc %d", rc);
+             xbh_nr_domains() == baseline_domains, "rc %d", rc);
 
     child_config(&cfg, "");
     cfg.mem_kb = 2048;                     /* < the 4 MiB initial mapping */
     rc = xb_build_pv(&ops, &cfg, &out);
     xt_check("build_too_small_enomem", rc == -XEN_ENOMEM &&
-             nr_domains() == baseline_domains, "rc %d (%s)", rc,
+             xbh_nr_domains() == baseline_domains, "rc %d (%s)", rc,
              out.failed_step ?: "-");
 
     /* A failure half-way (a foreign map) must leave no domain behind. */
@@ -522,35 +393,16 @@ static void builder_error_checks(void)
     fail_map_countdown = -1;
     xt_check("build_failure_cleans_up", rc == -XEN_EFAULT &&
              out.domid == DOMID_INVALID && out.failed_step &&
-             wait_gone(DOMID_INVALID, baseline_domains), "rc %d (%s)", rc,
+             xbh_wait_gone(DOMID_INVALID, baseline_domains, virq_port), "rc %d (%s)", rc,
              out.failed_step ?: "-");
 }
 
 /* free_pages once it stopped moving (asynchronous frees settle). */
-static uint64_t settled_free_pages(void)
-{
-    struct xen_sysctl_physinfo pi;
-    uint64_t last = 0;
-    unsigned int same = 0;
-    unsigned long i;
-
-    for ( i = 0; i < 3000 && same < 50; i++ )
-    {
-        if ( xb_physinfo(&ops, &pi) )
-            return 0;
-        same = pi.free_pages == last ? same + 1 : 0;
-        last = pi.free_pages;
-        poll_port(virq_port);
-        take_pending(virq_port);
-    }
-    return last;
-}
-
 /* Let earlier destructions finish (and their late VIRQs arrive). */
 static void quiesce(void)
 {
-    settled_free_pages();
-    take_pending(virq_port);
+    xbh_settled_free_pages(virq_port, 50);
+    xbh_take_pending(virq_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -679,11 +531,11 @@ static bool child_wait(struct child_con *c, const bool *flag)
 
     for ( i = 0; i < MAX_POLLS && !*flag; i++ )
     {
-        take_pending(c->port);
+        xbh_take_pending(c->port);
         child_pump(c);
         if ( *flag )
             break;
-        poll_port(c->port);
+        xbh_poll1(c->port, POLL_NS);
     }
     return *flag;
 }
@@ -700,7 +552,7 @@ static long sched_op(domid_t d, uint32_t sched, uint32_t cmd,
     op.u.scheduler_op.sched_id = sched;
     op.u.scheduler_op.cmd = cmd;
     op.u.scheduler_op.u.credit = *cr;
-    rc = domctl(XEN_DOMCTL_scheduler_op, d, &op);
+    rc = xbh_domctl_cmd(XEN_DOMCTL_scheduler_op, d, &op);
     *cr = op.u.scheduler_op.u.credit;
     return rc;
 }
@@ -720,7 +572,7 @@ static void child_pause_checks(domid_t d, struct child_con *con, bool ok)
         uint64_t pfn = (con->spin_va - XT_VIRT_BASE) >> 12;
 
         if ( pfn < CHILD_PAGES )
-            spin = slot_map(SLOT_SPIN, d, p2m_ws[pfn]);
+            spin = xbh_slot_map(&slots[SLOT_SPIN], d, p2m_ws[pfn], true);
     }
 
     rc = xb_pause(&ops, d);
@@ -745,8 +597,8 @@ static void child_pause_checks(domid_t d, struct child_con *con, bool ok)
     {
         if ( spin[CHILD_SPIN_COUNTER] != c1 )
             break;
-        poll_port(con->port);
-        take_pending(con->port);
+        xbh_poll1(con->port, POLL_NS);
+        xbh_take_pending(con->port);
     }
     xt_check("unpause_resumes_counter", rc == 0 && spin &&
              spin[CHILD_SPIN_COUNTER] != c1, "rc %ld", rc);
@@ -757,7 +609,7 @@ static void child_pause_checks(domid_t d, struct child_con *con, bool ok)
                            XEN_DOMINF_shutdown)), "flags %#x", di.flags);
     if ( spin )
         spin[CHILD_SPIN_STOP] = 1;
-    slot_unmap(SLOT_SPIN);
+    xbh_slot_unmap(&slots[SLOT_SPIN]);
 }
 
 /* Inspect a freshly built (paused) child. */
@@ -801,7 +653,7 @@ static void child_build_checks(const struct xb_config *cfg,
     xt_check("m2p_matches_p2m", ok && bad == 0, "%lu bad", (unsigned long)bad);
 
     memset(op.u.setdomainhandle.handle, 0x5c, 16);
-    rc = domctl(XEN_DOMCTL_setdomainhandle, d, &op);
+    rc = xbh_domctl_cmd(XEN_DOMCTL_setdomainhandle, d, &op);
     xb_getdomaininfo(&ops, d, &di);
     xt_check("setdomainhandle", ok && rc == 0 && di.handle[0] == 0x5c &&
              di.handle[15] == 0x5c, "rc %ld", rc);
@@ -867,11 +719,12 @@ static void child_lifecycle(void)
     xt_check("console_port_unbound_for_dom0", ok && rc == 0 &&
              st.status == EVTCHNSTAT_unbound && st.u.unbound.dom == 0,
              "rc %ld status %u dom %u", rc, st.status, st.u.unbound.dom);
-    rc = ok ? bind_interdomain(d, out.console_evtchn, &con.port) : -1;
-    rc2 = ok ? bind_interdomain(d, out.store_evtchn, &store_port) : -1;
+    rc = ok ? xbh_bind(d, out.console_evtchn, &con.port) : -1;
+    rc2 = ok ? xbh_bind(d, out.store_evtchn, &store_port) : -1;
     xt_check("bind_console_and_store", rc == 0 && rc2 == 0,
              "rc %ld/%ld", rc, rc2);
-    con.ring = ok ? slot_map(SLOT_RING, d, out.console_mfn) : NULL;
+    con.ring = ok ? xbh_slot_map(&slots[SLOT_RING], d, out.console_mfn, true)
+                  : NULL;
     ok = ok && con.ring && rc == 0;
 
     rc = ok ? xb_unpause(&ops, d) : -1;
@@ -900,8 +753,8 @@ static void child_lifecycle(void)
              !(di.flags & (XEN_DOMINF_dying | XEN_DOMINF_paused)),
              "flags %#x", di.flags);
 
-    slot_unmap(SLOT_RING);
-    take_pending(virq_port);
+    xbh_slot_unmap(&slots[SLOT_RING]);
+    xbh_take_pending(virq_port);
     rc = ok ? xb_destroy(&ops, d) : -1;
     xt_check_rc("destroy_child", rc, 0);
     xt_check("virq_dom_exc_on_destroy", ok && wait_dom_exc(), NULL);
@@ -910,11 +763,11 @@ static void child_lifecycle(void)
              (rc == 0 && (di.domain != d ||
                           (di.flags & XEN_DOMINF_dying)))),
              "rc %ld domain %u flags %#x", rc, di.domain, di.flags);
-    xt_check("destroyed_gone", ok && wait_gone(d, baseline_domains), NULL);
+    xt_check("destroyed_gone", ok && xbh_wait_gone(d, baseline_domains, virq_port), NULL);
     if ( con.port )
-        close_port(con.port);
+        xbh_close(con.port);
     if ( store_port )
-        close_port(store_port);
+        xbh_close(store_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -943,7 +796,7 @@ static void crash_child(void)
              di.flags);
     rc = ok ? xb_destroy(&ops, out.domid) : -1;
     xt_check("crash_child_destroyed", rc == 0 &&
-             wait_gone(out.domid, baseline_domains), "rc %ld", rc);
+             xbh_wait_gone(out.domid, baseline_domains, virq_port), "rc %ld", rc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -963,8 +816,8 @@ static void cycles(void)
     /* A warm-up cycle: first-use allocations of the hypervisor may stay. */
     if ( xb_build_pv(&ops, &cfg, &out) == 0 )
         xb_destroy(&ops, out.domid);
-    wait_gone(DOMID_INVALID, baseline_domains);
-    before = settled_free_pages();
+    xbh_wait_gone(DOMID_INVALID, baseline_domains, virq_port);
+    before = xbh_settled_free_pages(virq_port, 50);
     for ( n = 0; n < NR_CYCLES; n++ )
     {
         rc = xb_build_pv(&ops, &cfg, &out);
@@ -982,16 +835,16 @@ static void cycles(void)
     {
         if ( xb_physinfo(&ops, &pi) == 0 && pi.free_pages == before )
             break;
-        poll_port(virq_port);
-        take_pending(virq_port);
+        xbh_poll1(virq_port, POLL_NS);
+        xbh_take_pending(virq_port);
     }
     after = pi.free_pages;
     xt_check("cycles_free_pages_restored", before && after == before,
              "before %lu after %lu", (unsigned long)before,
              (unsigned long)after);
     xt_check("cycles_no_domains_left",
-             wait_gone(DOMID_INVALID, baseline_domains), "%d domains",
-             nr_domains());
+             xbh_wait_gone(DOMID_INVALID, baseline_domains, virq_port), "%d domains",
+             xbh_nr_domains());
 }
 
 /* ------------------------------------------------------------------ */
@@ -1004,16 +857,13 @@ static void setup(void)
 
     xt_traps_init();
     for ( s = 0; s < NR_SLOTS; s++ )
-    {
-        slot_va[s] = xt_scratch_va();
-        slot_pte[s] = xt_pte_maddr(slot_va[s]);
-    }
+        xbh_slot_init(&slots[s]);
     rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
     if ( rc )
         xt_error("bind VIRQ_DOM_EXC: %ld", rc);
     virq_port = bv.port;
-    mask_port(virq_port);
-    take_pending(virq_port);
+    xbh_mask(virq_port);
+    xbh_take_pending(virq_port);
 }
 
 /* Informational: how long each phase took (never asserted). */

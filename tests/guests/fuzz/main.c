@@ -43,6 +43,7 @@
 #include "xtcons.h"
 #include "../fuzzchild/fuzz.h"
 #include "xbops.h"
+#include "dom0.h"
 
 #include <public/memory.h>
 #include <public/version.h>
@@ -76,34 +77,7 @@ extern const uint8_t fuzzchild_elf_start[], fuzzchild_elf_end[];
 
 enum { SLOT_BUILDER, SLOT_FZ_RING, SLOT_FZ_STATUS, SLOT_WT_RING,
        SLOT_WT_STATUS, SLOT_CANARY, NR_SLOTS };
-static unsigned long slot_va[NR_SLOTS];
-static uint64_t slot_pte[NR_SLOTS];
-static bool slot_busy[NR_SLOTS];
-
-static void slot_unmap(unsigned int s)
-{
-    if ( !slot_busy[s] )
-        return;
-    xt_mmu_update1(slot_pte[s] | MMU_NORMAL_PT_UPDATE, 0);
-    xt_mmuext1(MMUEXT_INVLPG_LOCAL, slot_va[s], 0);
-    slot_busy[s] = false;
-}
-
-static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn, bool rw)
-{
-    struct mmu_update u = {
-        .ptr = slot_pte[s] | MMU_NORMAL_PT_UPDATE,
-        .val = (mfn << 12) | _PAGE_PRESENT | _PAGE_ACCESSED |
-               (rw ? _PAGE_RW | _PAGE_DIRTY : 0),
-    };
-
-    slot_unmap(s);
-    if ( HYPERVISOR_mmu_update(&u, 1, NULL, dom) )
-        return NULL;
-    xt_mmuext1(MMUEXT_INVLPG_LOCAL, slot_va[s], 0);
-    slot_busy[s] = true;
-    return (void *)slot_va[s];
-}
+static struct xbh_slot slots[NR_SLOTS];
 
 /* ------------------------------------------------------------------ */
 /* The builder's ops: xbhost/xbops.c, and our foreign mappings.       */
@@ -111,14 +85,14 @@ static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn, bool rw)
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
     (void)o;
-    return slot_map(SLOT_BUILDER, dom, mfn, true);
+    return xbh_slot_map(&slots[SLOT_BUILDER], dom, mfn, true);
 }
 
 static void op_unmap(void *o, void *va)
 {
     (void)o;
     (void)va;
-    slot_unmap(SLOT_BUILDER);
+    xbh_slot_unmap(&slots[SLOT_BUILDER]);
 }
 
 static const struct xb_ops ops = {
@@ -131,115 +105,16 @@ static const struct xb_ops ops = {
 
 static evtchn_port_t virq_port;
 
-static void mask_port(evtchn_port_t port)
-{
-    __atomic_fetch_or(&xt_shared_info->evtchn_mask[port / 64],
-                      1UL << (port % 64), __ATOMIC_SEQ_CST);
-}
-
-static bool take_pending(evtchn_port_t port)
-{
-    unsigned long bit = 1UL << (port % 64);
-
-    return __atomic_fetch_and(&xt_shared_info->evtchn_pending[port / 64],
-                              ~bit, __ATOMIC_SEQ_CST) & bit;
-}
-
-/* Sleep until one of the ports is pending or a short timeout passes. */
-static void poll_ports(evtchn_port_t *ports, unsigned int n)
-{
-    struct sched_poll sp = { .nr_ports = n,
-                             .timeout = xt_system_time() + POLL_NS };
-
-    set_xen_guest_handle(sp.ports, ports);
-    HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
-}
-
 static void pause_a_little(void)
 {
-    poll_ports(&virq_port, 1);
-    take_pending(virq_port);
-}
-
-static long sysctl(uint32_t cmd, struct xen_sysctl *op)
-{
-    op->cmd = cmd;
-    op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    return xbh_sysctl(NULL, op);
-}
-
-static int nr_domains(void)
-{
-    static struct xen_domctl_getdomaininfo list[64];
-    struct xen_sysctl op = { 0 };
-
-    op.u.getdomaininfolist.first_domain = 0;
-    op.u.getdomaininfolist.max_domains = ARRAY_SIZE(list);
-    set_xen_guest_handle(op.u.getdomaininfolist.buffer, list);
-    if ( sysctl(XEN_SYSCTL_getdomaininfolist, &op) )
-        return -1;
-    return op.u.getdomaininfolist.num_domains;
-}
-
-static bool domain_gone(domid_t dom)
-{
-    struct xen_domctl_getdomaininfo di;
-    long rc = xb_getdomaininfo(&ops, dom, &di);
-
-    return rc == -XEN_ESRCH || (rc == 0 && di.domain != dom);
-}
-
-static bool wait_gone(domid_t dom)
-{
-    unsigned long i;
-
-    for ( i = 0; i < MAX_POLLS; i++ )
-    {
-        if ( domain_gone(dom) )
-            return true;
-        pause_a_little();
-    }
-    return false;
-}
-
-/* free_pages once it stopped moving (asynchronous frees settle). */
-static uint64_t settled_free_pages(void)
-{
-    struct xen_sysctl_physinfo pi;
-    uint64_t last = 0;
-    unsigned int same = 0;
-    unsigned long i;
-
-    for ( i = 0; i < MAX_POLLS && same < 20; i++ )
-    {
-        if ( xb_physinfo(&ops, &pi) )
-            return 0;
-        same = pi.free_pages == last ? same + 1 : 0;
-        last = pi.free_pages;
-        pause_a_little();
-    }
-    return last;
+    xbh_poll(&virq_port, 1, POLL_NS);
+    xbh_take_pending(virq_port);
 }
 
 static void close_port(evtchn_port_t port)
 {
-    struct evtchn_close cl = { .port = port };
-
     if ( port )
-        HYPERVISOR_event_channel_op(EVTCHNOP_close, &cl);
-}
-
-static long bind_interdomain(domid_t dom, evtchn_port_t remote,
-                             evtchn_port_t *local)
-{
-    struct evtchn_bind_interdomain bi = { .remote_dom = dom,
-                                          .remote_port = remote };
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
-
-    *local = rc ? 0 : bi.local_port;
-    if ( !rc )
-        mask_port(bi.local_port);
-    return rc;
+        xbh_close(port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -320,7 +195,7 @@ static void kid_map_status(struct kid *k)
 
     if ( k->status_va < XT_VIRT_BASE || pfn >= k->out.nr_pages )
         return;
-    st = slot_map(k->status_slot, k->domid, k->p2m[pfn], true);
+    st = xbh_slot_map(&slots[k->status_slot], k->domid, k->p2m[pfn], true);
     if ( st && st->magic == FZ_MAGIC )
         k->st = st;
 }
@@ -368,7 +243,7 @@ static void kid_pump(struct kid *k)
 
     if ( !r )
         return;
-    take_pending(k->cons_port);
+    xbh_take_pending(k->cons_port);
     cons = r->out_cons;
     prod = r->out_prod;
     barrier();
@@ -410,8 +285,8 @@ static void wait_step(void)
         ports[n++] = fuzzer.cons_port;
     if ( witness.cons_port )
         ports[n++] = witness.cons_port;
-    poll_ports(ports, n);
-    take_pending(virq_port);
+    xbh_poll(ports, n, POLL_NS);
+    xbh_take_pending(virq_port);
     pump_all();
 }
 
@@ -470,11 +345,11 @@ static long kid_start(struct kid *k, domid_t domid, const char *cmdline)
     }
     k->domid = k->out.domid;
     k->built = true;
-    rc = bind_interdomain(k->domid, k->out.console_evtchn, &k->cons_port);
+    rc = xbh_bind(k->domid, k->out.console_evtchn, &k->cons_port);
     if ( !rc )
-        rc = bind_interdomain(k->domid, k->out.store_evtchn, &k->store_port);
-    k->ring = rc ? NULL : slot_map(k->ring_slot, k->domid, k->out.console_mfn,
-                                   true);
+        rc = xbh_bind(k->domid, k->out.store_evtchn, &k->store_port);
+    k->ring = rc ? NULL : xbh_slot_map(&slots[k->ring_slot], k->domid,
+                                       k->out.console_mfn, true);
     if ( !rc && !k->ring )
         rc = -XEN_EFAULT;
     if ( !rc )
@@ -500,14 +375,14 @@ static bool kid_destroy(struct kid *k)
     bool gone;
 
     pump_all();
-    slot_unmap(k->ring_slot);
-    slot_unmap(k->status_slot);
+    xbh_slot_unmap(&slots[k->ring_slot]);
+    xbh_slot_unmap(&slots[k->status_slot]);
     k->ring = NULL;
     k->st = NULL;
     if ( !k->built )
         return true;
     rc = xb_destroy(&ops, k->domid);
-    gone = rc == 0 && wait_gone(k->domid);
+    gone = rc == 0 && xbh_wait_gone(k->domid, -1, virq_port);
     close_port(k->cons_port);
     close_port(k->store_port);
     k->cons_port = k->store_port = 0;
@@ -565,18 +440,18 @@ static bool dom0_alive(char *why, size_t len)
     rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au);
     if ( !rc )
     {
-        mask_port(au.port);
+        xbh_mask(au.port);
         bi.remote_port = au.port;
         rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
     }
     if ( !rc )
     {
-        mask_port(bi.local_port);
-        take_pending(au.port);
+        xbh_mask(bi.local_port);
+        xbh_take_pending(au.port);
         s.port = bi.local_port;
         rc = HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
     }
-    pending = rc == 0 && take_pending(au.port);
+    pending = rc == 0 && xbh_take_pending(au.port);
     close_port(bi.local_port);
     close_port(au.port);
     if ( !pending )
@@ -588,9 +463,10 @@ static bool dom0_alive(char *why, size_t len)
                         qs.status), false;
     if ( !canary_intact() )
         return snprintf(why, len, "canary page changed"), false;
-    m = slot_map(SLOT_CANARY, DOMID_SELF, xt_virt_to_mfn(canary), false);
+    m = xbh_slot_map(&slots[SLOT_CANARY], DOMID_SELF, xt_virt_to_mfn(canary),
+                     false);
     rc = m ? (long)(m[7] == canary_value(7)) : -1;
-    slot_unmap(SLOT_CANARY);
+    xbh_slot_unmap(&slots[SLOT_CANARY]);
     if ( rc != 1 )
         return snprintf(why, len, "mapping own canary page: %ld", rc), false;
     return true;
@@ -917,7 +793,7 @@ static uint64_t run_round(const struct options *o, unsigned int r,
     bool fz_down, ok;
     long rc;
 
-    before = settled_free_pages();
+    before = xbh_settled_free_pages(virq_port, 20);
     printf("fuzz: round %u: seed %#lx, %lu calls, free pages %lu\n", r,
            (unsigned long)seed, (unsigned long)o->calls,
            (unsigned long)before);
@@ -987,10 +863,10 @@ static uint64_t run_round(const struct options *o, unsigned int r,
         pause_a_little();
     }
     after = pi.free_pages;
-    for ( i = 0; i < MAX_POLLS && nr_domains() != baseline_domains; i++ )
+    for ( i = 0; i < MAX_POLLS && xbh_nr_domains() != baseline_domains; i++ )
         pause_a_little();
-    if ( nr_domains() != baseline_domains )
-        fail(C_NO_DOMAINS_LEFT, seed, "%d domains, %d before", nr_domains(),
+    if ( xbh_nr_domains() != baseline_domains )
+        fail(C_NO_DOMAINS_LEFT, seed, "%d domains, %d before", xbh_nr_domains(),
              baseline_domains);
     printf("fuzz: round %u done: witness %lu rounds, free pages %lu\n", r,
            (unsigned long)c1, (unsigned long)after);
@@ -1072,19 +948,16 @@ static void setup(void)
 
     xt_traps_init();
     for ( s = 0; s < NR_SLOTS; s++ )
-    {
-        slot_va[s] = xt_scratch_va();
-        slot_pte[s] = xt_pte_maddr(slot_va[s]);
-    }
+        xbh_slot_init(&slots[s]);
     rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
     if ( rc )
         xt_error("bind VIRQ_DOM_EXC: %ld", rc);
     virq_port = bv.port;
-    mask_port(virq_port);
-    take_pending(virq_port);
+    xbh_mask(virq_port);
+    xbh_take_pending(virq_port);
     for ( s = 0; s < PAGE_SIZE / 8; s++ )
         ((uint64_t *)canary)[s] = canary_value(s);
-    baseline_domains = nr_domains();
+    baseline_domains = xbh_nr_domains();
 }
 
 XTEST(fuzz, NR_FUZZ_CHECKS)
@@ -1103,13 +976,13 @@ XTEST(fuzz, NR_FUZZ_CHECKS)
            (unsigned long)o.risk);
     for ( c = 0; c < 4; c++ )
     {
-        uint64_t f0 = settled_free_pages();
+        uint64_t f0 = xbh_settled_free_pages(virq_port, 20);
 
         warm_up(&o);
-        if ( settled_free_pages() == f0 )
+        if ( xbh_settled_free_pages(virq_port, 20) == f0 )
             break;
         printf("fuzz: warm-up changed free pages %lu -> %lu\n",
-               (unsigned long)f0, (unsigned long)settled_free_pages());
+               (unsigned long)f0, (unsigned long)xbh_settled_free_pages(virq_port, 20));
     }
     t0 = xt_system_time();
     for ( r = 0; r < o.rounds && !any_failed; r++ )

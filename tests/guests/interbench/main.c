@@ -75,7 +75,7 @@ static void peer_down(void)
     if ( d == DOMID_INVALID )
         return;
     peer_destroy(&peer);
-    ctl_wait_gone(d, -1);
+    xbh_wait_gone(d, -1, ctl_virq_port);
 }
 
 /* ---- create -> first line, destroy ---- */
@@ -106,7 +106,7 @@ static void lifecycle(void)
         if ( !ok )
             break;
         destroy[n] = ctl_ns(t1 - t0);
-        ctl_wait_gone(d, -1);
+        xbh_wait_gone(d, -1, ctl_virq_port);
     }
     if ( n < NR_CYCLES )
     {
@@ -140,13 +140,13 @@ static bool round_trips(evtchn_port_t mine, evtchn_port_t theirs,
     if ( !peer_cmd(&peer, "ping", "ping %u %lu 1", theirs, n) ||
          peer.val[0] != 0 )
         return false;
-    ctl_take_pending(mine);
+    xbh_take_pending(mine);
     for ( i = 0; i < n; i++ )
     {
         t0 = rdtsc();
         ctl_send(mine);
-        for ( k = 0; k < CTL_MAX_POLLS && !ctl_take_pending(mine); k++ )
-            ctl_poll(mine, CTL_POLL_NS);
+        for ( k = 0; k < CTL_MAX_POLLS && !xbh_take_pending(mine); k++ )
+            xbh_poll1(mine, CTL_POLL_NS);
         if ( k == CTL_MAX_POLLS )
             return false;
         rt_ns[i] = ctl_ns((rdtsc() - t0) * 1000);   /* thousandths */
@@ -166,7 +166,7 @@ static void evtchn_bench(void)
     ok = ok && round_trips(mine, theirs, PING_WARM) &&
         round_trips(mine, theirs, PING_N);
     if ( mine )
-        ctl_close(mine);
+        xbh_close(mine);
     if ( !ok )
     {
         xt_check("evtchn_roundtrip_interdomain", false, "ping-pong failed");

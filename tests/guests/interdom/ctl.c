@@ -22,33 +22,8 @@ bool ctl_echo = true;
 
 #define NR_SLOTS 4
 #define SLOT_BUILDER 0
-static unsigned long slot_va[NR_SLOTS];
-static uint64_t slot_pte[NR_SLOTS];
-static bool slot_mapped[NR_SLOTS], slot_taken[NR_SLOTS];
-
-static void slot_unmap(unsigned int s)
-{
-    if ( !slot_mapped[s] )
-        return;
-    xt_mmu_update1(slot_pte[s] | MMU_NORMAL_PT_UPDATE, 0);
-    xt_mmuext1(MMUEXT_INVLPG_LOCAL, slot_va[s], 0);
-    slot_mapped[s] = false;
-}
-
-static void *slot_map(unsigned int s, domid_t dom, xen_pfn_t mfn)
-{
-    struct mmu_update u = {
-        .ptr = slot_pte[s] | MMU_NORMAL_PT_UPDATE,
-        .val = (mfn << 12) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED |
-               _PAGE_DIRTY,
-    };
-
-    slot_unmap(s);
-    if ( HYPERVISOR_mmu_update(&u, 1, NULL, dom) )
-        return NULL;
-    slot_mapped[s] = true;
-    return (void *)slot_va[s];
-}
+static struct xbh_slot slots[NR_SLOTS];
+static bool slot_taken[NR_SLOTS];
 
 static int slot_get(void)
 {
@@ -65,7 +40,7 @@ static int slot_get(void)
 
 static void slot_put(unsigned int s)
 {
-    slot_unmap(s);
+    xbh_slot_unmap(&slots[s]);
     slot_taken[s] = false;
 }
 
@@ -75,14 +50,14 @@ static void slot_put(unsigned int s)
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
     (void)o;
-    return slot_map(SLOT_BUILDER, dom, mfn);
+    return xbh_slot_map(&slots[SLOT_BUILDER], dom, mfn, true);
 }
 
 static void op_unmap(void *o, void *va)
 {
     (void)o;
     (void)va;
-    slot_unmap(SLOT_BUILDER);
+    xbh_slot_unmap(&slots[SLOT_BUILDER]);
 }
 
 const struct xb_ops ctl_ops = {
@@ -93,42 +68,11 @@ const struct xb_ops ctl_ops = {
 /* ------------------------------------------------------------------ */
 /* Events.                                                             */
 
-bool ctl_take_pending(evtchn_port_t port)
-{
-    unsigned long bit = 1UL << (port % 64);
-
-    return __atomic_fetch_and(&xt_shared_info->evtchn_pending[port / 64],
-                              ~bit, __ATOMIC_SEQ_CST) & bit;
-}
-
-void ctl_mask(evtchn_port_t port)
-{
-    __atomic_fetch_or(&xt_shared_info->evtchn_mask[port / 64],
-                      1UL << (port % 64), __ATOMIC_SEQ_CST);
-}
-
-void ctl_poll(evtchn_port_t port, uint64_t ns)
-{
-    evtchn_port_t p = port;
-    struct sched_poll sp = { .nr_ports = 1,
-                             .timeout = xt_system_time() + ns };
-
-    set_xen_guest_handle(sp.ports, &p);
-    HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
-}
-
 long ctl_send(evtchn_port_t port)
 {
     struct evtchn_send s = { .port = port };
 
     return HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
-}
-
-long ctl_close(evtchn_port_t port)
-{
-    struct evtchn_close c = { .port = port };
-
-    return HYPERVISOR_event_channel_op(EVTCHNOP_close, &c);
 }
 
 long ctl_status(domid_t dom, evtchn_port_t port, struct evtchn_status *st)
@@ -147,19 +91,7 @@ long ctl_alloc_unbound(domid_t remote, evtchn_port_t *port)
 
     *port = rc ? 0 : au.port;
     if ( !rc )
-        ctl_mask(au.port);
-    return rc;
-}
-
-long ctl_bind(domid_t dom, evtchn_port_t remote, evtchn_port_t *local)
-{
-    struct evtchn_bind_interdomain bi = { .remote_dom = dom,
-                                          .remote_port = remote };
-    long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
-
-    *local = rc ? 0 : bi.local_port;
-    if ( !rc )
-        ctl_mask(bi.local_port);
+        xbh_mask(au.port);
     return rc;
 }
 
@@ -210,62 +142,6 @@ uint64_t ctl_free_pages(void)
     return xb_physinfo(&ctl_ops, &pi) ? 0 : pi.free_pages;
 }
 
-uint64_t ctl_settled_free_pages(void)
-{
-    uint64_t last = 0, now;
-    unsigned int same = 0;
-    unsigned long i;
-
-    /* Unchanged for 30 samples 10 ms apart: RCU-deferred frees are in. */
-    for ( i = 0; i < CTL_MAX_POLLS && same < 30; i++ )
-    {
-        now = ctl_free_pages();
-        same = now == last ? same + 1 : 0;
-        last = now;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
-        ctl_take_pending(ctl_virq_port);
-    }
-    return last;
-}
-
-int ctl_nr_domains(void)
-{
-    static struct xen_domctl_getdomaininfo list[64];
-    struct xen_sysctl op = { 0 };
-
-    op.cmd = XEN_SYSCTL_getdomaininfolist;
-    op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    op.u.getdomaininfolist.first_domain = 0;
-    op.u.getdomaininfolist.max_domains = ARRAY_SIZE(list);
-    set_xen_guest_handle(op.u.getdomaininfolist.buffer, list);
-    if ( xbh_sysctl(NULL, &op) )
-        return -1;
-    return op.u.getdomaininfolist.num_domains;
-}
-
-bool ctl_domain_gone(domid_t dom)
-{
-    struct xen_domctl_getdomaininfo di;
-    long rc = xb_getdomaininfo(&ctl_ops, dom, &di);
-
-    return rc == -XEN_ESRCH || (rc == 0 && di.domain != dom);
-}
-
-bool ctl_wait_gone(domid_t dom, int count)
-{
-    unsigned long i;
-
-    for ( i = 0; i < CTL_MAX_POLLS; i++ )
-    {
-        if ( (dom == DOMID_INVALID || ctl_domain_gone(dom)) &&
-             (count < 0 || ctl_nr_domains() == count) )
-            return true;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
-        ctl_take_pending(ctl_virq_port);
-    }
-    return false;
-}
-
 uint64_t ctl_ns(uint64_t cycles)
 {
     return cycles * 1000000UL / xt_tsc_khz();
@@ -280,15 +156,14 @@ void ctl_init(void)
     xt_traps_init();
     for ( s = 0; s < NR_SLOTS; s++ )
     {
-        slot_va[s] = xt_scratch_va();
-        slot_pte[s] = xt_pte_maddr(slot_va[s]);
+        xbh_slot_init(&slots[s]);
     }
     rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
     if ( rc )
         xt_error("bind VIRQ_DOM_EXC: %ld", rc);
     ctl_virq_port = bv.port;
-    ctl_mask(ctl_virq_port);
-    ctl_take_pending(ctl_virq_port);
+    xbh_mask(ctl_virq_port);
+    xbh_take_pending(ctl_virq_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -324,14 +199,14 @@ long peer_build(struct peer *p, const char *cmdline)
         return rc;
     }
     p->dom = p->out.domid;
-    rc = ctl_bind(p->dom, p->out.console_evtchn, &p->cons_port);
+    rc = xbh_bind(p->dom, p->out.console_evtchn, &p->cons_port);
     if ( !rc )
-        rc = ctl_bind(p->dom, p->out.store_evtchn, &p->store_port);
+        rc = xbh_bind(p->dom, p->out.store_evtchn, &p->store_port);
     slot = slot_get();
     if ( !rc && slot >= 0 )
     {
         p->slot = slot;
-        p->ring = slot_map(slot, p->dom, p->out.console_mfn);
+        p->ring = xbh_slot_map(&slots[slot], p->dom, p->out.console_mfn, true);
     }
     if ( !rc && !p->ring )
         rc = -XEN_EFAULT;
@@ -339,7 +214,7 @@ long peer_build(struct peer *p, const char *cmdline)
     {
         printf("ctl: connecting to d%u failed: %ld\n", p->dom, rc);
         peer_destroy(p);
-        ctl_wait_gone(p->out.domid, -1);
+        xbh_wait_gone(p->out.domid, -1, ctl_virq_port);
     }
     return rc;
 }
@@ -448,11 +323,11 @@ static bool pump_until(struct peer *p,
 
     for ( i = 0; i < CTL_MAX_POLLS; i++ )
     {
-        ctl_take_pending(p->cons_port);
+        xbh_take_pending(p->cons_port);
         peer_pump(p);
         if ( cond(p, arg) )
             return true;
-        ctl_poll(p->cons_port, CTL_POLL_NS);
+        xbh_poll1(p->cons_port, CTL_POLL_NS);
     }
     return false;
 }
@@ -505,7 +380,7 @@ static void put_line(struct peer *p, const char *fmt, va_list ap)
         {
             r->in_prod = prod;
             ctl_send(p->cons_port);
-            ctl_poll(p->cons_port, CTL_POLL_NS);
+            xbh_poll1(p->cons_port, CTL_POLL_NS);
             peer_pump(p);
         }
         r->in[prod & (XT_CONS_IN_SIZE - 1)] = buf[i];
@@ -547,8 +422,8 @@ int peer_wait_shutdown(struct peer *p)
         if ( xb_getdomaininfo(&ctl_ops, p->dom, &di) == 0 &&
              di.domain == p->dom && (di.flags & XEN_DOMINF_shutdown) )
             return xb_shutdown_reason(&di);
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
-        ctl_take_pending(ctl_virq_port);
+        xbh_poll1(ctl_virq_port, CTL_POLL_NS);
+        xbh_take_pending(ctl_virq_port);
     }
     return -1;
 }
@@ -563,9 +438,9 @@ void peer_disconnect(struct peer *p, bool keep_ports)
     if ( keep_ports )
         return;
     if ( p->cons_port )
-        ctl_close(p->cons_port);
+        xbh_close(p->cons_port);
     if ( p->store_port )
-        ctl_close(p->store_port);
+        xbh_close(p->store_port);
     p->cons_port = p->store_port = 0;
 }
 

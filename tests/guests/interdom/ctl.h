@@ -17,12 +17,13 @@
 #include "xtpv.h"
 #include "xtcons.h"
 #include "xbops.h"
+#include "dom0.h"
 #include "../peer/peer.h"
 
 #include <public/grant_table.h>
 
-#define CTL_POLL_NS    10000000UL    /* 10 ms: pacing only              */
-#define CTL_MAX_POLLS  3000UL        /* bound on any wait (30 s)        */
+#define CTL_POLL_NS    XBH_POLL_NS   /* 10 ms: pacing only              */
+#define CTL_MAX_POLLS  XBH_MAX_POLLS /* bound on any wait (30 s)        */
 #define CTL_PEER_KB    4096          /* a small peer: the initial map   */
 #define CTL_PEER_PAGES (CTL_PEER_KB / 4)
 
@@ -34,15 +35,10 @@ extern evtchn_port_t ctl_virq_port;
 /* Echo the peers' console lines as "peer| ..." (default true). */
 extern bool ctl_echo;
 
-/* ---- events ---- */
-bool ctl_take_pending(evtchn_port_t port);   /* was pending? clears it */
-void ctl_mask(evtchn_port_t port);
-void ctl_poll(evtchn_port_t port, uint64_t ns);   /* SCHEDOP_poll, 1 port */
+/* ---- events (mask, poll, bind, close: xbhost/dom0.h) ---- */
 long ctl_send(evtchn_port_t port);
-long ctl_close(evtchn_port_t port);
 long ctl_status(domid_t dom, evtchn_port_t port, struct evtchn_status *st);
 long ctl_alloc_unbound(domid_t remote, evtchn_port_t *port);
-long ctl_bind(domid_t dom, evtchn_port_t remote, evtchn_port_t *local);
 
 /* ---- grants ---- */
 long ctl_gnttab(unsigned int cmd, void *arg, unsigned int count);
@@ -51,14 +47,8 @@ int ctl_map(domid_t dom, grant_ref_t ref, uint32_t flags, unsigned long va,
             grant_handle_t *handle);
 int ctl_unmap(grant_handle_t handle, unsigned long va);
 
-/* ---- the system ---- */
+/* ---- the system (domains gone, settled memory: xbhost/dom0.h) ---- */
 uint64_t ctl_free_pages(void);           /* physinfo; 0 on error       */
-uint64_t ctl_settled_free_pages(void);   /* once it stopped moving     */
-int ctl_nr_domains(void);
-bool ctl_domain_gone(domid_t dom);
-/* Bounded wait for 'dom' to disappear (DOMID_INVALID: any) and, unless
- * count < 0, for 'count' domains to remain. */
-bool ctl_wait_gone(domid_t dom, int count);
 uint64_t ctl_ns(uint64_t tsc_cycles);    /* TSC cycles to ns            */
 
 /* ---- peers ---- */

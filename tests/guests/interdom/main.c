@@ -125,13 +125,13 @@ static unsigned long pingpong(evtchn_port_t mine, evtchn_port_t theirs,
     if ( !peer_cmd(&peer, "ping", "ping %u %lu %u", theirs, n, mode) ||
          peer.val[0] != 0 )
         return 0;
-    ctl_take_pending(mine);
+    xbh_take_pending(mine);
     for ( done = 0; done < n; done++ )
     {
         if ( ctl_send(mine) )
             break;
-        for ( k = 0; k < CTL_MAX_POLLS && !ctl_take_pending(mine); k++ )
-            ctl_poll(mine, CTL_POLL_NS);
+        for ( k = 0; k < CTL_MAX_POLLS && !xbh_take_pending(mine); k++ )
+            xbh_poll1(mine, CTL_POLL_NS);
         if ( k == CTL_MAX_POLLS )
             break;
     }
@@ -164,9 +164,9 @@ static void event_checks(void)
     rc = ctl_status(pd, a1, &st);
     xt_check("peer_port_unbound_for_us", is_unbound(rc, &st, 0),
              "rc %ld status %u dom %u", rc, st.status, st.u.unbound.dom);
-    rc = ctl_bind(pd, a1, &a0);
+    rc = xbh_bind(pd, a1, &a0);
     xt_check("bind_peer_port", rc == 0 && a0 > 0, "rc %ld port %u", rc, a0);
-    xt_check("bind_sets_local_pending", rc == 0 && ctl_take_pending(a0),
+    xt_check("bind_sets_local_pending", rc == 0 && xbh_take_pending(a0),
              NULL);
     rc = ctl_status(DOMID_SELF, a0, &st);
     xt_check("status_local_interdomain", is_interdomain(rc, &st, pd, a1),
@@ -208,7 +208,7 @@ static void event_checks(void)
     xt_check("peer_bind_port_for_other_einval", rc == 0 &&
              rc2 == -XEN_EINVAL, "alloc rc %ld bind rc %ld", rc, rc2);
     if ( d0 )
-        ctl_close(d0);
+        xbh_close(d0);
     xt_check_rc("peer_bind_no_domain_esrch",
                 ask("bind", 0, "bind %u 1", NO_DOMAIN), -XEN_ESRCH);
     /* Xen: status of another domain's port is XSM_TARGET, -EPERM. */
@@ -223,8 +223,8 @@ static void event_checks(void)
     xt_check("pingpong_peer_polls", n == PING_N && pdone == PING_N,
              "%lu round trips, peer %ld", n, pdone);
     rc = ask("pending", 0, "pending %u", a1);
-    xt_check("one_event_per_send", !ctl_take_pending(a0) &&
-             !ctl_take_pending(b0) && rc == 0, "peer pending %ld", rc);
+    xt_check("one_event_per_send", !xbh_take_pending(a0) &&
+             !xbh_take_pending(b0) && rc == 0, "peer pending %ld", rc);
 
     /* Closing: the other end goes back to unbound for the closer. */
     xt_check_rc("peer_closes_its_end",
@@ -245,8 +245,8 @@ static void event_checks(void)
     xt_check("peer_rebinds_unbound_end", rc == 0 && a1b &&
              is_interdomain(rc2, &st, pd, a1b), "rc %ld port %u status %u",
              rc, a1b, st.status);
-    ctl_take_pending(a0);
-    rc = ctl_close(a0);
+    xbh_take_pending(a0);
+    rc = xbh_close(a0);
     rc2 = ctl_status(DOMID_SELF, a0, &st);
     xt_check("close_our_end", rc == 0 && rc2 == 0 &&
              st.status == EVTCHNSTAT_closed, "rc %ld/%ld status %u", rc, rc2,
@@ -255,7 +255,7 @@ static void event_checks(void)
     xt_check("peer_end_unbound_after_our_close", is_unbound(rc, &st, 0),
              "rc %ld status %u dom %u", rc, st.status, st.u.unbound.dom);
     xt_check_rc("send_on_closed_einval", ctl_send(a0), -XEN_EINVAL);
-    xt_check_rc("close_closed_einval", ctl_close(a0), -XEN_EINVAL);
+    xt_check_rc("close_closed_einval", xbh_close(a0), -XEN_EINVAL);
     xt_check_rc("send_port0_einval", ctl_send(0), -XEN_EINVAL);
     xt_check_rc("send_beyond_ports_einval", ctl_send(EVTCHN_2L_NR_CHANNELS),
                 -XEN_EINVAL);
@@ -484,10 +484,10 @@ static void teardown_checks(void)
     peer_send_line(&peer, "quit");
     for ( i = 0; i < CTL_MAX_POLLS && !peer.verdict_seen; i++ )
     {
-        ctl_take_pending(peer.cons_port);
+        xbh_take_pending(peer.cons_port);
         peer_pump(&peer);
         if ( !peer.verdict_seen )
-            ctl_poll(peer.cons_port, CTL_POLL_NS);
+            xbh_poll1(peer.cons_port, CTL_POLL_NS);
     }
     xt_check("peer_verdict_success", peer.verdict_seen &&
              !strcmp(peer.verdict, "SUCCESS"), "%s",
@@ -504,16 +504,16 @@ static void teardown_checks(void)
         rc = ctl_status(DOMID_SELF, b0, &st);
         if ( rc || st.status != EVTCHNSTAT_interdomain )
             break;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        xbh_poll1(ctl_virq_port, CTL_POLL_NS);
     }
     xt_check("our_end_unbound_after_destroy", pd != DOMID_INVALID &&
              is_unbound(rc, &st, pd), "rc %ld status %u dom %u", rc,
              st.status, st.u.unbound.dom);
     xt_check("send_to_dead_peer_dropped", b0 && ctl_send(b0) == 0 &&
-             ctl_close(b0) == 0, NULL);
+             xbh_close(b0) == 0, NULL);
     xt_check("peer_gone", pd != DOMID_INVALID &&
-             ctl_wait_gone(pd, baseline_domains), "%d domains",
-             ctl_nr_domains());
+             xbh_wait_gone(pd, baseline_domains, ctl_virq_port), "%d domains",
+             xbh_nr_domains());
 }
 
 /* ------------------------------------------------------------------ */
@@ -531,7 +531,7 @@ static void keep_checks(void)
     int st = -1;
     bool up;
 
-    baseline = ctl_settled_free_pages();
+    baseline = xbh_settled_free_pages(ctl_virq_port, 30);
     rc = peer_build(&peer, "");
     if ( !rc )
         rc = peer_unpause(&peer);
@@ -555,7 +555,7 @@ static void keep_checks(void)
              di.domain == d && (di.flags & XEN_DOMINF_dying) &&
              di.tot_pages >= 1, "rc %ld domain %u flags %#x tot %lu", rc,
              di.domain, di.flags, (unsigned long)di.tot_pages);
-    held = ctl_settled_free_pages();
+    held = xbh_settled_free_pages(ctl_virq_port, 30);
 
     st = st == GNTST_okay ? ctl_unmap(h, va) : -1;
     xt_check("unmap_after_destroy", st == GNTST_okay &&
@@ -566,8 +566,8 @@ static void keep_checks(void)
         now = ctl_free_pages();
         if ( now >= baseline )
             break;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
-        ctl_take_pending(ctl_virq_port);
+        xbh_poll1(ctl_virq_port, CTL_POLL_NS);
+        xbh_take_pending(ctl_virq_port);
     }
     xt_check("memory_returns_after_unmap", baseline && now >= baseline,
              "baseline %lu now %lu", (unsigned long)baseline,
@@ -576,8 +576,8 @@ static void keep_checks(void)
              "while mapped %lu after unmap %lu", (unsigned long)held,
              (unsigned long)now);
     xt_check("gone_after_unmap", d != DOMID_INVALID &&
-             ctl_wait_gone(d, baseline_domains), "%d domains",
-             ctl_nr_domains());
+             xbh_wait_gone(d, baseline_domains, ctl_virq_port), "%d domains",
+             xbh_nr_domains());
 }
 
 /* ------------------------------------------------------------------ */
@@ -644,7 +644,7 @@ static long wait_unbound(evtchn_port_t port, struct evtchn_status *st)
         rc = ctl_status(DOMID_SELF, port, st);
         if ( rc || st->status != EVTCHNSTAT_interdomain )
             break;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
+        xbh_poll1(ctl_virq_port, CTL_POLL_NS);
     }
     return rc;
 }
@@ -671,7 +671,7 @@ static void mutual_checks(void)
     xt_check("mutual_our_table", table, "rc %ld status %d", rc, gst);
     ours[OUR_WORD] = OUR_VALUE;
 
-    baseline = ctl_settled_free_pages();
+    baseline = xbh_settled_free_pages(ctl_virq_port, 30);
     rc = peer_build(&peer, "");
     if ( !rc )
         rc = peer_unpause(&peer);
@@ -708,9 +708,9 @@ static void mutual_checks(void)
         st_map = ctl_map(d, PEER_REF_KEEP, GNTMAP_host_map, va, &h);
     xt_check("mutual_we_map_its_grant", st_map == GNTST_okay &&
              reads_pattern(va, PEER_REF_KEEP), "status %d", st_map);
-    rc = up ? ctl_bind(d, a1, &a0) : -9999;
+    rc = up ? xbh_bind(d, a1, &a0) : -9999;
     if ( a0 )
-        ctl_take_pending(a0);
+        xbh_take_pending(a0);
     rc2 = a0 ? ctl_status(DOMID_SELF, a0, &st) : -9999;
     rc3 = up ? ctl_status(d, a1, &st2) : -9999;
     xt_check("mutual_channel_bound", rc == 0 &&
@@ -753,10 +753,10 @@ static void mutual_checks(void)
              is_unbound(rc, &st, d) && is_unbound(rc2, &st2, d),
              "rc %ld/%ld status %u/%u", rc, rc2, st.status, st2.status);
     rc = wait_unbound(store, &st);
-    rc2 = a0 ? ctl_close(a0) : -9999;
-    rc3 = cons ? ctl_close(cons) : -9999;
+    rc2 = a0 ? xbh_close(a0) : -9999;
+    rc3 = cons ? xbh_close(cons) : -9999;
     xt_check("mutual_close_ports", store && is_unbound(rc, &st, d) &&
-             rc2 == 0 && rc3 == 0 && ctl_close(store) == 0,
+             rc2 == 0 && rc3 == 0 && xbh_close(store) == 0,
              "rc %ld close %ld/%ld", rc, rc2, rc3);
 
     st_map = st_map == GNTST_okay ? ctl_unmap(h, va) : -1;
@@ -767,15 +767,15 @@ static void mutual_checks(void)
         now = ctl_free_pages();
         if ( now >= baseline )
             break;
-        ctl_poll(ctl_virq_port, CTL_POLL_NS);
-        ctl_take_pending(ctl_virq_port);
+        xbh_poll1(ctl_virq_port, CTL_POLL_NS);
+        xbh_take_pending(ctl_virq_port);
     }
     xt_check("mutual_memory_returns", baseline && now >= baseline,
              "baseline %lu now %lu", (unsigned long)baseline,
              (unsigned long)now);
     xt_check("mutual_gone", d != DOMID_INVALID &&
-             ctl_wait_gone(d, baseline_domains), "%d domains",
-             ctl_nr_domains());
+             xbh_wait_gone(d, baseline_domains, ctl_virq_port), "%d domains",
+             xbh_nr_domains());
 }
 
 /* ------------------------------------------------------------------ */
@@ -792,7 +792,7 @@ static void phase(void (*fn)(void), const char *name)
 XTEST(interdom, NR_INTERDOM_CHECKS)
 {
     ctl_init();
-    baseline_domains = ctl_nr_domains();
+    baseline_domains = xbh_nr_domains();
     phase(event_checks, "event channels");
     phase(grant_checks, "grants");
     phase(teardown_checks, "teardown");

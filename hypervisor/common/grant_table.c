@@ -589,7 +589,7 @@ static int16_t map_grant_ref(struct domain *ld, gnttab_map_grant_ref_t *op)
     if ( flags & GNTMAP_host_map )
     {
         /* op->flags: the PTE's software bits come from bits 16 and up. */
-        rc = arch_gnttab_create_host_mapping(ld, op->host_addr, _mfn(mfn),
+        rc = arch_gnttab_create_host_mapping(ld, op->host_addr, mfn,
                                              op->flags, &pte_maddr);
         if ( rc )
         {
@@ -661,7 +661,7 @@ static int16_t unmap_grant_ref(struct domain *ld,
     if ( op->host_addr && (flags & GNTMAP_host_map) )
     {
         rc = arch_gnttab_replace_host_mapping(ld, op->host_addr,
-                                              _mfn(m->mfn), flags);
+                                              m->mfn, flags);
         if ( rc )
             goto unlock;
         m->flags &= ~GNTMAP_host_map;
@@ -1095,7 +1095,7 @@ static void release_mappings(struct domain *d, struct grant_table *gt)
             u[n].put_table = true;
             u[n].host_refs = (m->flags & GNTMAP_host_map) &&
                 arch_gnttab_release_host_mapping(d, m->pte_maddr,
-                                                 _mfn(m->mfn), m->flags);
+                                                 m->mfn, m->flags);
             m->flags = 0;
             m->rgt = NULL;
             n++;

@@ -159,7 +159,7 @@ static struct pte *pte_at(domid_t dom, uint64_t addr)
 }
 
 int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
-                                    mfn_t frame, unsigned int flags,
+                                    unsigned long frame, unsigned int flags,
                                     uint64_t *pte_maddr)
 {
     unsigned int i;
@@ -169,19 +169,19 @@ int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
     assert_null(pte_at(ld->domain_id, addr));
     for ( i = 0; ptes[i].present; i++ )
         assert_true(i + 1 < NPTE);
-    ptes[i] = (struct pte){ true, ld->domain_id, addr, mfn_x(frame), flags };
+    ptes[i] = (struct pte){ true, ld->domain_id, addr, frame, flags };
     *pte_maddr = addr;
     return GNTST_okay;
 }
 
-static bool pte_matches(const struct pte *p, mfn_t frame, unsigned int flags)
+static bool pte_matches(const struct pte *p, unsigned long frame, unsigned int flags)
 {
-    return p && p->mfn == mfn_x(frame) &&
+    return p && p->mfn == frame &&
            (p->flags & GNTMAP_readonly) == (flags & GNTMAP_readonly);
 }
 
 int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     mfn_t frame, unsigned int flags)
+                                     unsigned long frame, unsigned int flags)
 {
     struct pte *p = pte_at(ld->domain_id, addr);
 
@@ -192,7 +192,7 @@ int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
 }
 
 bool arch_gnttab_release_host_mapping(struct domain *d, uint64_t pte_maddr,
-                                      mfn_t frame, unsigned int flags)
+                                      unsigned long frame, unsigned int flags)
 {
     struct pte *p = pte_at(d->domain_id, pte_maddr);
 

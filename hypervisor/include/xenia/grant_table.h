@@ -92,11 +92,11 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
  *      or will go, with the page table that held it).
  */
 int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
-                                    mfn_t frame, unsigned int flags,
+                                    unsigned long frame, unsigned int flags,
                                     uint64_t *pte_maddr);
 int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     mfn_t frame, unsigned int flags);
+                                     unsigned long frame, unsigned int flags);
 bool arch_gnttab_release_host_mapping(struct domain *d, uint64_t pte_maddr,
-                                      mfn_t frame, unsigned int flags);
+                                      unsigned long frame, unsigned int flags);
 
 #endif /* XENIA_GRANT_TABLE_H */

@@ -82,7 +82,7 @@ static uint64_t *grant_l1e(struct domain *d, uint64_t addr,
 }
 
 int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
-                                    mfn_t frame, unsigned int flags,
+                                    unsigned long frame, unsigned int flags,
                                     uint64_t *pte_maddr)
 {
     unsigned long l1mfn;
@@ -95,19 +95,20 @@ int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
     /* Release what the entry held, as mmu_update would; cannot fail. */
     if ( pv_mod_l1_entry(ld, l1mfn, slot, 0, false) )
         return GNTST_general_error;
-    __atomic_store_n(pl1e, grant_pte(mfn_x(frame), flags), __ATOMIC_RELEASE);
+    __atomic_store_n(pl1e, grant_pte(frame, flags), __ATOMIC_RELEASE);
     *pte_maddr = ((uint64_t)l1mfn << PAGE_SHIFT) | (slot << 3);
     return GNTST_okay;
 }
 
 /* Clears *pl1e if it is the mapping of 'frame' that 'flags' describe. */
-static int clear_grant_pte(uint64_t *pl1e, mfn_t frame, unsigned int flags)
+static int clear_grant_pte(uint64_t *pl1e, unsigned long frame,
+                           unsigned int flags)
 {
     uint64_t old = __atomic_load_n(pl1e, __ATOMIC_ACQUIRE);
     uint64_t want = _PAGE_PRESENT |
                     ((flags & GNTMAP_readonly) ? 0 : _PAGE_RW);
 
-    if ( PTE_MFN(old) != mfn_x(frame) ||
+    if ( PTE_MFN(old) != frame ||
          (old & (_PAGE_PRESENT | _PAGE_RW)) != want )
         return GNTST_general_error;
     if ( !__atomic_compare_exchange_n(pl1e, &old, 0, false, __ATOMIC_ACQ_REL,
@@ -117,7 +118,7 @@ static int clear_grant_pte(uint64_t *pl1e, mfn_t frame, unsigned int flags)
 }
 
 int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     mfn_t frame, unsigned int flags)
+                                     unsigned long frame, unsigned int flags)
 {
     unsigned long l1mfn;
     uint64_t *pl1e = grant_l1e(ld, addr, flags, &l1mfn);
@@ -126,7 +127,7 @@ int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
 }
 
 bool arch_gnttab_release_host_mapping(struct domain *d, uint64_t pte_maddr,
-                                      mfn_t frame, unsigned int flags)
+                                      unsigned long frame, unsigned int flags)
 {
     unsigned long l1mfn;
     uint64_t *pl1e = l1e_at(d, pte_maddr, &l1mfn);

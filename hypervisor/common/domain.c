@@ -15,6 +15,7 @@
  * the struct is freed only when the last reference goes.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -229,7 +230,7 @@ int domain_kill(struct domain *d)
         vcpu_sleep_sync(d->vcpu[i]);
     evtchn_destroy(d);
     gnttab_domain_release(d);
-    pv_domain_relinquish(d);
+    arch_domain_relinquish(d);
     for ( i = 0; i < d->max_vcpus; i++ )
         sched_remove_vcpu(d->vcpu[i]);
     sched_remove_domain(d);
@@ -274,7 +275,7 @@ static void __noreturn hwdom_gone(unsigned int reason)
 {
     gnttab_domain_release(hardware_domain);
     if ( opt_audit )
-        pv_audit_domain_release(hardware_domain);
+        arch_audit_domain_release(hardware_domain);
     switch ( reason )
     {
     case SHUTDOWN_poweroff:

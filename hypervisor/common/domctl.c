@@ -10,6 +10,7 @@
  * domain reference across the wait, so the domain cannot vanish.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/mm.h>

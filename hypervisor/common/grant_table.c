@@ -38,6 +38,7 @@
  *    anything but these locks.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>

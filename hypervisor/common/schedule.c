@@ -20,6 +20,7 @@
  * per-CPU flag; the tick work runs on the exit path under the lock.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
 #include <xenia/hypercall.h>

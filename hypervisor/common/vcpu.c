@@ -10,6 +10,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include "harness.h"
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/errno.h>
 #include <xenia/page_bits.h>
 #include <xenia/mm.h>

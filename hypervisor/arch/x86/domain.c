@@ -11,6 +11,7 @@
  * state stays live in the registers between entry and exit.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/mm.h>
 #include <xenia/processor.h>
 #include <xenia/sched.h>

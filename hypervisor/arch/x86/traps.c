@@ -10,6 +10,7 @@
  * SYSCALL stub, since SYSCALL does not switch stacks.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/config.h>
 #include <xenia/processor.h>
 #include <xenia/current.h>

@@ -60,43 +60,6 @@ void gnttab_domain_release(struct domain *d);
 long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
                unsigned int count);
 
-
-/*
- * Arch hooks (arch/x86/pv/grant_table.c; the host unit tests provide
- * their own). They return GNTST_okay or GNTST_general_error and change
- * nothing on failure. 'flags' are the GNTMAP_* flags of the mapping.
- *
- *  arch_gnttab_create_host_mapping(ld, addr, frame, flags, pte_maddr)
- *      Makes the calling domain ld map 'frame' at 'addr': a virtual
- *      address of its current page tables, or with GNTMAP_contains_pte
- *      the machine address of the L1 entry. The entry must lie in a
- *      validated L1 table owned by ld. The PTE is present, read-only with
- *      GNTMAP_readonly, user-accessible with GNTMAP_application_map (else
- *      a guest-kernel mapping). The entry it replaces is released as
- *      mmu_update would release it; the new PTE takes no references (the
- *      caller took them and hands them over). Stores the machine address
- *      of the entry in *pte_maddr. Called with no grant lock held.
- *
- *  arch_gnttab_replace_host_mapping(ld, addr, frame, flags)
- *      Clears the L1 entry named by 'addr' (as above) if it maps 'frame',
- *      present, and writable exactly when the mapping is. Drops no
- *      references and flushes nothing: the caller flushes TLBs, then
- *      takes back the references. It writes one PTE and nothing else, so
- *      it may be called under the mapper's grant lock.
- *
- *  arch_gnttab_release_host_mapping(d, pte_maddr, frame, flags)
- *      Teardown of domain d, which is not running: the same check and
- *      clear, at the entry recorded when the mapping was made. Returns
- *      true if it cleared the entry (the caller now owns its references),
- *      false if the entry no longer maps the frame (the references went,
- *      or will go, with the page table that held it).
- */
-int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
-                                    unsigned long frame, unsigned int flags,
-                                    uint64_t *pte_maddr);
-int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     unsigned long frame, unsigned int flags);
-bool arch_gnttab_release_host_mapping(struct domain *d, uint64_t pte_maddr,
-                                      unsigned long frame, unsigned int flags);
+/* The arch hooks this file relies on: arch_gnttab_* in xenia/arch.h. */
 
 #endif /* XENIA_GRANT_TABLE_H */

@@ -104,7 +104,5 @@ struct domain;
 struct xen_domctl_getdomaininfo;
 void domctl_getdomaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i);
 
-/* Writes the 128 32-byte hypercall stubs into a guest page. */
-void hypercall_page_fill(void *page);
 
 #endif /* XENIA_HYPERCALL_H */

@@ -80,9 +80,6 @@ uint64_t arch_nx_mask(void);
 void arch_free_domain_frame(unsigned long mfn);
 bool arch_iomem_permitted(unsigned long mfn);
 
-/* Teardown audit (see pv/mm.c); returns the number of leaking frames. */
-unsigned long pv_audit_domain_release(struct domain *d);
-void pv_domain_relinquish(struct domain *d);
 void pv_release_descriptor_tables(struct vcpu *v);
 
 /* The vm_assist types a 64-bit PV guest may enable. */

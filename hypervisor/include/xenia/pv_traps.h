@@ -27,10 +27,6 @@ void pv_load_gdt(struct vcpu *v);
 void pv_load_ldt(struct vcpu *v);
 int pv_set_gdt(struct vcpu *v, const unsigned long *frames,
                unsigned int entries);
-struct vcpu_guest_context;
-/* VCPUOP_initialise and XEN_DOMCTL_setvcpucontext (pv/vcpu_context.c). */
-int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c);
-void arch_get_info_guest(struct vcpu *v, struct vcpu_guest_context *c);
 
 /*
  * Debug registers as HYPERVISOR_set_debugreg sets them. pv_check_debugreg

@@ -177,25 +177,9 @@ void raise_sched_softirq(unsigned int cpu);
 void timer_softirq_raise(void);
 uint64_t vcpu_runstate_time(const struct vcpu *v, int state);
 
-/* Arch context switch (arch/x86/domain.c). */
-int arch_vcpu_create(struct vcpu *v);
-void arch_vcpu_destroy(struct vcpu *v);
-void arch_save_vcpu(struct vcpu *v);
-void arch_load_vcpu(struct vcpu *v);
-void arch_load_idle(void);
-
 /* Entry points called from entry.S. */
 void do_syscall_entry(struct cpu_regs *regs);
 void guest_exit_work(void);
 void handle_guest_iret_fault(struct cpu_regs *regs);
-
-/* Platform exit (isa-debug-exit codes, see docs/booting.md). */
-enum xenia_exit {
-    XENIA_EXIT_POWEROFF = 0x10,     /* QEMU status 33 */
-    XENIA_EXIT_CRASH    = 0x11,     /* QEMU status 35 */
-    XENIA_EXIT_PANIC    = 0x12,     /* QEMU status 37 */
-    XENIA_EXIT_REBOOT   = 0x13,     /* QEMU status 39 */
-};
-void __noreturn machine_exit(enum xenia_exit code);
 
 #endif /* XENIA_SCHED_H */

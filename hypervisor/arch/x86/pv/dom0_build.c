@@ -14,6 +14,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/page_bits.h>
 #include <xenia/errno.h>
 #include <xenia/config.h>

@@ -15,6 +15,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/config.h>
 #include <xenia/page_bits.h>
 #include <xenia/mm.h>

@@ -15,6 +15,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/hypercall.h>
 #include <xenia/unhandled.h>
 #include <xenia/errno.h>
@@ -468,7 +469,7 @@ static void release_vcpu_and_pin_refs(struct domain *d)
  * mapping goes (arch_free_domain_frame); the domain stays listed as dying
  * until then, as in Xen.
  */
-void pv_domain_relinquish(struct domain *d)
+void arch_domain_relinquish(struct domain *d)
 {
     uint32_t mfn, next;
 
@@ -492,7 +493,7 @@ void pv_domain_relinquish(struct domain *d)
  * allocation reference with no type reference: any other count is a leak
  * in the page-type machinery. Returns the number of leaking frames.
  */
-unsigned long pv_audit_domain_release(struct domain *d)
+unsigned long arch_audit_domain_release(struct domain *d)
 {
     unsigned long mfn, frames = 0, bad = 0;
 

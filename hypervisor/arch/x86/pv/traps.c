@@ -13,6 +13,7 @@
  * lock of its own.
  */
 #include <xenia/lib.h>
+#include <xenia/arch.h>
 #include <xenia/page_bits.h>
 #include <xenia/errno.h>
 #include <xenia/processor.h>

@@ -164,28 +164,26 @@ static void write_syscall_stub(uint8_t *p, struct cpu_info *ci,
 }
 
 /* Brings up descriptor tables and SYSCALL on this CPU. */
-void percpu_traps_init(unsigned int cpu, void *stack_block)
+/* The TSS: the guest frame's stack for ring-3 entries, IST stacks. */
+static void init_tss(struct percpu *pc, struct cpu_info *ci,
+                     void *stack_block)
 {
-    struct percpu *pc = &percpu[cpu];
-    struct cpu_info *ci = (struct cpu_info *)((char *)stack_block + STACK_SIZE) - 1;
-    unsigned long win = GDT_WINDOW_START + cpu * GDT_WINDOW_SIZE;
-    uint64_t *g;
-    uint64_t tss = (uint64_t)&pc->tss;
-    unsigned int i;
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __packed gdtr, idtr;
-
-    memset(ci, 0, sizeof(*ci));
-    ci->cpu_id = cpu;
-
     memset(&pc->tss, 0, sizeof(pc->tss));
     pc->tss.rsp[0] = (uint64_t)(&ci->guest_regs + 1);
     pc->tss.ist[0] = (uint64_t)stack_block + (IST_DF_PAGE + 1) * PAGE_SIZE;
     pc->tss.ist[1] = (uint64_t)stack_block + (IST_NMI_PAGE + 1) * PAGE_SIZE;
     pc->tss.ist[2] = (uint64_t)stack_block + (IST_MCE_PAGE + 1) * PAGE_SIZE;
     pc->tss.iomap_base = sizeof(pc->tss);   /* no I/O bitmap: all ports fault */
+}
+
+/*
+ * The hypervisor's reserved GDT page, mapped after the guest's frames
+ * (zero pages until a guest loads its own) in this CPU's GDT window.
+ */
+static void init_gdt(struct percpu *pc, unsigned long win)
+{
+    uint64_t *g, tss = (uint64_t)&pc->tss;
+    unsigned int i;
 
     if ( !zero_page )
         zero_page = alloc_xenheap_pages(0);
@@ -205,6 +203,15 @@ void percpu_traps_init(unsigned int cpu, void *stack_block)
                          _PAGE_PRESENT);
     map_pages_to_xen(win + FIRST_RESERVED_GDT_PAGE * PAGE_SIZE,
                      virt_to_mfn(pc->gdt_page), 1, _PAGE_PRESENT | _PAGE_RW);
+}
+
+/* Loads the GDT at win, reloads CS and the data segments, IDT and TR. */
+static void load_descriptor_tables(unsigned long win)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __packed gdtr, idtr;
 
     gdtr.limit = (HV_FIRST_RESERVED_GDT_ENTRY + 512) * 8 - 1;
     gdtr.base = win;
@@ -230,7 +237,11 @@ void percpu_traps_init(unsigned int cpu, void *stack_block)
         :: "m" (gdtr), "m" (idtr), "i" (HYPERVISOR_CS), "i" (HYPERVISOR_DS),
            "i" (TSS_SELECTOR)
         : "rax", "memory" );
+}
 
+/* SYSCALL entry stubs and MSRs; SYSENTER faults; segment bases zero. */
+static void init_syscall_msrs(struct percpu *pc, struct cpu_info *ci)
+{
     write_syscall_stub(pc->syscall_stub, ci, GUEST_CS64, lstar_enter);
     write_syscall_stub(pc->syscall32_stub, ci, GUEST_CS32, cstar_enter);
     wrmsr(MSR_STAR, ((uint64_t)GUEST_CS32 << 48) | ((uint64_t)HYPERVISOR_CS << 32));
@@ -242,6 +253,20 @@ void percpu_traps_init(unsigned int cpu, void *stack_block)
     wrmsr(MSR_GS_BASE, 0);
     wrmsr(MSR_SHADOW_GS_BASE, 0);
     wrmsr(MSR_FS_BASE, 0);
+}
+
+void percpu_traps_init(unsigned int cpu, void *stack_block)
+{
+    struct percpu *pc = &percpu[cpu];
+    struct cpu_info *ci = (struct cpu_info *)((char *)stack_block + STACK_SIZE) - 1;
+    unsigned long win = GDT_WINDOW_START + cpu * GDT_WINDOW_SIZE;
+
+    memset(ci, 0, sizeof(*ci));
+    ci->cpu_id = cpu;
+    init_tss(pc, ci, stack_block);
+    init_gdt(pc, win);
+    load_descriptor_tables(win);
+    init_syscall_msrs(pc, ci);
 }
 
 unsigned long search_exception_table(unsigned long rip)

@@ -319,34 +319,56 @@ void dom0_kernel_release(struct dom0_kernel *k)
     k->buf = NULL;
 }
 
-int dom0_construct(struct domain *d, const struct dom0_kernel *k,
-                   const struct boot_module *image,
-                   const struct boot_module *initrd, unsigned long nr_pages)
+/* Parses and checks the kernel as Xen 4.17 does for dom0; logs a refusal. */
+static int dom0_check_kernel(struct elf_image *img,
+                             const struct dom0_kernel *k)
 {
-    static struct elf_image img;
-    struct builder b = { .d = d, .nr_pages = nr_pages };
-    struct vcpu *v = d->vcpu[0];
     char err[ELF_ERR_LEN];
-    unsigned long initrd_len = initrd ? initrd->end - initrd->start : 0;
-    unsigned long l4_mfn;
     int rc;
 
-    rc = elf_parse(&img, k->elf, k->len, err, sizeof(err));
+    rc = elf_parse(img, k->elf, k->len, err, sizeof(err));
     if ( !rc )
-        rc = elf_xen_check(&img, err, sizeof(err));
+        rc = elf_xen_check(img, err, sizeof(err));
     if ( rc )
     {
         printk(XENLOG_ERR "Dom0 kernel image refused: %s\n", err);
         return rc;
     }
     printk("Dom0 kernel: 64-bit PV, \"%s\", virtual %#lx-%#lx, entry %#lx\n",
-           img.guest_os, img.virt_kstart, img.virt_kend, img.virt_entry);
-    rc = elf_xen_features_ok(&img, true, err, sizeof(err));
+           img->guest_os, img->virt_kstart, img->virt_kend, img->virt_entry);
+    rc = elf_xen_features_ok(img, true, err, sizeof(err));
     if ( rc )
-    {
         printk(XENLOG_ERR "Dom0 kernel image refused: %s\n", err);
+    return rc;
+}
+
+/* vCPU 0 starts at the entry, on the boot stack, start_info in rsi. */
+static void dom0_init_vcpu(struct vcpu *v, const struct builder *b,
+                           const struct elf_image *img, unsigned long l4_mfn)
+{
+    v->guest_table = l4_mfn;
+    v->kernel_mode = true;
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.rip = img->virt_entry;
+    v->regs.rsp = b->l.vstack_end;
+    v->regs.rsi = b->l.vstartinfo_start;
+    v->regs.rflags = X86_EFLAGS_IF | X86_EFLAGS_MBS;
+    v->regs.cs = GUEST_CS64;
+    v->regs.ss = GUEST_DS;
+}
+
+int dom0_construct(struct domain *d, const struct dom0_kernel *k,
+                   const struct boot_module *image,
+                   const struct boot_module *initrd, unsigned long nr_pages)
+{
+    static struct elf_image img;
+    struct builder b = { .d = d, .nr_pages = nr_pages };
+    unsigned long initrd_len = initrd ? initrd->end - initrd->start : 0;
+    unsigned long l4_mfn;
+    int rc;
+
+    if ( (rc = dom0_check_kernel(&img, k)) )
         return rc;
-    }
     rc = compute_layout(&b.l, &img, initrd_len, nr_pages);
     if ( rc )
     {
@@ -375,16 +397,7 @@ int dom0_construct(struct domain *d, const struct dom0_kernel *k,
     l4_mfn = build_page_tables(&b);
     fill_start_info(&b, &img, module_args(image), initrd_len);
     free_xenheap_pages(b.p2m, b.p2m_order);
-
-    v->guest_table = l4_mfn;
-    v->kernel_mode = true;
-    memset(&v->regs, 0, sizeof(v->regs));
-    v->regs.rip = img.virt_entry;
-    v->regs.rsp = b.l.vstack_end;
-    v->regs.rsi = b.l.vstartinfo_start;
-    v->regs.rflags = X86_EFLAGS_IF | X86_EFLAGS_MBS;
-    v->regs.cs = GUEST_CS64;
-    v->regs.ss = GUEST_DS;
+    dom0_init_vcpu(d->vcpu[0], &b, &img, l4_mfn);
 
     printk("Dom0 layout: %#lx-%#lx, %lu pages, start_info %#lx, "
            "page tables %#lx (%lu frames), stack top %#lx\n",

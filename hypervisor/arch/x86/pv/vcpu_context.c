@@ -72,24 +72,15 @@ static int check_context(const struct vcpu *v,
     return check_debugregs(v, c, dr) ? -EINVAL : 0;
 }
 
-int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
+/* References: kernel L4, user L4, GDT frames; all or nothing. */
+static int take_context_refs(struct vcpu *v,
+                             const struct vcpu_guest_context *c)
 {
-    struct domain *d = v->domain;
-    unsigned long gdt[FIRST_RESERVED_GDT_PAGE], dr[8];
+    unsigned long gdt[FIRST_RESERVED_GDT_PAGE];
     unsigned long l4 = c->ctrlreg[3] >> PAGE_SHIFT;
     unsigned long ul4 = c->ctrlreg[1] >> PAGE_SHIFT;
     unsigned int i;
-    int rc;
 
-    ASSERT(!v->is_running);
-    if ( v->initialised )
-        return -EEXIST;
-    if ( (rc = check_context(v, c, dr)) )
-        return rc;
-    if ( v->vcpu_id == 0 && (c->vm_assist & ~VMASST_VALID) )
-        return -EINVAL;
-
-    /* References: kernel L4, user L4, GDT frames; all or nothing. */
     if ( !l4 || pv_new_guest_table(v, l4, false) )
         return -EINVAL;
     if ( ul4 && pv_new_guest_table(v, ul4, true) )
@@ -98,8 +89,23 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
         gdt[i] = c->gdt_frames[i];
     if ( pv_set_gdt(v, gdt, c->gdt_ents) )
         goto undo_ul4;
+    return 0;
 
-    /* Nothing can fail from here. */
+ undo_ul4:
+    if ( ul4 )
+    {
+        put_page_and_type(mfn_to_page(ul4));
+        v->guest_table_user = 0;
+    }
+ undo_l4:
+    put_page_and_type(mfn_to_page(l4));
+    v->guest_table = 0;
+    return -EINVAL;
+}
+
+/* The user registers, selectors and virtual IOPL. */
+static void set_user_regs(struct vcpu *v, const struct vcpu_guest_context *c)
+{
     memcpy(&v->regs, &c->user_regs, sizeof(v->regs));
     v->regs.cs = c->user_regs.cs | 3;
     v->regs.ss = c->user_regs.ss | 3;
@@ -112,6 +118,14 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     v->sel_es = c->user_regs.es;
     v->sel_fs = c->user_regs.fs;
     v->sel_gs = c->user_regs.gs;
+}
+
+/* Trap table, kernel stack, callbacks, mode and segment bases. */
+static void set_kernel_state(struct vcpu *v,
+                             const struct vcpu_guest_context *c)
+{
+    unsigned int i;
+
     for ( i = 0; i < 256; i++ )
     {
         v->trap_addr[i] = c->trap_ctxt[i].address;
@@ -129,6 +143,28 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     v->fs_base = c->fs_base;
     v->gs_base = v->kernel_mode ? c->gs_base_kernel : c->gs_base_user;
     v->gs_shadow = v->kernel_mode ? c->gs_base_user : c->gs_base_kernel;
+}
+
+int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
+{
+    struct domain *d = v->domain;
+    unsigned long dr[8];
+    unsigned int i;
+    int rc;
+
+    ASSERT(!v->is_running);
+    if ( v->initialised )
+        return -EEXIST;
+    if ( (rc = check_context(v, c, dr)) )
+        return rc;
+    if ( v->vcpu_id == 0 && (c->vm_assist & ~VMASST_VALID) )
+        return -EINVAL;
+    if ( (rc = take_context_refs(v, c)) )
+        return rc;
+
+    /* Nothing can fail from here. */
+    set_user_regs(v, c);
+    set_kernel_state(v, c);
     v->fpu_ts = c->ctrlreg[0] & X86_CR0_TS;
     if ( c->flags & VGCF_i387_valid )
         memcpy(v->fpu_area, &c->fpu_ctxt, 512);
@@ -143,17 +179,6 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     v->down = !(c->flags & VGCF_online);
     vcpu_update_runnable(v);
     return 0;
-
- undo_ul4:
-    if ( ul4 )
-    {
-        put_page_and_type(mfn_to_page(ul4));
-        v->guest_table_user = 0;
-    }
- undo_l4:
-    put_page_and_type(mfn_to_page(l4));
-    v->guest_table = 0;
-    return -EINVAL;
 }
 
 void arch_get_info_guest(struct vcpu *v, struct vcpu_guest_context *c)

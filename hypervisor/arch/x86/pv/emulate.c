@@ -577,12 +577,99 @@ static bool soft_interrupt(struct cpu_regs *regs, unsigned int vec,
     return true;
 }
 
+/* wrmsr / rdmsr of ECX, EDX:EAX; false (#GP) for a refused MSR. */
+static bool emulate_msr(struct vcpu *v, struct cpu_regs *regs, bool write)
+{
+    uint64_t val;
+
+    if ( write )
+    {
+        if ( write_msr(v, regs->rcx, (regs->rdx << 32) | (uint32_t)regs->rax) )
+            return true;
+        report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
+                         "wrmsr: #GP");
+        return false;
+    }
+    if ( !read_msr(v, regs->rcx, &val) )
+    {
+        report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
+                         "rdmsr: #GP");
+        return false;
+    }
+    regs->rax = (uint32_t)val;
+    regs->rdx = val >> 32;
+    return true;
+}
+
+/* 0f 20-23: mov from/to a control or debug register (register operand). */
+static bool emulate_mov_crdr(struct vcpu *v, struct cpu_regs *regs,
+                             struct insn *in, int op)
+{
+    unsigned int reg, rm;
+    int modrm;
+    uint64_t val;
+    long r;
+
+    if ( (modrm = next(in)) < 0 || (modrm >> 6) != 3 )
+        return false;
+    reg = ((modrm >> 3) & 7) | (in->rex_r ? 8 : 0);
+    rm = (modrm & 7) | (in->rex_b ? 8 : 0);
+    switch ( op )
+    {
+    case 0x20:
+        if ( !read_cr(v, reg, &val) )
+            return false;
+        *gpr(regs, rm) = val;
+        return true;
+    case 0x22:
+        return write_cr(v, reg, *gpr(regs, rm));
+    case 0x21:
+        if ( (r = pv_get_debugreg(v, reg)) < 0 && r > -4096 )
+            return false;
+        *gpr(regs, rm) = r;
+        return true;
+    default:
+        return !pv_set_debugreg(v, reg, *gpr(regs, rm));
+    }
+}
+
+/* The two-byte (0f) instructions a guest kernel may have emulated. */
+static bool emulate_0f(struct vcpu *v, struct cpu_regs *regs,
+                       struct insn *in)
+{
+    int op = next(in);
+
+    switch ( op )
+    {
+    case 0x06:                                      /* clts */
+        do_fpu_taskswitch(0);
+        return true;
+    case 0x08: case 0x09:                           /* invd, wbinvd */
+        if ( pv_domain_io_capable(v->domain) )
+            __asm__ __volatile__ ( "wbinvd" ::: "memory" );
+        return true;
+    case 0x30:                                      /* wrmsr */
+        return emulate_msr(v, regs, true);
+    case 0x32:                                      /* rdmsr */
+        return emulate_msr(v, regs, false);
+    case 0x20: case 0x21: case 0x22: case 0x23:     /* mov cr/dr */
+        return emulate_mov_crdr(v, regs, in, op);
+    default:
+        return false;
+    }
+}
+
+static bool is_io_insn(int op)
+{
+    return (op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
+           (op >= 0x6c && op <= 0x6f);
+}
+
 bool pv_emulate_gp(struct cpu_regs *regs)
 {
     struct vcpu *v = current;
     struct insn in;
-    int op, modrm;
-    uint64_t val;
+    int op;
 
     if ( !fetch(regs, &in) )
         return false;
@@ -593,85 +680,19 @@ bool pv_emulate_gp(struct cpu_regs *regs)
 
         return vec >= 0 && soft_interrupt(regs, vec, in.pos);
     }
-    if ( (op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
-         (op >= 0x6c && op <= 0x6f) )
+    if ( is_io_insn(op) )
     {
         if ( !emulate_io(regs, &in, op) )
             return false;
-        regs->rip += in.pos;
-        return true;
     }
-    if ( op == 0xfa || op == 0xfb )
+    else if ( op == 0xfa || op == 0xfb )
     {
         /* cli/sti: permitted no-ops with enough IOPL (not the event mask). */
         if ( !iopl_ok(v) )
             return false;
-        regs->rip += in.pos;
-        return true;
     }
-    if ( op != 0x0f || !v->kernel_mode )
+    else if ( op != 0x0f || !v->kernel_mode || !emulate_0f(v, regs, &in) )
         return false;
-
-    switch ( op = next(&in) )
-    {
-    case 0x06:                                      /* clts */
-        do_fpu_taskswitch(0);
-        break;
-    case 0x08: case 0x09:                           /* invd, wbinvd */
-        if ( pv_domain_io_capable(v->domain) )
-            __asm__ __volatile__ ( "wbinvd" ::: "memory" );
-        break;
-    case 0x30:                                      /* wrmsr */
-        if ( !write_msr(v, regs->rcx, (regs->rdx << 32) | (uint32_t)regs->rax) )
-        {
-            report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
-                             "wrmsr: #GP");
-            return false;
-        }
-        break;
-    case 0x32:                                      /* rdmsr */
-        if ( !read_msr(v, regs->rcx, &val) )
-        {
-            report_unhandled(UNHANDLED_MSR, NULL, (uint32_t)regs->rcx,
-                             "rdmsr: #GP");
-            return false;
-        }
-        regs->rax = (uint32_t)val;
-        regs->rdx = val >> 32;
-        break;
-    case 0x20: case 0x21: case 0x22: case 0x23:     /* mov cr/dr */
-    {
-        unsigned int reg, rm;
-        long r;
-
-        if ( (modrm = next(&in)) < 0 || (modrm >> 6) != 3 )
-            return false;
-        reg = ((modrm >> 3) & 7) | (in.rex_r ? 8 : 0);
-        rm = (modrm & 7) | (in.rex_b ? 8 : 0);
-        if ( op == 0x20 )
-        {
-            if ( !read_cr(v, reg, &val) )
-                return false;
-            *gpr(regs, rm) = val;
-        }
-        else if ( op == 0x22 )
-        {
-            if ( !write_cr(v, reg, *gpr(regs, rm)) )
-                return false;
-        }
-        else if ( op == 0x21 )
-        {
-            if ( (r = pv_get_debugreg(v, reg)) < 0 && r > -4096 )
-                return false;
-            *gpr(regs, rm) = r;
-        }
-        else if ( pv_set_debugreg(v, reg, *gpr(regs, rm)) )
-            return false;
-        break;
-    }
-    default:
-        return false;
-    }
     regs->rip += in.pos;
     return true;
 }

@@ -235,11 +235,87 @@ static int flush_for(struct domain *d, unsigned int scope, vaddr_t gmask)
     }
 }
 
+static long mmuext_invlpg(struct domain *d, const mmuext_op_t *op)
+{
+    if ( op->cmd != MMUEXT_INVLPG_LOCAL )
+        return flush_for(d, op->cmd == MMUEXT_INVLPG_MULTI ? 1 : 2,
+                         (vaddr_t)op->arg2.vcpumask);
+    if ( guest_range_ok(op->arg1.linear_addr, 1) )
+        invlpg(op->arg1.linear_addr);
+    return 0;
+}
+
+static long mmuext_flush_cache(struct domain *d, const mmuext_op_t *op)
+{
+    if ( !pv_domain_io_capable(d) )
+        return op->cmd == MMUEXT_FLUSH_CACHE ? -EACCES : -EINVAL;
+    __asm__ __volatile__ ( "wbinvd" ::: "memory" );
+    return 0;
+}
+
+/* The ops on the caller's own vCPU and TLBs: pg_owner must be d. */
+static long mmuext_self(struct domain *d, const mmuext_op_t *op)
+{
+    struct vcpu *v = current;
+
+    switch ( op->cmd )
+    {
+    case MMUEXT_NEW_BASEPTR:
+        return pv_new_guest_table(v, op->arg1.mfn, false);
+    case MMUEXT_NEW_USER_BASEPTR:
+        return pv_new_guest_table(v, op->arg1.mfn, true);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_TLB_FLUSH_ALL:
+        return flush_for(d, op->cmd == MMUEXT_TLB_FLUSH_LOCAL ? 0 :
+                            op->cmd == MMUEXT_TLB_FLUSH_MULTI ? 1 : 2,
+                         (vaddr_t)op->arg2.vcpumask);
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_INVLPG_ALL:
+        return mmuext_invlpg(d, op);
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        return mmuext_flush_cache(d, op);
+    case MMUEXT_SET_LDT:
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+    default:
+        ASSERT(false);          /* mmuext_one sends only the cases above */
+        return -ENOSYS;
+    }
+}
+
+static long mmuext_clear_page(struct domain *d, unsigned long mfn)
+{
+    if ( get_page_and_type(mfn, d, PGT_writable_page) )
+        return -EINVAL;
+    memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
+    put_page_and_type(mfn_to_page(mfn));
+    return 0;
+}
+
+static long mmuext_copy_page(struct domain *d, unsigned long dst_mfn,
+                             unsigned long src_mfn)
+{
+    struct page_info *src;
+
+    if ( !mfn_valid(src_mfn) || !get_page(src = mfn_to_page(src_mfn), d) )
+        return -EINVAL;
+    if ( get_page_and_type(dst_mfn, d, PGT_writable_page) )
+    {
+        put_page(src);
+        return -EINVAL;
+    }
+    memcpy(mfn_to_virt(dst_mfn), mfn_to_virt(src_mfn), PAGE_SIZE);
+    put_page_and_type(mfn_to_page(dst_mfn));
+    put_page(src);
+    return 0;
+}
+
 static long mmuext_one(struct domain *d, struct domain *pg_owner,
                        const void *o)
 {
     const mmuext_op_t *op = o;
-    struct vcpu *v = current;
 
     switch ( op->cmd )
     {
@@ -252,75 +328,21 @@ static long mmuext_one(struct domain *d, struct domain *pg_owner,
     case MMUEXT_UNPIN_TABLE:
         return pv_unpin_table(pg_owner, op->arg1.mfn);
     case MMUEXT_NEW_BASEPTR:
-        if ( pg_owner != d )
-            return -EPERM;
-        return pv_new_guest_table(v, op->arg1.mfn, false);
     case MMUEXT_NEW_USER_BASEPTR:
-        if ( pg_owner != d )
-            return -EPERM;
-        return pv_new_guest_table(v, op->arg1.mfn, true);
     case MMUEXT_TLB_FLUSH_LOCAL:
     case MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT_TLB_FLUSH_ALL:
-        if ( pg_owner != d )
-            return -EPERM;
-        return flush_for(d, op->cmd == MMUEXT_TLB_FLUSH_LOCAL ? 0 :
-                            op->cmd == MMUEXT_TLB_FLUSH_MULTI ? 1 : 2,
-                         (vaddr_t)op->arg2.vcpumask);
     case MMUEXT_INVLPG_LOCAL:
     case MMUEXT_INVLPG_MULTI:
     case MMUEXT_INVLPG_ALL:
-        if ( pg_owner != d )
-            return -EPERM;
-        if ( op->cmd != MMUEXT_INVLPG_LOCAL )
-            return flush_for(d, op->cmd == MMUEXT_INVLPG_MULTI ? 1 : 2,
-                             (vaddr_t)op->arg2.vcpumask);
-        if ( guest_range_ok(op->arg1.linear_addr, 1) )
-            invlpg(op->arg1.linear_addr);
-        return 0;
     case MMUEXT_FLUSH_CACHE:
     case MMUEXT_FLUSH_CACHE_GLOBAL:
-        if ( pg_owner != d )
-            return -EPERM;
-        if ( !pv_domain_io_capable(d) )
-            return op->cmd == MMUEXT_FLUSH_CACHE ? -EACCES : -EINVAL;
-        __asm__ __volatile__ ( "wbinvd" ::: "memory" );
-        return 0;
     case MMUEXT_SET_LDT:
-        if ( pg_owner != d )
-            return -EPERM;
-        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+        return pg_owner == d ? mmuext_self(d, op) : -EPERM;
     case MMUEXT_CLEAR_PAGE:
-    {
-        struct page_info *pg;
-        int rc = get_page_and_type(op->arg1.mfn, d, PGT_writable_page);
-
-        if ( rc )
-            return -EINVAL;
-        pg = mfn_to_page(op->arg1.mfn);
-        memset(mfn_to_virt(op->arg1.mfn), 0, PAGE_SIZE);
-        put_page_and_type(pg);
-        return 0;
-    }
+        return mmuext_clear_page(d, op->arg1.mfn);
     case MMUEXT_COPY_PAGE:
-    {
-        struct page_info *dst, *src;
-
-        if ( !mfn_valid(op->arg2.src_mfn) ||
-             !get_page(src = mfn_to_page(op->arg2.src_mfn), d) )
-            return -EINVAL;
-        if ( get_page_and_type(op->arg1.mfn, d, PGT_writable_page) )
-        {
-            put_page(src);
-            return -EINVAL;
-        }
-        dst = mfn_to_page(op->arg1.mfn);
-        memcpy(mfn_to_virt(op->arg1.mfn), mfn_to_virt(op->arg2.src_mfn),
-               PAGE_SIZE);
-        put_page_and_type(dst);
-        put_page(src);
-        return 0;
-    }
+        return mmuext_copy_page(d, op->arg1.mfn, op->arg2.src_mfn);
     default:
         report_unhandled(UNHANDLED_SUBOP, "mmuext_op", op->cmd,
                          "not implemented: -ENOSYS");

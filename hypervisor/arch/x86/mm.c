@@ -234,11 +234,71 @@ bool direct_mapped(paddr_t pa, unsigned long len)
     return false;
 }
 
-void mm_init(void)
+/*
+ * Direct-maps the e820 ranges beyond what head.S mapped (the first GiB):
+ * RAM read-write; firmware tables (ACPI, NVS and reserved ranges below
+ * 4 GiB) read-only. QEMU puts its ACPI tables in a reserved range at the
+ * top of low RAM, past the first GiB once RAM is 2 GiB or more.
+ */
+static void map_e820_above_early(bool firmware)
+{
+    unsigned int i;
+
+    for ( i = 0; i < e820_nr; i++ )
+    {
+        paddr_t s = ROUNDDOWN(e820[i].addr, PAGE_SIZE);
+        paddr_t e = ROUNDUP(e820[i].addr + e820[i].size, PAGE_SIZE);
+
+        if ( (firmware ? !e820_firmware_mapped(i)
+                       : e820[i].type != E820_RAM) ||
+             e <= EARLY_MAPPED_LIMIT )
+            continue;
+        s = MAX(s, EARLY_MAPPED_LIMIT);
+        map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
+                         (e - s) >> PAGE_SHIFT,
+                         firmware ? _PAGE_PRESENT | _PAGE_ACCESSED |
+                                    MAP_SMALL_PAGES
+                                  : _PAGE_PRESENT | _PAGE_RW |
+                                    _PAGE_ACCESSED | _PAGE_DIRTY);
+    }
+}
+
+/*
+ * What the heap must not hand out, sorted by start (heap_add wants that):
+ * the BIOS area, the image and boot memory, the boot modules. Returns the
+ * number of ranges.
+ */
+static unsigned int heap_exclusions(paddr_t excl[][2])
 {
     extern char __image_end[];
+    unsigned int i, j, n = 0;
+
+    excl[n][0] = 0;                                  /* BIOS, low 1 MiB */
+    excl[n++][1] = 1UL << 20;
+    excl[n][0] = XENIA_LOAD_PADDR;                   /* image + boot memory */
+    excl[n++][1] = MAX(__pa(__image_end), bootmem_end);
+    for ( i = 0; i < nr_boot_modules; i++ )
+    {
+        excl[n][0] = ROUNDDOWN(boot_modules[i].start, PAGE_SIZE);
+        excl[n++][1] = ROUNDUP(boot_modules[i].end, PAGE_SIZE);
+    }
+    for ( i = 1; i < n; i++ )
+        for ( j = i; j > 0 && excl[j][0] < excl[j - 1][0]; j-- )
+        {
+            paddr_t t0 = excl[j][0], t1 = excl[j][1];
+
+            excl[j][0] = excl[j - 1][0];
+            excl[j][1] = excl[j - 1][1];
+            excl[j - 1][0] = t0;
+            excl[j - 1][1] = t1;
+        }
+    return n;
+}
+
+void mm_init(void)
+{
     paddr_t excl[2 + MAX_MODULES][2];
-    unsigned int i, nexcl = 0;
+    unsigned int i, nexcl;
     unsigned long ram_pages = 0, added = 0;
     paddr_t top = 0;
 
@@ -252,38 +312,8 @@ void mm_init(void)
     if ( top > DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START )
         panic("RAM above %#lx cannot be direct-mapped",
               DIRECTMAP_VIRT_END - DIRECTMAP_VIRT_START);
-
-    /* Direct map of RAM beyond the first GiB that head.S mapped. */
-    for ( i = 0; i < e820_nr; i++ )
-    {
-        paddr_t s = ROUNDDOWN(e820[i].addr, PAGE_SIZE);
-        paddr_t e = ROUNDUP(e820[i].addr + e820[i].size, PAGE_SIZE);
-
-        if ( e820[i].type != E820_RAM || e <= EARLY_MAPPED_LIMIT )
-            continue;
-        s = MAX(s, EARLY_MAPPED_LIMIT);
-        map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
-                         (e - s) >> PAGE_SHIFT,
-                         _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY);
-    }
-
-    /*
-     * Firmware tables: ACPI, NVS and reserved ranges below 4 GiB, read-only
-     * (QEMU puts its ACPI tables in a reserved range at the top of low RAM,
-     * past the first GiB once RAM is 2 GiB or more).
-     */
-    for ( i = 0; i < e820_nr; i++ )
-    {
-        paddr_t s = ROUNDDOWN(e820[i].addr, PAGE_SIZE);
-        paddr_t e = ROUNDUP(e820[i].addr + e820[i].size, PAGE_SIZE);
-
-        if ( !e820_firmware_mapped(i) || e <= EARLY_MAPPED_LIMIT )
-            continue;
-        s = MAX(s, EARLY_MAPPED_LIMIT);
-        map_pages_to_xen(DIRECTMAP_VIRT_START + s, s >> PAGE_SHIFT,
-                         (e - s) >> PAGE_SHIFT,
-                         _PAGE_PRESENT | _PAGE_ACCESSED | MAP_SMALL_PAGES);
-    }
+    map_e820_above_early(false);
+    map_e820_above_early(true);
 
     /* Every hypervisor L4 slot gets its L3 now, so guests' copies stay valid. */
     for ( i = HV_L4_FIRST_SLOT; i <= HV_L4_LAST_SLOT; i++ )
@@ -294,30 +324,7 @@ void mm_init(void)
         ROUNDUP(max_page * sizeof(struct page_info), PAGE_SIZE) >> PAGE_SHIFT);
     falloc_init(&heap, frame_table, max_page);
 
-    excl[nexcl][0] = 0;                              /* BIOS, low 1 MiB */
-    excl[nexcl++][1] = 1UL << 20;
-    excl[nexcl][0] = XENIA_LOAD_PADDR;               /* image + boot memory */
-    excl[nexcl++][1] = MAX(__pa(__image_end), bootmem_end);
-    for ( i = 0; i < nr_boot_modules; i++ )
-    {
-        excl[nexcl][0] = ROUNDDOWN(boot_modules[i].start, PAGE_SIZE);
-        excl[nexcl++][1] = ROUNDUP(boot_modules[i].end, PAGE_SIZE);
-    }
-    /* heap_add wants the exclusions sorted by start. */
-    for ( i = 1; i < nexcl; i++ )
-    {
-        unsigned int j;
-
-        for ( j = i; j > 0 && excl[j][0] < excl[j - 1][0]; j-- )
-        {
-            paddr_t t0 = excl[j][0], t1 = excl[j][1];
-
-            excl[j][0] = excl[j - 1][0];
-            excl[j][1] = excl[j - 1][1];
-            excl[j - 1][0] = t0;
-            excl[j - 1][1] = t1;
-        }
-    }
+    nexcl = heap_exclusions(excl);
     for ( i = 0; i < e820_nr; i++ )
         if ( e820[i].type == E820_RAM )
             added += heap_add(e820[i].addr, e820[i].addr + e820[i].size,

@@ -304,86 +304,122 @@ static uint64_t bit_apply(unsigned int op, unsigned int bytes, uint64_t a,
     }
 }
 
+/*
+ * Whether a #PF is ptwr's to handle. As Xen 4.17: a kernel-mode write to
+ * a present page, with the writable_pagetables assist, and always for
+ * the hardware domain (Xen reaches the same emulation through its
+ * read-only-MMIO path for dom0).
+ */
+static bool ptwr_applies(const struct vcpu *v, const struct cpu_regs *regs)
+{
+    const struct domain *d = v->domain;
+
+    return v->kernel_mode &&
+           ((d->vm_assist & (1u << VMASST_TYPE_writable_pagetables)) ||
+            d == hardware_domain) &&
+           !(regs->error_code & (PFEC_RSVD | PFEC_FETCH)) &&
+           (regs->error_code & (PFEC_PRESENT | PFEC_WRITE)) ==
+           (PFEC_PRESENT | PFEC_WRITE);
+}
+
+/*
+ * The L1 table the faulting write hits: a read-only mapping of an L1 of
+ * the domain's, in use. Its MFN, or ~0UL if the fault is something else.
+ */
+static unsigned long ptwr_target_l1(struct vcpu *v, unsigned long addr)
+{
+    unsigned long l1mfn_of_pte, target;
+    struct page_info *pg;
+    uint64_t *pte = guest_l1e_ptr(v, addr, &l1mfn_of_pte);
+
+    if ( !pte || (*pte & (_PAGE_PRESENT | _PAGE_RW)) != _PAGE_PRESENT )
+        return ~0UL;
+    target = PTE_MFN(*pte);
+    if ( !mfn_valid(target) )
+        return ~0UL;
+    pg = mfn_to_page(target);
+    if ( pg->owner != v->domain->domain_id ||
+         (pg->type_info & PGT_type_mask) != PGT_l1_page_table ||
+         !(pg->type_info & PGT_count_mask) )
+        return ~0UL;
+    return target;
+}
+
+/*
+ * The entry's new value: the decoded write (after its ALU or bit
+ * operation on the old bytes) merged into the old entry. *flags gets the
+ * EFLAGS that operation leaves.
+ */
+static uint64_t ptwr_new_entry(struct decoded *dec, uint64_t oldv,
+                               unsigned int shift, uint64_t *flags)
+{
+    if ( dec->op == OP_ALU )
+        dec->src = alu_apply(dec->sub, dec->bytes, oldv >> shift, dec->src,
+                             flags);
+    else if ( dec->op == OP_BIT )
+        dec->src = bit_apply(dec->sub, dec->bytes, oldv >> shift, dec->src,
+                             flags);
+    return (oldv & ~(size_mask(dec->bytes) << shift)) |
+           ((dec->src & size_mask(dec->bytes)) << shift);
+}
+
+/* A cmpxchg whose comparison failed: load rax, clear ZF, store nothing. */
+static void ptwr_cmpxchg_failed(struct cpu_regs *regs,
+                                const struct decoded *dec, uint64_t cur)
+{
+    if ( dec->bytes == 4 )
+        regs->rax = cur;
+    else
+        regs->rax = (regs->rax & ~size_mask(dec->bytes)) | cur;
+    regs->rflags &= ~(1UL << 6);
+    regs->rip += dec->len;
+}
+
+/* After the store: the instruction's register and flag results. */
+static void ptwr_complete(struct cpu_regs *regs, const struct decoded *dec,
+                          uint64_t oldv, unsigned int shift, uint64_t flags)
+{
+    if ( dec->op == OP_XCHG && dec->reg )
+    {
+        uint64_t o = (oldv >> shift) & size_mask(dec->bytes);
+
+        *dec->reg = dec->bytes == 4 ? o
+                    : (*dec->reg & ~size_mask(dec->bytes)) | o;
+    }
+    else if ( dec->op == OP_CMPXCHG )
+        regs->rflags |= 1UL << 6;   /* ZF */
+    else
+        regs->rflags = flags;       /* ALU and bit operations */
+    regs->rip += dec->len;
+}
+
 bool pv_ptwr_fault(struct cpu_regs *regs, unsigned long addr)
 {
     struct vcpu *v = current;
-    struct domain *d = v->domain;
-    unsigned long l1mfn_of_pte, target, shift;
-    uint64_t *pte, *entry, oldv, newv, flags;
-    struct page_info *pg;
+    unsigned long target;
+    uint64_t *entry, oldv, newv, flags = regs->rflags;
     struct decoded dec = { 0 };
-    unsigned int slot;
+    unsigned int slot, shift;
 
-    /*
-     * As Xen 4.17: with the writable_pagetables assist, and always for the
-     * hardware domain (Xen reaches the same emulation through its
-     * read-only-MMIO path for dom0).
-     */
-    if ( !v->kernel_mode ||
-         (!(d->vm_assist & (1u << VMASST_TYPE_writable_pagetables)) &&
-          d != hardware_domain) ||
-         (regs->error_code & (PFEC_RSVD | PFEC_FETCH)) ||
-         (regs->error_code & (PFEC_PRESENT | PFEC_WRITE)) !=
-         (PFEC_PRESENT | PFEC_WRITE) )
+    if ( !ptwr_applies(v, regs) ||
+         (target = ptwr_target_l1(v, addr)) == ~0UL )
         return false;
-
-    /* The faulting page must be a read-only mapping of one of our L1s. */
-    pte = guest_l1e_ptr(v, addr, &l1mfn_of_pte);
-    if ( !pte || (*pte & (_PAGE_PRESENT | _PAGE_RW)) != _PAGE_PRESENT )
-        return false;
-    target = PTE_MFN(*pte);
-    if ( !mfn_valid(target) )
-        return false;
-    pg = mfn_to_page(target);
-    if ( pg->owner != d->domain_id ||
-         (pg->type_info & PGT_type_mask) != PGT_l1_page_table ||
-         !(pg->type_info & PGT_count_mask) )
-        return false;
-
     if ( !ptwr_decode(regs, &dec) || (addr & (dec.bytes - 1)) )
         return false;
     slot = (addr & ~PAGE_MASK) >> 3;
     entry = (uint64_t *)mfn_to_virt(target) + slot;
     oldv = *entry;
     shift = (addr & 7) * 8;
-    flags = regs->rflags;
-    if ( dec.op == OP_ALU )
-        dec.src = alu_apply(dec.sub, dec.bytes, oldv >> shift, dec.src, &flags);
-    else if ( dec.op == OP_BIT )
-        dec.src = bit_apply(dec.sub, dec.bytes, oldv >> shift, dec.src, &flags);
-    newv = (oldv & ~(size_mask(dec.bytes) << shift)) |
-           ((dec.src & size_mask(dec.bytes)) << shift);
-
-    if ( dec.op == OP_CMPXCHG )
+    newv = ptwr_new_entry(&dec, oldv, shift, &flags);
+    if ( dec.op == OP_CMPXCHG &&
+         ((oldv >> shift) & size_mask(dec.bytes)) !=
+         (regs->rax & size_mask(dec.bytes)) )
     {
-        uint64_t cur = (oldv >> shift) & size_mask(dec.bytes);
-        uint64_t want = regs->rax & size_mask(dec.bytes);
-
-        if ( cur != want )
-        {
-            /* Comparison failed: load rax, clear ZF, store nothing. */
-            if ( dec.bytes == 4 )
-                regs->rax = cur;
-            else
-                regs->rax = (regs->rax & ~size_mask(dec.bytes)) | cur;
-            regs->rflags &= ~(1UL << 6);
-            regs->rip += dec.len;
-            return true;
-        }
+        ptwr_cmpxchg_failed(regs, &dec, (oldv >> shift) & size_mask(dec.bytes));
+        return true;
     }
-    if ( pv_mod_l1_entry(d, target, slot, newv, false) )
+    if ( pv_mod_l1_entry(v->domain, target, slot, newv, false) )
         return false;               /* invalid entry: the guest gets #PF */
-
-    if ( dec.op == OP_XCHG && dec.reg )
-    {
-        uint64_t o = (oldv >> shift) & size_mask(dec.bytes);
-
-        *dec.reg = dec.bytes == 4 ? o : (*dec.reg & ~size_mask(dec.bytes)) | o;
-    }
-    else if ( dec.op == OP_CMPXCHG )
-        regs->rflags |= 1UL << 6;   /* ZF */
-    else
-        regs->rflags = flags;       /* ALU and bit operations */
-    regs->rip += dec.len;
+    ptwr_complete(regs, &dec, oldv, shift, flags);
     return true;
 }

@@ -360,6 +360,42 @@ static bool take_refs(struct frame_refs *r, struct domain *rd,
     return true;
 }
 
+/* Under rgt->lock: may ldomid pin ref (PIN_* counts incr)? */
+static int16_t pin_allowed(struct grant_table *rgt, grant_ref_t ref,
+                           domid_t ldomid, uint32_t incr)
+{
+    const struct active_grant_entry *act;
+
+    if ( !rgt->domain )
+        return GNTST_bad_domain;
+    if ( ref >= nr_entries(rgt) )
+        return GNTST_bad_gntref;
+    act = active_entry(rgt, ref);
+    if ( act->pin && (act->domid != ldomid || (act->pin & PIN_FULL(incr))) )
+        return GNTST_general_error;
+    return GNTST_okay;
+}
+
+/*
+ * Reads the entry's frame and takes a general reference on it for rd. A
+ * PV domain names the frame by MFN; it must own it. Read once: the guest
+ * may rewrite the entry under our feet. A re-read must find the frame
+ * already pinned. Whatever reference was taken is in r, also on failure.
+ */
+static int16_t pin_frame(const grant_entry_v1_t *e, struct domain *rd,
+                         const struct active_grant_entry *act, bool first,
+                         struct frame_refs *r, unsigned long *frame)
+{
+    *frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
+    if ( !mfn_valid(*frame) || !get_page(mfn_to_page(*frame), rd) )
+        return GNTST_bad_page;
+    r->pg = mfn_to_page(*frame);
+    r->general = 1;
+    if ( !first && *frame != act->mfn )
+        return GNTST_general_error;
+    return GNTST_okay;
+}
+
 /*
  * Pins (rgt, ref) for ldomid with the PIN_* increment 'incr' and takes
  * the frame references the use needs (one general reference per kind in
@@ -380,23 +416,10 @@ static int16_t pin_grant(struct grant_table *rgt, struct domain *rd,
     int16_t rc;
 
     spin_lock(&rgt->lock);
-    if ( !rgt->domain )
-    {
-        rc = GNTST_bad_domain;
+    if ( (rc = pin_allowed(rgt, ref, ldomid, incr)) != GNTST_okay )
         goto unlock;
-    }
-    if ( ref >= nr_entries(rgt) )
-    {
-        rc = GNTST_bad_gntref;
-        goto unlock;
-    }
     act = active_entry(rgt, ref);
     e = shared_entry(rgt, ref);
-    if ( act->pin && (act->domid != ldomid || (act->pin & PIN_FULL(incr))) )
-    {
-        rc = GNTST_general_error;
-        goto unlock;
-    }
     first = !act->pin;
     need_status = first || (!readonly && !(act->pin & PIN_WRITERS));
     if ( need_status )
@@ -408,21 +431,9 @@ static int16_t pin_grant(struct grant_table *rgt, struct domain *rd,
     /* A copy that (re)marks the entry also re-reads its frame, as Xen. */
     if ( first || (!mapping && need_status) )
     {
-        /* A PV domain names the frame by MFN; it must own it. Read once:
-         * the guest may rewrite the entry under our feet. */
-        frame = __atomic_load_n(&e->frame, __ATOMIC_RELAXED);
-        if ( !mfn_valid(frame) || !get_page(mfn_to_page(frame), rd) )
-        {
-            rc = GNTST_bad_page;
+        rc = pin_frame(e, rd, act, first, &r, &frame);
+        if ( rc != GNTST_okay )
             goto fail;
-        }
-        r.pg = mfn_to_page(frame);
-        r.general = 1;
-        if ( !first && frame != act->mfn )
-        {
-            rc = GNTST_general_error;
-            goto fail;
-        }
         held = true;
     }
     if ( first )

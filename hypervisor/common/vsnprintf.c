@@ -86,104 +86,123 @@ static void put_number(struct out *o, unsigned long long v, bool neg,
         pad(o, ' ', sp->width - total);
 }
 
+/*
+ * The flags, width, precision and length modifiers after a '%'; returns
+ * fmt on the conversion character.
+ */
+static const char *parse_spec(const char *fmt, struct spec *sp, int *lng,
+                              va_list *ap)
+{
+    for ( ;; )
+    {
+        char c = *++fmt;
+
+        if ( c == '-' ) sp->left = true;
+        else if ( c == '0' ) sp->zero = true;
+        else if ( c == '#' ) sp->alt = true;
+        else if ( c == ' ' ) sp->space = true;
+        else if ( c == '+' ) sp->plus = true;
+        else break;
+    }
+    if ( *fmt == '*' )
+    {
+        sp->width = va_arg(*ap, int);
+        if ( sp->width < 0 )
+        {
+            sp->left = true;
+            sp->width = -sp->width;
+        }
+        fmt++;
+    }
+    while ( *fmt >= '0' && *fmt <= '9' )
+        sp->width = sp->width * 10 + (*fmt++ - '0');
+    if ( *fmt == '.' )
+    {
+        sp->prec = 0;
+        if ( *++fmt == '*' )
+        {
+            sp->prec = va_arg(*ap, int);
+            fmt++;
+        }
+        else
+            while ( *fmt >= '0' && *fmt <= '9' )
+                sp->prec = sp->prec * 10 + (*fmt++ - '0');
+    }
+    for ( ;; fmt++ )
+    {
+        if ( *fmt == 'l' ) *lng += 1;
+        else if ( *fmt == 'z' ) *lng = 1;
+        else if ( *fmt == 'h' ) *lng = *lng > 0 ? *lng : -1;
+        else break;
+    }
+    return fmt;
+}
+
+/* One conversion c (not '\0') with its spec. */
+static void convert(struct out *o, char c, const struct spec *sp, int lng,
+                    va_list *ap)
+{
+    struct spec alt = *sp;
+    unsigned long long v;
+    long long s;
+
+    switch ( c )
+    {
+    case 'c':
+        put(o, (char)va_arg(*ap, int));
+        break;
+    case 's':
+        put_string(o, va_arg(*ap, const char *), sp);
+        break;
+    case 'p':
+        alt.alt = true;
+        put_number(o, (unsigned long)va_arg(*ap, void *), false, 16, false,
+                   &alt);
+        break;
+    case 'd': case 'i':
+        s = lng >= 2 ? va_arg(*ap, long long)
+            : lng == 1 ? va_arg(*ap, long) : va_arg(*ap, int);
+        put_number(o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
+                   s < 0, 10, false, sp);
+        break;
+    case 'u': case 'x': case 'X': case 'o':
+        v = lng >= 2 ? va_arg(*ap, unsigned long long)
+            : lng == 1 ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned int);
+        put_number(o, v, false, c == 'u' ? 10 : c == 'o' ? 8 : 16, c == 'X',
+                   sp);
+        break;
+    case '%':
+        put(o, '%');
+        break;
+    default:
+        put(o, '%');
+        put(o, c);
+        break;
+    }
+}
+
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
+    va_list args;
 
+    va_copy(args, ap);
     for ( ; *fmt; fmt++ )
     {
         struct spec sp = { .prec = -1 };
         int lng = 0;
-        unsigned long long v;
 
         if ( *fmt != '%' )
         {
             put(&o, *fmt);
             continue;
         }
-        for ( ;; )
-        {
-            char c = *++fmt;
-
-            if ( c == '-' ) sp.left = true;
-            else if ( c == '0' ) sp.zero = true;
-            else if ( c == '#' ) sp.alt = true;
-            else if ( c == ' ' ) sp.space = true;
-            else if ( c == '+' ) sp.plus = true;
-            else break;
-        }
-        if ( *fmt == '*' )
-        {
-            sp.width = va_arg(ap, int);
-            if ( sp.width < 0 )
-            {
-                sp.left = true;
-                sp.width = -sp.width;
-            }
-            fmt++;
-        }
-        while ( *fmt >= '0' && *fmt <= '9' )
-            sp.width = sp.width * 10 + (*fmt++ - '0');
-        if ( *fmt == '.' )
-        {
-            sp.prec = 0;
-            if ( *++fmt == '*' )
-            {
-                sp.prec = va_arg(ap, int);
-                fmt++;
-            }
-            else
-                while ( *fmt >= '0' && *fmt <= '9' )
-                    sp.prec = sp.prec * 10 + (*fmt++ - '0');
-        }
-        for ( ;; fmt++ )
-        {
-            if ( *fmt == 'l' ) lng++;
-            else if ( *fmt == 'z' ) lng = 1;
-            else if ( *fmt == 'h' ) lng = lng > 0 ? lng : -1;
-            else break;
-        }
-        switch ( *fmt )
-        {
-        case 'c':
-            put(&o, (char)va_arg(ap, int));
-            break;
-        case 's':
-            put_string(&o, va_arg(ap, const char *), &sp);
-            break;
-        case 'p':
-            sp.alt = true;
-            put_number(&o, (unsigned long)va_arg(ap, void *), false, 16,
-                       false, &sp);
-            break;
-        case 'd': case 'i':
-        {
-            long long s = lng >= 2 ? va_arg(ap, long long)
-                          : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
-
-            put_number(&o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
-                       s < 0, 10, false, &sp);
-            break;
-        }
-        case 'u': case 'x': case 'X': case 'o':
-            v = lng >= 2 ? va_arg(ap, unsigned long long)
-                : lng == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-            put_number(&o, v, false,
-                       *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
-                       *fmt == 'X', &sp);
-            break;
-        case '%':
-            put(&o, '%');
-            break;
-        case '\0':
-            fmt--;
-            break;
-        default:
-            put(&o, '%');
-            put(&o, *fmt);
-            break;
-        }
+        fmt = parse_spec(fmt, &sp, &lng, &args);
+        if ( *fmt == '\0' )
+            break;                      /* a '%' ends the format */
+        convert(&o, *fmt, &sp, lng, &args);
     }
+    va_end(args);
     if ( size )
         buf[o.len < size ? o.len : size - 1] = '\0';
     return (int)o.len;

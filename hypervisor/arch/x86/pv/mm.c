@@ -53,66 +53,75 @@ static int get_pg_owner(struct domain *curr, unsigned int dom,
     return 0;
 }
 
+/* An ordinary page: a plain write, if it may be writable. */
+static long mmu_plain_write(struct page_info *pg, unsigned long maddr,
+                            uint64_t val)
+{
+    if ( get_page_type(pg, PGT_writable_page) )
+        return -EINVAL;
+    *(uint64_t *)((char *)mfn_to_virt(maddr >> PAGE_SHIFT) +
+                  (maddr & ~PAGE_MASK)) = val;
+    put_page_type(pg);
+    return 0;
+}
+
+/*
+ * MMU_NORMAL_PT_UPDATE and friends: the entry at maddr, in a frame of d.
+ * A page table in use is updated through the type machinery (only an
+ * L1 on behalf of another domain); any other frame is written plainly.
+ */
+static long mmu_pt_update(struct domain *d, struct domain *pg_owner,
+                          unsigned long maddr, uint64_t val, bool preserve_ad)
+{
+    unsigned long mfn = maddr >> PAGE_SHIFT;
+    struct page_info *pg;
+    uint32_t type;
+    long rc;
+
+    if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
+        return -EINVAL;
+    type = pg->type_info & PGT_type_mask;
+    if ( type < PGT_l1_page_table || type > PGT_l4_page_table ||
+         !(pg->type_info & PGT_count_mask) )
+        rc = mmu_plain_write(pg, maddr, val);
+    else if ( type != PGT_l1_page_table && pg_owner != d )
+        rc = -EINVAL;
+    else
+        rc = pv_mod_entry(pg_owner, mfn, type >> 28,
+                          (maddr & ~PAGE_MASK) >> 3, val, preserve_ad);
+    put_page(pg);
+    return rc;
+}
+
+/* MMU_MACHPHYS_UPDATE: the M2P entry of a frame of pg_owner's. */
+static long mmu_machphys_update(struct domain *pg_owner, unsigned long mfn,
+                                uint64_t val)
+{
+    struct page_info *pg;
+
+    if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), pg_owner) )
+        return -EINVAL;
+    machine_to_phys_mapping[mfn] = val;
+    put_page(pg);
+    return 0;
+}
+
 static long mmu_update_one(struct domain *d, struct domain *pg_owner,
                            const void *r)
 {
     const mmu_update_t *req = r;
     unsigned int cmd = req->ptr & 3;
     unsigned long maddr = req->ptr & ~3UL;
-    unsigned long mfn = maddr >> PAGE_SHIFT;
-    struct page_info *pg;
-    long rc;
 
     switch ( cmd )
     {
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
-        if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), d) )
-            return -EINVAL;
-        switch ( pg->type_info & PGT_type_mask )
-        {
-        case PGT_l1_page_table:
-        case PGT_l2_page_table:
-        case PGT_l3_page_table:
-        case PGT_l4_page_table:
-            if ( !(pg->type_info & PGT_count_mask) )
-                goto plain;
-            if ( (pg->type_info & PGT_type_mask) != PGT_l1_page_table &&
-                 pg_owner != d )
-            {
-                rc = -EINVAL;
-                break;
-            }
-            rc = pv_mod_entry(pg_owner == d ? d : pg_owner, mfn,
-                           (pg->type_info & PGT_type_mask) >> 28,
-                           (maddr & ~PAGE_MASK) >> 3, req->val,
-                           cmd == MMU_PT_UPDATE_PRESERVE_AD);
-            break;
-        default:
-        plain:
-            /* An ordinary page: a plain write, if it may be writable. */
-            rc = get_page_type(pg, PGT_writable_page);
-            if ( !rc )
-            {
-                *(uint64_t *)((char *)mfn_to_virt(mfn) + (maddr & ~PAGE_MASK)) =
-                    req->val;
-                put_page_type(pg);
-            }
-            else
-                rc = -EINVAL;
-            break;
-        }
-        put_page(pg);
-        return rc;
-
+        return mmu_pt_update(d, pg_owner, maddr, req->val,
+                             cmd == MMU_PT_UPDATE_PRESERVE_AD);
     case MMU_MACHPHYS_UPDATE:
-        if ( !mfn_valid(mfn) || !get_page(pg = mfn_to_page(mfn), pg_owner) )
-            return -EINVAL;
-        machine_to_phys_mapping[mfn] = req->val;
-        put_page(pg);
-        return 0;
-
+        return mmu_machphys_update(pg_owner, maddr >> PAGE_SHIFT, req->val);
     default:
         report_unhandled(UNHANDLED_SUBOP, "mmu_update", req->ptr & 7,
                          "unknown command: -ENOSYS");

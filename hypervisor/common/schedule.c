@@ -411,70 +411,88 @@ static long sched_poll(vaddr_t arg)
     return 0;
 }
 
+static long sched_yield(void)
+{
+    csched_yield(&csched, &current->sched, get_s_time());
+    pcpu[smp_processor_id()].resched = true;
+    return 0;
+}
+
+/* Blocking implies enabling events; a pending one returns at once. */
+static long sched_block(void)
+{
+    struct vcpu *v = current;
+
+    v->vcpu_info->evtchn_upcall_mask = 0;
+    if ( !v->vcpu_info->evtchn_upcall_pending )
+    {
+        v->blocked = true;
+        vcpu_update_runnable(v);
+    }
+    return 0;
+}
+
+/* A guest reporting its own crash: log where, and the top of its stack. */
+static void log_guest_crash(void)
+{
+    unsigned long st[24] = { 0 };
+    unsigned int i;
+
+    copy_from_guest(st, guest_regs()->rsp, sizeof(st));
+    printk(XENLOG_INFO "d%uv%u reports a crash (rip %#lx)\n",
+           current->domain->domain_id, current->vcpu_id, guest_regs()->rip);
+    for ( i = 0; i < 24; i += 4 )
+        printk(XENLOG_DEBUG "  %016lx %016lx %016lx %016lx\n",
+               st[i], st[i + 1], st[i + 2], st[i + 3]);
+}
+
+static long sched_shutdown(vaddr_t arg)
+{
+    struct sched_shutdown s;
+
+    if ( copy_from_guest(&s, arg, sizeof(s)) )
+        return -EFAULT;
+    if ( s.reason == SHUTDOWN_crash )
+        log_guest_crash();
+    domain_shutdown(current->domain, s.reason);
+    return 0;
+}
+
+static long sched_remote_shutdown(vaddr_t arg)
+{
+    struct sched_remote_shutdown r;
+    struct domain *d;
+
+    if ( copy_from_guest(&r, arg, sizeof(r)) )
+        return -EFAULT;
+    if ( !(d = domain_by_id(r.domain_id)) )
+        return -ESRCH;
+    if ( !current->domain->is_privileged )
+        return -EPERM;
+    if ( d == current->domain )
+        return -EINVAL;
+    domain_shutdown(d, r.reason);
+    return 0;
+}
+
 long do_sched_op(unsigned long cmd, vaddr_t arg)
 {
     cmd = (unsigned int)cmd;            /* an int in Xen's prototype */
     switch ( cmd )
     {
     case SCHEDOP_yield:
-        csched_yield(&csched, &current->sched, get_s_time());
-        pcpu[smp_processor_id()].resched = true;
-        return 0;
+        return sched_yield();
     case SCHEDOP_block:
-    {
-        struct vcpu *v = current;
-
-        /* Blocking implies enabling events; a pending one returns at once. */
-        v->vcpu_info->evtchn_upcall_mask = 0;
-        if ( !v->vcpu_info->evtchn_upcall_pending )
-        {
-            v->blocked = true;
-            vcpu_update_runnable(v);
-        }
-        return 0;
-    }
+        return sched_block();
     case SCHEDOP_poll:
         return sched_poll(arg);
     case SCHEDOP_shutdown:
-    {
-        struct sched_shutdown s;
-
-        if ( copy_from_guest(&s, arg, sizeof(s)) )
-            return -EFAULT;
-        if ( s.reason == SHUTDOWN_crash )
-        {
-            unsigned long st[24] = { 0 };
-            unsigned int i;
-
-            copy_from_guest(st, guest_regs()->rsp, sizeof(st));
-            printk(XENLOG_INFO "d%uv%u reports a crash (rip %#lx)\n",
-                   current->domain->domain_id, current->vcpu_id,
-                   guest_regs()->rip);
-            for ( i = 0; i < 24; i += 4 )
-                printk(XENLOG_DEBUG "  %016lx %016lx %016lx %016lx\n",
-                       st[i], st[i + 1], st[i + 2], st[i + 3]);
-        }
-        domain_shutdown(current->domain, s.reason);
-        return 0;
-    }
+        return sched_shutdown(arg);
     case SCHEDOP_remote_shutdown:
-    {
-        struct sched_remote_shutdown r;
-        struct domain *d;
-
-        if ( copy_from_guest(&r, arg, sizeof(r)) )
-            return -EFAULT;
-        if ( !(d = domain_by_id(r.domain_id)) )
-            return -ESRCH;
-        if ( !current->domain->is_privileged )
-            return -EPERM;
-        if ( d == current->domain )
-            return -EINVAL;
-        domain_shutdown(d, r.reason);
-        return 0;
-    }
+        return sched_remote_shutdown(arg);
     default:
-        report_unhandled(UNHANDLED_SUBOP, "sched_op", cmd, "not implemented: -ENOSYS");
+        report_unhandled(UNHANDLED_SUBOP, "sched_op", cmd,
+                         "not implemented: -ENOSYS");
         return -ENOSYS;
     }
 }

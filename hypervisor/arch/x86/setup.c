@@ -224,6 +224,7 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
            d0->max_pages << 2);
     d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();
     d0->shared_info->wc_sec_hi = boot_wallclock_sec() >> 32;
+    d0->shared_info->wc_nsec = boot_wallclock_nsec();
     d0->shared_info->wc_version = 2;
     update_vcpu_system_time(d0->vcpu[0]);
     d0->vcpu[0]->initialised = true;

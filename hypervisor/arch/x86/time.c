@@ -14,7 +14,8 @@
 #include "x86.h"
 
 #define PIT_HZ          1193182UL
-#define CAL_MS          50
+#define CAL_MS          50      /* the PIT's 16-bit count: at most 54 ms */
+#define CAL_ROUNDS      5
 #define LAPIC_PHYS      0xfee00000UL
 #define LAPIC_VIRT      FIXMAP_START
 
@@ -49,7 +50,7 @@ uint32_t apic_id(void)
 }
 
 /* Counts TSC ticks across CAL_MS milliseconds measured by PIT channel 2. */
-static uint64_t calibrate_tsc(void)
+static uint64_t calibrate_tsc_once(void)
 {
     uint32_t count = PIT_HZ * CAL_MS / 1000;
     uint64_t start, end;
@@ -65,6 +66,23 @@ static uint64_t calibrate_tsc(void)
             panic("PIT channel 2 never counted down: cannot calibrate the TSC");
     end = rdtsc();
     return (end - start) * 1000 / CAL_MS;
+}
+
+/*
+ * TSC ticks per second: the least of a few rounds. Anything that delays
+ * noticing the end of a round (an SMI, or under emulation the host not
+ * running this CPU) only adds ticks, and a rate measured too high makes
+ * every guest clock run slow.
+ */
+static uint64_t calibrate_tsc(void)
+{
+    uint64_t best = ~0ULL, hz;
+    unsigned int i;
+
+    for ( i = 0; i < CAL_ROUNDS; i++ )
+        if ( (hz = calibrate_tsc_once()) < best )
+            best = hz;
+    return best;
 }
 
 static struct time_scale scale;
@@ -122,7 +140,8 @@ uint64_t get_s_time(void)
 
 /* ---- The RTC, read once for the wallclock ---- */
 
-static uint64_t boot_wc_sec;
+static uint64_t boot_wc_sec;           /* the wall clock at system time 0 */
+static uint32_t boot_wc_nsec;
 
 static unsigned int cmos(unsigned int reg)
 {
@@ -148,13 +167,24 @@ static uint64_t days_from_civil(unsigned int y, unsigned int m, unsigned int d)
     return (uint64_t)era * 146097 + doe - 719468;
 }
 
+/*
+ * Reads the RTC just after a seconds update, as Xen does: wait (at most a
+ * little over a second) for an update to start and end, so the seconds
+ * read began at that instant, not up to a second earlier. The wall clock
+ * at system time 0 is that second less the system time of the read.
+ */
 static void read_rtc(void)
 {
-    unsigned int sec, min, hour, day, mon, year, spins = 0;
+    unsigned int sec, min, hour, day, mon, year;
+    unsigned long spins = 0;
+    uint64_t now, wc_ns, t0 = rdtsc();
     bool bin;
 
+    while ( !(cmos(0x0a) & 0x80) && rdtsc() - t0 < cpu_khz * 1100 )
+        cpu_relax();                    /* until an update starts */
     while ( (cmos(0x0a) & 0x80) && ++spins < 1000000 )
         cpu_relax();                    /* update in progress */
+    now = get_s_time();
     bin = cmos(0x0b) & 4;
     sec = bcd(cmos(0x00), bin);
     min = bcd(cmos(0x02), bin);
@@ -164,8 +194,15 @@ static void read_rtc(void)
     year = bcd(cmos(0x09), bin) + 2000;
     if ( mon < 1 || mon > 12 || day < 1 || day > 31 )
         return;
-    boot_wc_sec = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
-                  min * 60 + sec;
+    wc_ns = (days_from_civil(year, mon, day) * 86400 + hour * 3600 +
+             min * 60 + sec) * 1000000000ULL - now;
+    boot_wc_sec = wc_ns / 1000000000ULL;
+    boot_wc_nsec = wc_ns % 1000000000ULL;
+}
+
+uint32_t boot_wallclock_nsec(void)
+{
+    return boot_wc_nsec;
 }
 
 uint64_t boot_wallclock_sec(void)

@@ -16,6 +16,8 @@ uint64_t get_s_time(void);
 extern uint64_t cpu_khz;
 uint64_t get_s_time_and_tsc(uint64_t *tsc);
 /* Wallclock at system time 0, from the RTC at boot. */
+/* The wall clock at system time 0 (seconds since 1970, and nanoseconds). */
 uint64_t boot_wallclock_sec(void);
+uint32_t boot_wallclock_nsec(void);
 
 #endif /* XENIA_TIME_H */

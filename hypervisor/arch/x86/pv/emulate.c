@@ -187,6 +187,7 @@ bool pv_emulate_ud(struct cpu_regs *regs)
 #define MSR_FEATURE_CONTROL     0x0000003a
 #define FEATURE_CONTROL_LOCK    (1UL << 0)
 #define MSR_MISC_FEATURES       0x00000140
+#define MSR_PLATFORM_INFO       0x000000ce
 #define MSR_K8_HWCR             0xc0010015
 #define MSR_AMD64_DE_CFG        0xc0011029
 #define DE_CFG_LFENCE_SERIALISE (1UL << 1)
@@ -271,6 +272,7 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
         *val = FEATURE_CONTROL_LOCK;    /* as Xen: locked, no VMX */
         return !cpu_is_amd();
     case MSR_MISC_FEATURES:
+    case MSR_PLATFORM_INFO:
         *val = 0;                       /* no CPUID faulting */
         return !cpu_is_amd();
     case MSR_AMD64_DE_CFG:

@@ -833,13 +833,14 @@ static void cycles(void)
 
     for ( i = 0; i < MAX_POLLS; i++ )
     {
-        if ( xb_physinfo(&ops, &pi) == 0 && pi.free_pages == before )
+        if ( xb_physinfo(&ops, &pi) == 0 && pi.free_pages >= before )
             break;
         xbh_poll1(virq_port, POLL_NS);
         xbh_take_pending(virq_port);
     }
     after = pi.free_pages;
-    xt_check("cycles_free_pages_restored", before && after == before,
+    /* At least the baseline: Xen may still have been freeing pages then. */
+    xt_check("cycles_free_pages_restored", before && after >= before,
              "before %lu after %lu", (unsigned long)before,
              (unsigned long)after);
     xt_check("cycles_no_domains_left",

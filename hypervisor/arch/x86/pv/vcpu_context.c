@@ -24,15 +24,18 @@
 
 /*
  * The debug registers the context sets (DR0-3, DR6, DR7; DR4/5 are not
- * taken from a context), checked as HYPERVISOR_set_debugreg checks them
- * and canonicalised into dr[].
+ * taken from a context), checked as HYPERVISOR_set_debugreg checks them,
+ * canonicalised into dr[]. As in Xen 4.17's arch_set_info_guest, a value
+ * set_debugreg would refuse is not an error for the context: that
+ * register keeps its reset value (a context with DR0 in the hypervisor's
+ * range is accepted by Xen 4.17). Returns the mask of registers to load;
+ * checking it all here leaves nothing to fail once the context commits.
  */
-static int check_debugregs(const struct vcpu *v,
-                           const struct vcpu_guest_context *c,
-                           unsigned long dr[8])
+static unsigned int context_debugregs(const struct vcpu *v,
+                                      const struct vcpu_guest_context *c,
+                                      unsigned long dr[8])
 {
-    unsigned int i, reg;
-    int rc;
+    unsigned int i, reg, load = 0;
 
     for ( i = 0; i < 8; i++ )
     {
@@ -40,15 +43,13 @@ static int check_debugregs(const struct vcpu *v,
             continue;
         reg = i;
         dr[i] = c->debugreg[i];
-        if ( (rc = pv_check_debugreg(v, &reg, &dr[i])) )
-            return rc;
+        if ( !pv_check_debugreg(v, &reg, &dr[i]) )
+            load |= 1u << i;
     }
-    return 0;
+    return load;
 }
 
-static int check_context(const struct vcpu *v,
-                         const struct vcpu_guest_context *c,
-                         unsigned long dr[8])
+static int check_context(const struct vcpu_guest_context *c)
 {
     unsigned int i;
 
@@ -69,7 +70,7 @@ static int check_context(const struct vcpu *v,
         return -EINVAL;
     if ( !(c->flags & VGCF_in_kernel) && !c->ctrlreg[1] )
         return -EINVAL;         /* user mode needs user page tables */
-    return check_debugregs(v, c, dr) ? -EINVAL : 0;
+    return 0;
 }
 
 /* References: kernel L4, user L4, GDT frames; all or nothing. */
@@ -149,14 +150,15 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
 {
     struct domain *d = v->domain;
     unsigned long dr[8];
-    unsigned int i;
+    unsigned int i, load_dr;
     int rc;
 
     ASSERT(!v->is_running);
     if ( v->initialised )
         return -EEXIST;
-    if ( (rc = check_context(v, c, dr)) )
+    if ( (rc = check_context(c)) )
         return rc;
+    load_dr = context_debugregs(v, c, dr);
     if ( v->vcpu_id == 0 && (c->vm_assist & ~VMASST_VALID) )
         return -EINVAL;
     if ( (rc = take_context_refs(v, c)) )
@@ -169,7 +171,7 @@ int arch_set_info_guest(struct vcpu *v, const struct vcpu_guest_context *c)
     if ( c->flags & VGCF_i387_valid )
         memcpy(v->fpu_area, &c->fpu_ctxt, 512);
     for ( i = 0; i < 8; i++ )
-        if ( i != 4 && i != 5 )
+        if ( load_dr & (1u << i) )
             pv_write_debugreg(v, i, dr[i]);
     if ( v->vcpu_id == 0 )
         d->vm_assist = c->vm_assist;

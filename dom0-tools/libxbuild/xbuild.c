@@ -225,6 +225,7 @@ struct xb_ctx
     struct elf_image img;      /* the parsed kernel (its segments)       */
     struct xb_pt pt;
     uint64_t nr_pages, p2m_pfn, p2m_pages;
+    uint64_t kend_pfn;         /* first PFN after the kernel             */
     void *mapped;              /* the one live foreign mapping, or NULL  */
 };
 
@@ -290,7 +291,13 @@ static int xb_layout(struct xb_ctx *c)
     uint64_t vb = c->elf.virt_base, alloc_end, extra, ve;
     unsigned int tries;
 
-    c->p2m_pfn = (c->elf.vend - vb + XB_PAGE_SIZE - 1) >> XB_PAGE_SHIFT;
+    c->kend_pfn = (c->elf.vend - vb + XB_PAGE_SIZE - 1) >> XB_PAGE_SHIFT;
+    o->ramdisk_pfn = c->kend_pfn;
+    o->nr_ramdisk_pages = (c->cfg->ramdisk_size + XB_PAGE_SIZE - 1) >>
+        XB_PAGE_SHIFT;
+    if ( !c->cfg->ramdisk )
+        o->nr_ramdisk_pages = 0;
+    c->p2m_pfn = o->ramdisk_pfn + o->nr_ramdisk_pages;
     c->p2m_pages = (c->nr_pages * sizeof(xen_pfn_t) + XB_PAGE_SIZE - 1) >>
         XB_PAGE_SHIFT;
     o->start_info_pfn = c->p2m_pfn + c->p2m_pages;
@@ -458,7 +465,7 @@ static int xb_load_kernel(struct xb_ctx *c)
     uint64_t pfn, first = (c->elf.vstart - vb) >> XB_PAGE_SHIFT;
     unsigned int i;
 
-    for ( pfn = first; pfn < c->p2m_pfn; pfn++ )
+    for ( pfn = first; pfn < c->kend_pfn; pfn++ )
     {
         uint64_t pva = vb + (pfn << XB_PAGE_SHIFT);
         uint8_t *page = xb_map_pfn(c, pfn);
@@ -481,6 +488,29 @@ static int xb_load_kernel(struct xb_ctx *c)
                 xb_memcpy(page + (lo - pva), img + seg->offset + (lo - sva),
                           hi - lo);
         }
+    }
+    xb_unmap(c);
+    return 0;
+}
+
+/* The ramdisk, right after the kernel; the tail of its last page zeroed. */
+static int xb_load_ramdisk(struct xb_ctx *c)
+{
+    const uint8_t *rd = c->cfg->ramdisk;
+    uint64_t k, off, n;
+
+    for ( k = 0; k < c->out->nr_ramdisk_pages; k++ )
+    {
+        uint8_t *page = xb_map_pfn(c, c->out->ramdisk_pfn + k);
+
+        if ( !page )
+            return xb_fail(c, "map ramdisk page", (long)k, -XEN_EFAULT);
+        off = k << XB_PAGE_SHIFT;
+        n = c->cfg->ramdisk_size - off < XB_PAGE_SIZE ?
+            c->cfg->ramdisk_size - off : XB_PAGE_SIZE;
+        xb_memcpy(page, rd + off, n);
+        if ( n < XB_PAGE_SIZE )
+            xb_memset(page + n, 0, XB_PAGE_SIZE - n);
     }
     xb_unmap(c);
     return 0;
@@ -558,6 +588,11 @@ static int xb_write_start_info(struct xb_ctx *c)
     si->pt_base = vb + (o->pt_pfn << XB_PAGE_SHIFT);
     si->nr_pt_frames = o->nr_pt_frames;
     si->mfn_list = vb + (c->p2m_pfn << XB_PAGE_SHIFT);
+    if ( o->nr_ramdisk_pages )
+    {
+        si->mod_start = vb + (o->ramdisk_pfn << XB_PAGE_SHIFT);
+        si->mod_len = c->cfg->ramdisk_size;
+    }
     for ( i = 0; cl && cl[i] && i < MAX_GUEST_CMDLINE - 1; i++ )
         si->cmd_line[i] = cl[i];
     xb_unmap(c);
@@ -762,7 +797,8 @@ static int xb_build_created(struct xb_ctx *c)
     o->console_mfn = c->cfg->p2m[o->console_pfn];
     o->l4_mfn = c->cfg->p2m[o->pt_pfn];
 
-    if ( (rc = xb_load_kernel(c)) || (rc = xb_write_p2m(c)) ||
+    if ( (rc = xb_load_kernel(c)) || (rc = xb_load_ramdisk(c)) ||
+         (rc = xb_write_p2m(c)) ||
          (rc = xb_alloc_port(c, &o->store_evtchn, "alloc store evtchn")) ||
          (rc = xb_alloc_port(c, &o->console_evtchn,
                              "alloc console evtchn")) ||

@@ -103,6 +103,12 @@ struct xb_config
      */
     xen_pfn_t *p2m;
     size_t p2m_entries;
+    /*
+     * Optional initial ramdisk, copied after the kernel into the initial
+     * mapping (start_info.mod_start/mod_len); NULL = none.
+     */
+    const void *ramdisk;
+    size_t ramdisk_size;
 };
 
 /* Where things went; filled as far as the build got. */
@@ -114,6 +120,8 @@ struct xb_domain
     uint64_t entry;            /* initial RIP                            */
     xen_pfn_t start_info_pfn, store_pfn, console_pfn;
     xen_pfn_t pt_pfn, stack_pfn;   /* first page table (the L4), stack   */
+    xen_pfn_t ramdisk_pfn;     /* first ramdisk page (if any)            */
+    uint64_t nr_ramdisk_pages;
     uint64_t nr_pt_frames;
     uint64_t map_end_pfn;      /* the initial mapping covers PFNs below  */
     xen_pfn_t start_info_mfn, store_mfn, console_mfn, l4_mfn;

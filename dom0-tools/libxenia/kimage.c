@@ -85,7 +85,7 @@ static int ki_xz(const uint8_t *in, size_t inlen, struct xn_kimage *k,
 
     if ( !out )
         return -ENOMEM;
-    if ( lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK )
+    if ( lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK )
     {
         free(out);
         return ki_err(err, errlen, ENOMEM, "lzma_stream_decoder failed");

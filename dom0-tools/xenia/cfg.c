@@ -1,0 +1,413 @@
+/*
+ * cfg.c: xl.cfg parser.  A file is a list of `key = value` settings, one
+ * per line (or separated by ';'); '#' starts a comment; values are
+ * strings in double or single quotes, decimal integers, or [lists] of
+ * those (kept as their text).  Errors name FILE:LINE:COL.
+ */
+#include "cfg.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+enum ckind { K_STR, K_INT, K_ACTION, K_IGNORED };
+
+struct ckey
+{
+    const char *name;
+    enum ckind kind;
+    size_t off, size;          /* field of struct xcfg */
+};
+
+#define S(n, f) { n, K_STR, offsetof(struct xcfg, f), \
+                  sizeof(((struct xcfg *)0)->f) }
+#define I(n, f) { n, K_INT, offsetof(struct xcfg, f), 0 }
+#define A(n, f) { n, K_ACTION, offsetof(struct xcfg, f), \
+                  sizeof(((struct xcfg *)0)->f) }
+static const struct ckey keys[] = {
+    S("name", name), S("uuid", uuid), S("kernel", kernel),
+    S("ramdisk", ramdisk), S("cmdline", cmdline), S("extra", extra),
+    S("root", root), I("memory", memory), I("maxmem", maxmem),
+    I("vcpus", vcpus), I("maxvcpus", maxvcpus),
+    A("on_poweroff", on_poweroff), A("on_reboot", on_reboot),
+    A("on_crash", on_crash), S("type", type),
+    /* Accepted, not acted on yet (devices come with the backends). */
+    { "disk", K_IGNORED, 0, 0 }, { "vif", K_IGNORED, 0, 0 },
+};
+#undef S
+#undef I
+#undef A
+
+static const char *const actions[] = {
+    "destroy", "restart", "preserve", "rename-restart", "coredump-destroy",
+    "coredump-restart", "soft-reset",
+};
+
+void cfg_init(struct xcfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->memory = c->maxmem = c->vcpus = c->maxvcpus = -1;
+}
+
+struct pctx
+{
+    const char *fname, *p, *line_start;
+    unsigned int line;
+    char *err;
+    size_t errlen;
+};
+
+static int perr(struct pctx *x, const char *at, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(x->err, x->errlen, "%s:%u:%u: ", x->fname, x->line,
+                     (unsigned int)(at - x->line_start) + 1);
+
+    va_start(ap, fmt);
+    if ( n >= 0 && (size_t)n < x->errlen )
+        vsnprintf(x->err + n, x->errlen - n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void skip_blank(struct pctx *x)
+{
+    while ( *x->p == ' ' || *x->p == '\t' || *x->p == '\r' )
+        x->p++;
+    if ( *x->p == '#' )
+        while ( *x->p && *x->p != '\n' )
+            x->p++;
+}
+
+/* A quoted string into out; x->p at the opening quote. */
+static int parse_string(struct pctx *x, char *out, size_t len)
+{
+    const char *start = x->p;
+    char q = *x->p++;
+    size_t n = 0;
+
+    while ( *x->p != q )
+    {
+        char ch = *x->p;
+
+        if ( ch == '\0' || ch == '\n' )
+            return perr(x, start, "unterminated string (missing %c)", q);
+        if ( ch == '\\' && x->p[1] && x->p[1] != '\n' )
+        {
+            x->p++;
+            ch = *x->p == 'n' ? '\n' : *x->p;
+        }
+        if ( out && n + 1 >= len )
+            return perr(x, start, "string longer than %zu bytes", len - 1);
+        if ( out )
+            out[n++] = ch;
+        x->p++;
+    }
+    x->p++;
+    if ( out )
+        out[n] = '\0';
+    return 0;
+}
+
+/* A [list]: checked for balance and skipped (kept for later). */
+static int skip_list(struct pctx *x)
+{
+    const char *start = x->p, *start_line = x->line_start;
+    unsigned int line = x->line;
+
+    x->p++;
+    for ( ;; )
+    {
+        skip_blank(x);
+        if ( *x->p == '\n' )
+        {
+            x->line++;
+            x->line_start = ++x->p;
+            continue;
+        }
+        if ( *x->p == '\0' )
+        {
+            x->line = line;
+            x->line_start = start_line;
+            return perr(x, start, "unterminated list (missing ']')");
+        }
+        if ( *x->p == ']' )
+        {
+            x->p++;
+            return 0;
+        }
+        if ( *x->p == '"' || *x->p == '\'' )
+        {
+            if ( parse_string(x, NULL, 0) )
+                return -1;
+            continue;
+        }
+        x->p++;
+    }
+}
+
+static const struct ckey *find_key(const char *name, size_t n)
+{
+    unsigned int i;
+
+    for ( i = 0; i < sizeof(keys) / sizeof(keys[0]); i++ )
+        if ( strlen(keys[i].name) == n && !strncmp(keys[i].name, name, n) )
+            return &keys[i];
+    return NULL;
+}
+
+static int parse_setting(struct pctx *x, struct xcfg *c)
+{
+    const char *kstart = x->p, *vstart;
+    const struct ckey *k;
+    size_t klen;
+    unsigned int idx;
+    char sval[1024];
+
+    while ( isalnum((unsigned char)*x->p) || *x->p == '_' )
+        x->p++;
+    klen = x->p - kstart;
+    if ( klen == 0 || isdigit((unsigned char)*kstart) )
+        return perr(x, kstart, "expected a setting name");
+    skip_blank(x);
+    if ( *x->p != '=' )
+        return perr(x, x->p, "expected '=' after '%.*s'", (int)klen, kstart);
+    x->p++;
+    skip_blank(x);
+    vstart = x->p;
+    k = find_key(kstart, klen);
+    if ( !k )
+        return perr(x, kstart, "unknown setting '%.*s'", (int)klen, kstart);
+    idx = k - keys;
+    if ( idx < 16 && c->line_of[idx] )
+        return perr(x, kstart, "'%s' is already set on line %u", k->name,
+                    c->line_of[idx]);
+
+    if ( *x->p == '\0' || *x->p == '\n' || *x->p == ';' )
+        return perr(x, x->p, "expected a value after '='");
+    if ( *x->p == '[' )
+    {
+        if ( k->kind != K_IGNORED )
+            return perr(x, vstart, "'%s' takes a single value, not a list",
+                        k->name);
+        if ( skip_list(x) )
+            return -1;
+    }
+    else if ( *x->p == '"' || *x->p == '\'' )
+    {
+        if ( parse_string(x, sval, sizeof(sval)) )
+            return -1;
+        if ( k->kind == K_INT )
+            return perr(x, vstart, "'%s' takes a number, not a string",
+                        k->name);
+        if ( k->kind == K_STR || k->kind == K_ACTION )
+        {
+            if ( strlen(sval) >= k->size )
+                return perr(x, vstart, "value of '%s' longer than %zu bytes",
+                            k->name, k->size - 1);
+            if ( k->kind == K_ACTION )
+            {
+                unsigned int i;
+
+                for ( i = 0; i < sizeof(actions) / sizeof(actions[0]); i++ )
+                    if ( !strcmp(sval, actions[i]) )
+                        break;
+                if ( i == sizeof(actions) / sizeof(actions[0]) )
+                    return perr(x, vstart,
+                                "'%s' must be one of destroy, restart, "
+                                "preserve, rename-restart, coredump-destroy, "
+                                "coredump-restart, soft-reset; got '%s'",
+                                k->name, sval);
+            }
+            strcpy((char *)c + k->off, sval);
+        }
+    }
+    else if ( isdigit((unsigned char)*x->p) || *x->p == '-' )
+    {
+        char *end;
+        long v = strtol(x->p, &end, 0);
+
+        if ( end == x->p || isalpha((unsigned char)*end) || *end == '.' )
+            return perr(x, vstart, "'%s': bad number '%.*s'", k->name,
+                        (int)strcspn(vstart, " \t\r\n;#"), vstart);
+        x->p = end;
+        if ( k->kind != K_INT && k->kind != K_IGNORED )
+            return perr(x, vstart, "'%s' takes a quoted string", k->name);
+        if ( v <= 0 || v > (1L << 30) )
+            return perr(x, vstart, "'%s' must be a positive number, got %ld",
+                        k->name, v);
+        *(long *)((char *)c + k->off) = v;
+    }
+    else
+        return perr(x, vstart, "expected a value (a \"string\", a number "
+                    "or a [list]) after '='");
+    if ( idx < 16 )
+        c->line_of[idx] = x->line;
+
+    skip_blank(x);
+    if ( *x->p == ';' )
+    {
+        x->p++;
+        skip_blank(x);
+    }
+    if ( *x->p != '\n' && *x->p != '\0' )
+        return perr(x, x->p, "unexpected '%c' after the value of '%s'",
+                    *x->p, k->name);
+    return 0;
+}
+
+int cfg_parse(struct xcfg *c, const char *fname, const char *text,
+              char *err, size_t errlen)
+{
+    struct pctx x = {
+        .fname = fname, .p = text, .line_start = text, .line = 1,
+        .err = err, .errlen = errlen,
+    };
+
+    for ( ;; )
+    {
+        skip_blank(&x);
+        if ( *x.p == '\0' )
+            return 0;
+        if ( *x.p == '\n' || *x.p == ';' )
+        {
+            if ( *x.p == '\n' )
+            {
+                x.line++;
+                x.line_start = x.p + 1;
+            }
+            x.p++;
+            continue;
+        }
+        if ( parse_setting(&x, c) )
+            return -1;
+    }
+}
+
+static int ferr(const char *fname, char *err, size_t len, const char *fmt,
+                ...)
+{
+    va_list ap;
+    int n = snprintf(err, len, "%s: ", fname);
+
+    va_start(ap, fmt);
+    if ( n >= 0 && (size_t)n < len )
+        vsnprintf(err + n, len - n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int cfg_finish(struct xcfg *c, const char *fname, char *err, size_t errlen)
+{
+    uuid_t u;
+    const char *s;
+
+    if ( !c->name[0] )
+        return ferr(fname, err, errlen, "no 'name' given");
+    for ( s = c->name; *s; s++ )
+        if ( !isalnum((unsigned char)*s) && !strchr("-_.", *s) )
+            return ferr(fname, err, errlen,
+                        "name '%s': only letters, digits, '-', '_' and "
+                        "'.' are allowed", c->name);
+    if ( !strcmp(c->name, "Domain-0") )
+        return ferr(fname, err, errlen, "name 'Domain-0' is reserved");
+    if ( c->type[0] && strcmp(c->type, "pv") )
+        return ferr(fname, err, errlen,
+                    "type '%s' is not supported (only \"pv\")", c->type);
+    if ( !c->kernel[0] )
+        return ferr(fname, err, errlen, "no 'kernel' given");
+    if ( c->uuid[0] && uuid_parse(c->uuid, u) )
+        return ferr(fname, err, errlen, "uuid '%s' is not a UUID", c->uuid);
+    if ( c->cmdline[0] && (c->extra[0] || c->root[0]) )
+        return ferr(fname, err, errlen,
+                    "'cmdline' and 'extra'/'root' are mutually exclusive");
+    if ( c->memory < 0 )
+        c->memory = 128;       /* xl's default for PV */
+    if ( c->maxmem < 0 )
+        c->maxmem = c->memory;
+    if ( c->maxmem < c->memory )
+        return ferr(fname, err, errlen,
+                    "maxmem (%ld MiB) is below memory (%ld MiB)", c->maxmem,
+                    c->memory);
+    if ( c->memory < 16 )
+        return ferr(fname, err, errlen,
+                    "memory %ld MiB is too small (at least 16)", c->memory);
+    if ( c->vcpus < 0 )
+        c->vcpus = 1;
+    if ( c->maxvcpus < 0 )
+        c->maxvcpus = c->vcpus;
+    if ( c->vcpus > c->maxvcpus )
+        return ferr(fname, err, errlen, "vcpus (%ld) exceeds maxvcpus (%ld)",
+                    c->vcpus, c->maxvcpus);
+    if ( c->maxvcpus > 32 )
+        return ferr(fname, err, errlen,
+                    "maxvcpus %ld: at most 32 are supported", c->maxvcpus);
+    if ( !c->on_poweroff[0] )
+        strcpy(c->on_poweroff, "destroy");
+    if ( !c->on_reboot[0] )
+        strcpy(c->on_reboot, "restart");
+    if ( !c->on_crash[0] )
+        strcpy(c->on_crash, "destroy");
+    return 0;
+}
+
+void cfg_cmdline(const struct xcfg *c, char *out, size_t len)
+{
+    if ( c->cmdline[0] )
+        snprintf(out, len, "%s", c->cmdline);
+    else if ( c->root[0] )
+        snprintf(out, len, "root=%s%s%s", c->root, c->extra[0] ? " " : "",
+                 c->extra);
+    else
+        snprintf(out, len, "%s", c->extra);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for ( ; *s; s++ )
+    {
+        if ( *s == '"' || *s == '\\' )
+            fprintf(f, "\\%c", *s);
+        else if ( (unsigned char)*s < 0x20 )
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void cfg_print_json(const struct xcfg *c, FILE *f)
+{
+    char cl[1100];
+
+    cfg_cmdline(c, cl, sizeof(cl));
+    fprintf(f, "{\n  \"schema\": \"xenia-domain-config/1\",\n  \"name\": ");
+    json_str(f, c->name);
+    fprintf(f, ",\n  \"uuid\": ");
+    if ( c->uuid[0] )
+        json_str(f, c->uuid);
+    else
+        fprintf(f, "null");
+    fprintf(f, ",\n  \"type\": \"pv\",\n  \"kernel\": ");
+    json_str(f, c->kernel);
+    fprintf(f, ",\n  \"ramdisk\": ");
+    if ( c->ramdisk[0] )
+        json_str(f, c->ramdisk);
+    else
+        fprintf(f, "null");
+    fprintf(f, ",\n  \"cmdline\": ");
+    json_str(f, cl);
+    fprintf(f, ",\n  \"memory_kb\": %ld,\n  \"maxmem_kb\": %ld,\n"
+            "  \"vcpus\": %ld,\n  \"maxvcpus\": %ld,\n  \"on_poweroff\": ",
+            c->memory * 1024, c->maxmem * 1024, c->vcpus, c->maxvcpus);
+    json_str(f, c->on_poweroff);
+    fprintf(f, ",\n  \"on_reboot\": ");
+    json_str(f, c->on_reboot);
+    fprintf(f, ",\n  \"on_crash\": ");
+    json_str(f, c->on_crash);
+    fprintf(f, "\n}\n");
+}

@@ -1,0 +1,40 @@
+/*
+ * cfg.h: the xl.cfg subset `xenia create` reads (docs/toolstack.md).
+ */
+#ifndef XENIA_CFG_H
+#define XENIA_CFG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_STR 256
+
+struct xcfg
+{
+    char name[CFG_STR];
+    char uuid[40];             /* as written, "" = generate             */
+    char kernel[CFG_STR], ramdisk[CFG_STR];
+    char cmdline[1024], extra[1024], root[CFG_STR];
+    long memory, maxmem;       /* MiB; -1 = unset                        */
+    long vcpus, maxvcpus;      /* -1 = unset                             */
+    char on_poweroff[32], on_reboot[32], on_crash[32];
+    char type[16];
+    /* Line of each setting, for duplicate detection (0 = unset). */
+    unsigned int line_of[16];
+};
+
+void cfg_init(struct xcfg *c);
+/*
+ * Parse text (from file 'fname', for messages).  0, or -1 with the
+ * message "FNAME:LINE:COL: ..." in err.
+ */
+int cfg_parse(struct xcfg *c, const char *fname, const char *text,
+              char *err, size_t errlen);
+/* Check the whole config and fill defaults; -1 with "FNAME: ..." in err. */
+int cfg_finish(struct xcfg *c, const char *fname, char *err, size_t errlen);
+/* The guest's command line (cmdline, else root= + extra). */
+void cfg_cmdline(const struct xcfg *c, char *out, size_t len);
+/* The resolved config as JSON (schema: docs/toolstack.md). */
+void cfg_print_json(const struct xcfg *c, FILE *f);
+
+#endif /* XENIA_CFG_H */

@@ -127,8 +127,15 @@ start_consoled() {
 
 stage modules "xen modules loaded, xenfs mounted" load_modules
 stage store-up "STORE=$STORE" start_store
-stage init-dom0 "xen-init-dom0" init_dom0
-stage consoled "xenconsoled running" start_consoled
+# A scenario with a "# XEN-TOOLS: none" line runs without Xen's tools
+# (xen-init-dom0, xenconsoled): the toolstack scenario does their work.
+if grep -q '^# XEN-TOOLS:[[:space:]]*none' "/scenarios/$SCENARIO.sh" 2>/dev/null; then
+    result init-dom0 SKIP "scenario runs without xen-init-dom0"
+    result consoled SKIP "scenario runs without xenconsoled"
+else
+    stage init-dom0 "xen-init-dom0" init_dom0
+    stage consoled "xenconsoled running" start_consoled
+fi
 log "control plane up at $(now_ms) ms"
 
 # Watchdog: a wedged store makes every client wait forever. Before the host's

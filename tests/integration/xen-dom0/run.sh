@@ -155,6 +155,10 @@ cp "$here"/scenarios/*.sh "$ov/scenarios/"
 if [ "$store" = xenia ]; then
     copy_elf "$ov" "$xenia_stored" usr/sbin/xenia-stored
 fi
+# the toolstack CLI (make -C dom0-tools), when built
+if [ -x "$top/build/dom0-tools/xenia" ]; then
+    copy_elf "$ov" "$top/build/dom0-tools/xenia" usr/local/bin/xenia
+fi
 if [ -x "$out/xsbench" ]; then
     cp "$out/xsbench" "$ov/usr/local/bin/xsbench"
 fi

@@ -4,7 +4,10 @@
  * Creates a 64-bit PV domain and lays out its start-of-day state the way
  * Xen 4.17's toolstack (libxl + libxenguest) does, using only hypercalls
  * the caller issues on the library's behalf (struct xb_ops).  The library
- * is freestanding C: no libc, no allocation, no global state.  It runs in
+ * is freestanding C: no allocation, no global state.  Kernel images are
+ * parsed by the hypervisor's own parser (hypervisor/common/elf_image.c,
+ * linked alongside), which needs a few C-library functions from the
+ * caller (mem*, str*, strlcpy, vsnprintf, simple_strtoull).  It runs in
  * a bare PV test kernel (the ops are raw hypercalls and a spare PTE) and
  * in dom0 user space (the ops go through privcmd).
  *

@@ -318,11 +318,10 @@ void sched_tick(void)
     struct pcpu *p = &pcpu[smp_processor_id()];
 
     p->tick = false;
+    /* Every CPU's timer interrupts serve the guests' timers. */
+    timer_deadline(vcpu_timers_tick());
     if ( smp_processor_id() == 0 )
-    {
-        vcpu_timers_tick();
         console_poll_input();
-    }
     if ( get_s_time() >= p->slice_end )
         p->resched = true;
 }
@@ -405,6 +404,7 @@ static long sched_poll(vaddr_t arg)
     if ( p.timeout && p.timeout <= get_s_time() )
         return 0;
     v->poll_deadline = p.timeout;
+    timer_deadline(p.timeout);
     v->polling = true;
     v->blocked = true;
     vcpu_update_runnable(v);

@@ -50,9 +50,14 @@ static void fire(struct vcpu *v)
     send_guest_vcpu_virq(v, VIRQ_TIMER);
 }
 
-void vcpu_timers_tick(void)
+static uint64_t earlier(uint64_t a, uint64_t b)
 {
-    uint64_t now = get_s_time();
+    return !a || (b && b < a) ? b : a;
+}
+
+uint64_t vcpu_timers_tick(void)
+{
+    uint64_t now = get_s_time(), next = 0;
     unsigned int id, i;
 
     for ( id = 0; id < MAX_DOMAINS; id++ )
@@ -77,8 +82,14 @@ void vcpu_timers_tick(void)
                 v->periodic_next = now + v->periodic_period;
                 fire(v);
             }
+            next = earlier(next, v->singleshot_deadline);
+            if ( v->polling )
+                next = earlier(next, v->poll_deadline);
+            if ( v->periodic_period )
+                next = earlier(next, v->periodic_next);
         }
     }
+    return next;
 }
 
 static void set_singleshot(struct vcpu *v, uint64_t deadline)
@@ -89,6 +100,8 @@ static void set_singleshot(struct vcpu *v, uint64_t deadline)
         v->singleshot_deadline = 0;
         fire(v);
     }
+    else
+        timer_deadline(deadline);
 }
 
 long do_set_timer_op(uint64_t timeout)
@@ -230,6 +243,7 @@ static long set_periodic_timer(struct vcpu *v, vaddr_t arg)
         return -EINVAL;
     v->periodic_period = p.period_ns;
     v->periodic_next = get_s_time() + p.period_ns;
+    timer_deadline(v->periodic_next);
     return 0;
 }
 

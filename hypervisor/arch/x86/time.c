@@ -1,8 +1,11 @@
 /*
  * Time: the TSC is calibrated against PIT channel 2, then the local APIC
- * timer is calibrated against the TSC and programmed as a periodic tick of
- * TIMER_HZ. The legacy PICs are masked: the LAPIC is the only interrupt
- * source. System time (ns since boot) comes from the TSC.
+ * timer is calibrated against the TSC and runs in one-shot mode: each CPU
+ * arms it for its next scheduler tick (TIMER_HZ) or, when sooner, the
+ * earliest guest timer deadline (timer_deadline()), so a guest's
+ * single-shot timer fires when it asked, not on the next tick. The legacy
+ * PICs are masked: the LAPIC is the only interrupt source. System time
+ * (ns since boot) comes from the TSC.
  */
 #include <xenia/lib.h>
 #include <xenia/config.h>
@@ -26,13 +29,18 @@
 #define APIC_TMICT      0x380
 #define APIC_TMCCT      0x390
 #define APIC_TDCR       0x3e0
-#define LVT_PERIODIC    (1u << 17)
 #define LVT_MASKED      (1u << 16)
 
 uint64_t cpu_khz;
 volatile uint64_t jiffies;
 static uint64_t boot_tsc;
 static uint32_t lapic_ticks_per_period;
+
+#define TICK_NS         (1000000000ULL / TIMER_HZ)
+#define MIN_ARM_NS      2000ULL         /* sooner than this: 2 us from now */
+
+/* Per CPU: when its next scheduler tick is due, and what is armed. */
+static uint64_t next_tick_ns[NR_CPUS], armed_ns[NR_CPUS];
 
 uint32_t apic_read(unsigned int reg)
 {
@@ -210,12 +218,49 @@ uint64_t boot_wallclock_sec(void)
     return boot_wc_sec;
 }
 
+/* Arms this CPU's one-shot timer for the system time deadline. */
+static void lapic_arm(uint64_t deadline)
+{
+    unsigned int cpu = smp_processor_id();
+    uint64_t now = get_s_time(), delta, ticks;
+
+    delta = deadline > now + MIN_ARM_NS ? deadline - now : MIN_ARM_NS;
+    ticks = delta > TICK_NS * 100 ? lapic_ticks_per_period * 100ULL
+                                  : delta * lapic_ticks_per_period / TICK_NS;
+    armed_ns[cpu] = deadline;
+    apic_write(APIC_TMICT, ticks ? (uint32_t)MIN(ticks, 0xffffffffULL) : 1);
+}
+
+void timer_deadline(uint64_t deadline)
+{
+    if ( deadline && deadline < armed_ns[smp_processor_id()] )
+        lapic_arm(deadline);
+}
+
 void timer_interrupt(void)
 {
-    if ( smp_processor_id() == 0 )
-        jiffies++;
+    unsigned int cpu = smp_processor_id();
+    uint64_t now = get_s_time();
+
     apic_write(APIC_EOI, 0);
+    if ( now >= next_tick_ns[cpu] )
+    {
+        if ( cpu == 0 )
+            jiffies++;
+        next_tick_ns[cpu] += TICK_NS;
+        if ( next_tick_ns[cpu] <= now )     /* ticks missed: no burst */
+            next_tick_ns[cpu] = now + TICK_NS;
+    }
+    /* The scheduler's tick work re-arms sooner for guest deadlines. */
+    lapic_arm(next_tick_ns[cpu]);
     timer_softirq_raise();
+}
+
+static void lapic_start(void)
+{
+    next_tick_ns[smp_processor_id()] = get_s_time() + TICK_NS;
+    apic_write(APIC_LVT_TIMER, LAPIC_TIMER_VECTOR);     /* one-shot */
+    lapic_arm(next_tick_ns[smp_processor_id()]);
 }
 
 static void lapic_init(void)
@@ -241,8 +286,7 @@ void time_init_secondary(void)
     wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1UL << 11));
     apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);
     apic_write(APIC_TDCR, 0x3);
-    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | LAPIC_TIMER_VECTOR);
-    apic_write(APIC_TMICT, lapic_ticks_per_period);
+    lapic_start();
 }
 
 void time_init(void)
@@ -275,8 +319,7 @@ void time_init(void)
     lapic_ticks_per_period = (uint32_t)((uint64_t)(c0 - c1) * 100 / TIMER_HZ);
     if ( !lapic_ticks_per_period )
         panic("LAPIC timer does not count");
-    apic_write(APIC_LVT_TIMER, LVT_PERIODIC | LAPIC_TIMER_VECTOR);
-    apic_write(APIC_TMICT, lapic_ticks_per_period);
+    lapic_start();
 
     /* Check the tick: wait for a few with interrupts on, against the TSC. */
     ticks0 = jiffies;
@@ -289,6 +332,6 @@ void time_init(void)
         local_irq_disable();
     }
     elapsed = (rdtsc() - t0) / cpu_khz;
-    printk("Timer: LAPIC periodic at %u Hz (%u ticks/period), "
+    printk("Timer: LAPIC one-shot, ticks at %u Hz (%u ticks/period), "
            "5 ticks took %lu ms\n", TIMER_HZ, lapic_ticks_per_period, elapsed);
 }

@@ -36,7 +36,8 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned int virq);
 void send_guest_global_virq(struct domain *d, unsigned int virq);
 
 /* Timers: called on every tick; fires the due ones. */
-void vcpu_timers_tick(void);
+/* Fires the guest timers that are due; returns the earliest still set (0: none). */
+uint64_t vcpu_timers_tick(void);
 /* Writes v's pvclock record (version protocol). */
 void update_vcpu_system_time(struct vcpu *v);
 /* Copies v's runstate to its registered area (v's tables loaded). */

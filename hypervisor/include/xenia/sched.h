@@ -175,6 +175,8 @@ void sched_exit_work(void);
 void __noreturn idle_loop(void);
 void raise_sched_softirq(unsigned int cpu);
 void timer_softirq_raise(void);
+/* Makes this CPU's timer interrupt come no later than deadline (ns). */
+void timer_deadline(uint64_t deadline);
 uint64_t vcpu_runstate_time(const struct vcpu *v, int state);
 
 /* Entry points called from entry.S. */

@@ -3,9 +3,10 @@
 # 'check' targets write build/results/<suite>.tsv; scripts/summary.sh
 # turns those into the final 'N passed, N failed, N skipped' line.
 
-COMPONENTS := hypervisor tests/guests xenstore-like guest-kernel-patches
+COMPONENTS := hypervisor tests/guests xenstore-like guest-kernel-patches \
+              dom0-tools
 CHECKS     := tests/unit tests/guests xenstore-like guest-kernel-patches \
-              tests/integration
+              dom0-tools tests/integration
 BENCHES    := tests/guests xenstore-like tests/integration \
               tests/integration/dom0-bench
 

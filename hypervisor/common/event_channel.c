@@ -66,10 +66,16 @@ static struct vcpu *domain_vcpu(struct domain *d, unsigned int id)
     return id < d->max_vcpus ? d->vcpu[id] : NULL;
 }
 
+/*
+ * A dying domain gets no new port (-EINVAL, as Xen 4.17's get_free_port):
+ * domain_kill closed them all and released its shared_info.
+ */
 static int get_free_port(struct domain *d)
 {
     unsigned int p;
 
+    if ( d->state == DOMAIN_DYING )
+        return -EINVAL;
     for ( p = 1; p < EVTCHN_NR_PORTS; p++ )
         if ( d->evtchn[p].state == ECS_FREE )
             return p;
@@ -94,6 +100,8 @@ void evtchn_set_pending(struct vcpu *v, unsigned int port)
 {
     shared_info_t *s = v->domain->shared_info;
 
+    if ( !s )                           /* dying: shared_info released */
+        return;
     if ( test_and_set(port, s->evtchn_pending) )
         return;
     /* SCHEDOP_poll waits for any port, masked or not. */
@@ -165,6 +173,9 @@ static long bind_interdomain(evtchn_bind_interdomain_t *b)
     rd = b->remote_dom == DOMID_SELF ? ld : domain_by_id(b->remote_dom);
     if ( !rd )
         return -ESRCH;
+    /* A dying domain has no unbound port left (Xen: the same -EINVAL). */
+    if ( rd->state == DOMAIN_DYING )
+        return -EINVAL;
     if ( !port_valid(rd, b->remote_port) )
         return -EINVAL;
     rc = &rd->evtchn[b->remote_port];
@@ -261,7 +272,8 @@ static long evtchn_close_port(struct domain *d, unsigned int port)
     default:
         break;
     }
-    clear_bit(port, d->shared_info->evtchn_pending);
+    if ( d->shared_info )
+        clear_bit(port, d->shared_info->evtchn_pending);
     *c = (struct evtchn){ .state = ECS_FREE };
     return 0;
 }
@@ -289,7 +301,9 @@ static long evtchn_reset(domid_t dom)
 
     if ( !d )
         return dom == DOMID_SELF || domain_by_id(dom) ? -EPERM : -ESRCH;
-    evtchn_destroy(d);
+    /* A dying domain's ports were all closed by domain_kill: 0, as Xen. */
+    if ( d->state != DOMAIN_DYING )
+        evtchn_destroy(d);
     return 0;
 }
 

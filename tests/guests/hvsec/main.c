@@ -1,0 +1,221 @@
+/*
+ * hvsec: hostile checks of issue 12 run from the initial domain, on Xen
+ * 4.17 and Xenia alike.
+ *
+ * dying_* (item 5): a child built with libxbuild, one of its frames
+ * kept mapped here, is destroyed: it stays "dying" until we unmap. Event
+ * channel operations that would give it a new port (alloc_unbound in it,
+ * bind_interdomain to it) must be refused with -EINVAL as Xen 4.17's
+ * get_free_port does; a privileged EVTCHNOP_reset of it finds nothing to
+ * close (0, as on Xen); a send on whatever we managed to bind must not
+ * touch its released shared_info; the domain must still go once the
+ * frame is unmapped.
+ */
+#include "xtpv.h"
+#include "../child/child.h"
+#include "xbops.h"
+#include "dom0.h"
+
+asm ( ".pushsection .rodata.child_elf, \"a\", @progbits\n\t"
+      ".balign 4096\n"
+      "child_elf_start:\n\t"
+      ".incbin \"" CHILD_ELF "\"\n"
+      "child_elf_end:\n\t"
+      ".popsection" );
+extern const uint8_t child_elf_start[], child_elf_end[];
+
+#define CHILD_MEM_KB    6144
+#define CHILD_PAGES     (CHILD_MEM_KB / 4)
+
+enum { SLOT_BUILDER, SLOT_HOLD, NR_SLOTS };
+static struct xbh_slot slots[NR_SLOTS];
+static evtchn_port_t virq_port;
+static int baseline_domains;
+static xen_pfn_t p2m_ws[CHILD_PAGES];
+
+static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
+{
+    (void)o;
+    return xbh_slot_map(&slots[SLOT_BUILDER], dom, mfn, true);
+}
+
+static void op_unmap(void *o, void *va)
+{
+    (void)o;
+    (void)va;
+    xbh_slot_unmap(&slots[SLOT_BUILDER]);
+}
+
+static const struct xb_ops ops = {
+    XBH_HYPERCALL_OPS,
+    .map_foreign = op_map, .unmap_foreign = op_unmap,
+};
+
+static void setup(void)
+{
+    static bool done;
+    struct evtchn_bind_virq bv = { .virq = VIRQ_DOM_EXC, .vcpu = 0 };
+    unsigned int s;
+    long rc;
+
+    if ( done )
+        return;
+    done = true;
+    xt_traps_init();
+    for ( s = 0; s < NR_SLOTS; s++ )
+        xbh_slot_init(&slots[s]);
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
+    if ( rc )
+        xt_error("bind VIRQ_DOM_EXC: %ld", rc);
+    virq_port = bv.port;
+    xbh_mask(virq_port);
+    xbh_take_pending(virq_port);
+    baseline_domains = xbh_nr_domains();
+}
+
+static int build_child(struct xb_domain *out)
+{
+    static char cmdline[64];
+    struct xb_config cfg;
+    unsigned int i;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kernel = child_elf_start;
+    cfg.kernel_size = child_elf_end - child_elf_start;
+    cfg.mem_kb = CHILD_MEM_KB;
+    cfg.max_vcpus = 1;
+    cfg.backend_domid = 0;
+    cfg.p2m = p2m_ws;
+    cfg.p2m_entries = ARRAY_SIZE(p2m_ws);
+    for ( i = 0; i < sizeof(cfg.handle); i++ )
+        cfg.handle[i] = 0xc0 + i;
+    snprintf(cmdline, sizeof(cmdline), "pages=%u", CHILD_PAGES);
+    cfg.cmdline = cmdline;
+    return xb_build_pv(&ops, &cfg, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 5: event channels of a dying domain.                           */
+
+#define NR_EVTCHN_DYING_CHECKS 9
+
+static void evtchn_dying(void)
+{
+    struct xb_domain out;
+    struct xen_domctl_getdomaininfo di = { 0 };
+    struct evtchn_alloc_unbound au = { 0 };
+    struct evtchn_bind_interdomain bi = { 0 };
+    struct evtchn_status st = { 0 };
+    struct evtchn_send sd = { 0 };
+    evtchn_port_t live_port = 0, new_port = 0;
+    domid_t d;
+    long rc;
+    bool held;
+
+    setup();
+    rc = build_child(&out);
+    d = out.domid;
+    if ( rc == 0 )
+    {
+        /* A port that exists in the child before it dies. */
+        au.dom = d;
+        au.remote_dom = 0;
+        if ( HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au) == 0 )
+            live_port = au.port;
+    }
+    held = rc == 0 &&
+           xbh_slot_map(&slots[SLOT_HOLD], d, out.console_mfn, false);
+    xt_check("dying_build_and_hold_child", rc == 0 && held && live_port,
+             "rc %ld (%s) held %d port %u", rc, out.failed_step ?: "-",
+             held, live_port);
+    if ( rc )
+    {
+        xt_skip("dying_destroy_leaves_dying", "no child");
+        xt_skip("dying_alloc_unbound_refused", "no child");
+        xt_skip("dying_reset_harmless", "no child");
+        xt_skip("dying_alloc_unbound_remote_dying_ok", "no child");
+        xt_skip("dying_bind_interdomain_refused", "no child");
+        xt_skip("dying_old_port_closed", "no child");
+        xt_skip("dying_send_after_refusals", "no child");
+        xt_skip("dying_domain_goes_after_unmap", "no child");
+        return;
+    }
+
+    rc = xb_destroy(&ops, d);
+    {
+        long irc = xb_getdomaininfo(&ops, d, &di);
+
+        xt_check("dying_destroy_leaves_dying", rc == 0 && held && irc == 0 &&
+                 di.domain == d, "rc %ld info %ld dom %u flags %#x", rc, irc,
+                 di.domain, di.flags);
+    }
+
+    /* A new port in the dying domain: Xen's get_free_port says -EINVAL. */
+    au = (struct evtchn_alloc_unbound){ .dom = d, .remote_dom = 0 };
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au);
+    if ( rc == 0 )
+        new_port = au.port;
+    xt_check("dying_alloc_unbound_refused", rc == -XEN_EINVAL, "rc %ld port %u",
+             rc, au.port);
+
+    /*
+     * A privileged reset of the dying domain (still paused by us, its
+     * builder): Xen 4.17 answers 0, there being no port left to close.
+     * Had the alloc_unbound above succeeded, it would close that port and
+     * clear its bit in the released shared_info.
+     */
+    {
+        struct evtchn_reset rs = { .dom = d };
+
+        rc = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs);
+        xt_check("dying_reset_harmless", rc == 0, "rc %ld", rc);
+    }
+
+    /* Our own port naming the dying domain as remote is fine (Xen too). */
+    au = (struct evtchn_alloc_unbound){ .dom = DOMID_SELF, .remote_dom = d };
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au);
+    xt_check("dying_alloc_unbound_remote_dying_ok", rc == 0, "rc %ld", rc);
+    if ( rc == 0 )
+        xbh_close(au.port);
+
+    /* Binding to it: to the port it had, or the one just made if any. */
+    bi.remote_dom = d;
+    bi.remote_port = new_port ? new_port : live_port;
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi);
+    xt_check("dying_bind_interdomain_refused", rc == -XEN_EINVAL,
+             "rc %ld remote port %u", rc, bi.remote_port);
+
+    st.dom = d;
+    st.port = live_port;
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_status, &st);
+    xt_check("dying_old_port_closed", rc == 0 && st.status == EVTCHNSTAT_closed,
+             "rc %ld status %u", rc, st.status);
+
+    /*
+     * Had the bind succeeded, this send would reach the dying domain's
+     * released shared_info. Either way the hypervisor must survive it.
+     */
+    if ( bi.local_port )
+    {
+        sd.port = bi.local_port;
+        rc = HYPERVISOR_event_channel_op(EVTCHNOP_send, &sd);
+        xbh_close(bi.local_port);
+    }
+    else
+        rc = 0;
+    xt_check("dying_send_after_refusals", rc == 0, "rc %ld bound %u", rc,
+             bi.local_port);
+
+    xbh_slot_unmap(&slots[SLOT_HOLD]);
+    xt_check("dying_domain_goes_after_unmap",
+             xbh_wait_gone(d, baseline_domains, virq_port), "%d domains",
+             xbh_nr_domains());
+}
+
+/* ------------------------------------------------------------------ */
+
+XTEST(hvsec, NR_EVTCHN_DYING_CHECKS)
+{
+    setup();
+    evtchn_dying();
+}

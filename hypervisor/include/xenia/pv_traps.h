@@ -6,6 +6,7 @@
 #include <xenia/current.h>
 
 struct vcpu;
+struct domain;
 
 /* Bounces an exception to the guest's trap-table handler (or crashes it). */
 void pv_inject_exception(struct cpu_regs *regs, unsigned int vec,
@@ -15,6 +16,16 @@ void pv_inject_page_fault(struct cpu_regs *regs, unsigned long addr,
                           uint32_t error);
 /* Switches between guest kernel and guest user mode (GS base, CR3). */
 void pv_toggle_guest_mode(struct vcpu *v);
+
+/*
+ * VMASST_TYPE_architectural_iopl (pv/vm_assist.c): with it the guest
+ * kernel counts as CPL 0 for the virtual IOPL, the iret hypercall loads
+ * the virtual IOPL from its frame (pv_iret_iopl) and bounce frames report
+ * it (pv_frame_iopl: the EFLAGS.IOPL bits to merge, 0 without the assist).
+ */
+bool pv_architectural_iopl(const struct domain *d);
+void pv_iret_iopl(struct vcpu *v, uint64_t rflags);
+uint64_t pv_frame_iopl(const struct vcpu *v);
 
 /* Emulation (pv/emulate.c, pv/ptwr.c): true when handled. */
 bool pv_emulate_gp(struct cpu_regs *regs);

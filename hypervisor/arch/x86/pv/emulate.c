@@ -24,6 +24,7 @@
 #include "../x86.h"
 
 #define MAX_INSN 15
+#define PFEC_WRITE (1u << 1)
 
 struct insn {
     uint8_t b[MAX_INSN];
@@ -339,9 +340,15 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 
 /* ---- I/O ports ---- */
 
+/*
+ * The guest kernel counts as CPL 1 for the virtual IOPL, or as CPL 0 (any
+ * IOPL will do) with VMASST_TYPE_architectural_iopl; guest user as CPL 3.
+ */
 static bool iopl_ok(const struct vcpu *v)
 {
-    return v->kernel_mode ? v->iopl >= 1 : v->iopl == 3;
+    if ( !v->kernel_mode )
+        return v->iopl == 3;
+    return pv_architectural_iopl(v->domain) || v->iopl >= 1;
 }
 
 /*
@@ -442,8 +449,91 @@ static void set_reg_sized(uint64_t *r, uint32_t v, unsigned int bytes)
         *r = (*r & ~0xffUL) | (v & 0xff);
 }
 
-/* in/out/ins/outs. Returns false for #GP. */
-static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
+/* What emulate_io() did. */
+enum io_result {
+    IO_DONE,                /* completed: step over the instruction */
+    IO_GP,                  /* refused: #GP(0) */
+    IO_STAY,                /* exception raised, or more repetitions to
+                               run: rip stays on the instruction */
+};
+
+/*
+ * String I/O iterations emulated per entry. The rest of a `rep ins/outs`
+ * runs when the guest re-executes the instruction with rcx counted down
+ * (events are delivered in between), so a guest cannot hold a CPU for
+ * its whole rcx.
+ */
+#define IO_REPS_PER_ENTRY 256
+
+/*
+ * One ins/outs element at guest address 'addr'. A non-canonical or
+ * hypervisor-private address raises #GP(0) (Xen 4.17 does so even for an
+ * SS override); an unmapped one #PF with the address in CR2.
+ */
+static bool string_io_one(struct cpu_regs *regs, struct domain *d, bool in,
+                          unsigned int port, unsigned int bytes,
+                          unsigned long addr)
+{
+    uint32_t val = 0;
+
+    if ( !guest_range_ok(addr, bytes) )
+    {
+        pv_inject_gp(regs, 0);
+        return false;
+    }
+    if ( in )
+    {
+        val = io_read(d, port, bytes);
+        if ( copy_to_guest(addr, &val, bytes) )
+        {
+            pv_inject_page_fault(regs, addr, PFEC_WRITE);
+            return false;
+        }
+    }
+    else
+    {
+        if ( copy_from_guest(&val, addr, bytes) )
+        {
+            pv_inject_page_fault(regs, addr, 0);
+            return false;
+        }
+        io_write(d, port, bytes, val);
+    }
+    return true;
+}
+
+static enum io_result emulate_string_io(struct cpu_regs *regs,
+                                        struct insn *in, int op,
+                                        unsigned int bytes)
+{
+    struct vcpu *v = current;
+    bool is_in = op < 0x6e;
+    unsigned int port = regs->rdx & 0xffff, n;
+    long step = (regs->rflags & X86_EFLAGS_DF) ? -(long)bytes : (long)bytes;
+    uint64_t *ptr = is_in ? &regs->rdi : &regs->rsi;
+
+    if ( !io_okay(v, port, bytes) )
+        return IO_GP;
+    if ( !in->rep )
+    {
+        if ( !string_io_one(regs, v->domain, is_in, port, bytes, *ptr) )
+            return IO_STAY;
+        *ptr += step;
+        return IO_DONE;
+    }
+    for ( n = 0; regs->rcx && n < IO_REPS_PER_ENTRY; n++ )
+    {
+        if ( !string_io_one(regs, v->domain, is_in, port, bytes, *ptr) )
+            return IO_STAY;
+        *ptr += step;
+        regs->rcx--;
+    }
+    return regs->rcx ? IO_STAY : IO_DONE;
+}
+
+/* in/out/ins/outs. */
+static enum io_result emulate_io(struct cpu_regs *regs, struct insn *in,
+                                 int op)
 {
     struct vcpu *v = current;
     struct domain *d = v->domain;
@@ -455,7 +545,7 @@ static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
     {
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:
         if ( (imm = next(in)) < 0 || !io_okay(v, imm, bytes) )
-            return false;
+            return IO_GP;
         port = imm;
         if ( op < 0xe6 )
             set_reg_sized(&regs->rax, io_read(d, port, bytes), bytes);
@@ -464,47 +554,18 @@ static bool emulate_io(struct cpu_regs *regs, struct insn *in, int op)
         break;
     case 0xec: case 0xed:
         if ( !io_okay(v, regs->rdx & 0xffff, bytes) )
-            return false;
+            return IO_GP;
         set_reg_sized(&regs->rax, io_read(d, regs->rdx & 0xffff, bytes), bytes);
         break;
     case 0xee: case 0xef:
         if ( !io_okay(v, regs->rdx & 0xffff, bytes) )
-            return false;
+            return IO_GP;
         io_write(d, regs->rdx & 0xffff, bytes, regs->rax);
         break;
-    case 0x6c: case 0x6d: case 0x6e: case 0x6f:
-    {
-        uint64_t count = in->rep ? regs->rcx : 1;
-        long step = (regs->rflags & X86_EFLAGS_DF) ? -(long)bytes : (long)bytes;
-
-        port = regs->rdx & 0xffff;
-        if ( !io_okay(v, port, bytes) )
-            return false;
-        for ( ; count; count-- )
-        {
-            uint32_t val = 0;
-
-            if ( op < 0x6e )
-            {
-                val = io_read(d, port, bytes);
-                if ( copy_to_guest(regs->rdi, &val, bytes) )
-                    return false;
-                regs->rdi += step;
-            }
-            else
-            {
-                if ( copy_from_guest(&val, regs->rsi, bytes) )
-                    return false;
-                io_write(d, port, bytes, val);
-                regs->rsi += step;
-            }
-            if ( in->rep )
-                regs->rcx--;
-        }
-        break;
+    default:
+        return emulate_string_io(regs, in, op, bytes);
     }
-    }
-    return true;
+    return IO_DONE;
 }
 
 /* ---- Control and debug registers ---- */
@@ -684,8 +745,15 @@ bool pv_emulate_gp(struct cpu_regs *regs)
     }
     if ( is_io_insn(op) )
     {
-        if ( !emulate_io(regs, &in, op) )
+        switch ( emulate_io(regs, &in, op) )
+        {
+        case IO_GP:
             return false;
+        case IO_STAY:
+            return true;
+        case IO_DONE:
+            break;
+        }
     }
     else if ( op == 0xfa || op == 0xfb )
     {

@@ -92,7 +92,7 @@ static void bounce(struct cpu_regs *regs, uint64_t handler, bool has_error,
     frame[n++] = regs->rip;
     frame[n++] = (cs & 0xffff) | ((uint64_t)saved_mask << 32);
     frame[n++] = (regs->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
-                 (saved_mask ? 0 : X86_EFLAGS_IF);
+                 (saved_mask ? 0 : X86_EFLAGS_IF) | pv_frame_iopl(v);
     frame[n++] = regs->rsp;
     frame[n++] = regs->ss;
     sp -= n * sizeof(uint64_t);
@@ -308,6 +308,7 @@ long do_iret(void)
     regs->cs = c.cs | 3;
     regs->rflags = (c.rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) |
                    X86_EFLAGS_IF;
+    pv_iret_iopl(v, c.rflags);
     regs->rsp = c.rsp;
     regs->ss = c.ss | 3;
     if ( c.flags & VGCF_in_syscall )

@@ -12,6 +12,7 @@
 #include <xenia/pv_traps.h>
 #include <xenia/pv_mm.h>
 #include <public/xen.h>
+#include <xenia/processor.h>
 
 long do_vm_assist(unsigned long cmd, unsigned long type)
 {
@@ -30,4 +31,20 @@ long do_vm_assist(unsigned long cmd, unsigned long type)
     default:
         return -ENOSYS;
     }
+}
+
+bool pv_architectural_iopl(const struct domain *d)
+{
+    return d->vm_assist & (1UL << VMASST_TYPE_architectural_iopl);
+}
+
+void pv_iret_iopl(struct vcpu *v, uint64_t rflags)
+{
+    if ( pv_architectural_iopl(v->domain) )
+        v->iopl = (rflags & X86_EFLAGS_IOPL) >> 12;
+}
+
+uint64_t pv_frame_iopl(const struct vcpu *v)
+{
+    return pv_architectural_iopl(v->domain) ? (uint64_t)v->iopl << 12 : 0;
 }

@@ -167,6 +167,78 @@ static int cmd_version(void)
     return 0;
 }
 
+/*
+ * maxmem: dom0_mem=...,max:N is dom0's maximum reservation. Read the
+ * hypervisor's command line (xen_version XENVER_commandline), and compare
+ * max: with what memory_op XENMEM_maximum_reservation says for DOMID_SELF.
+ */
+static long max_from_cmdline(const char *cl)
+{
+    const char *p = strstr(cl, "dom0_mem=");
+    char *end;
+    long v;
+
+    if ( !p || !(p = strstr(p, "max:")) )
+        return -1;
+    v = strtol(p + 4, &end, 10);
+    switch ( *end )
+    {
+    case 'G': case 'g': v <<= 30; break;
+    case 'M': case 'm': v <<= 20; break;
+    case 'K': case 'k': v <<= 10; break;
+    default: break;
+    }
+    return v >> 12;
+}
+
+static int cmd_maxmem(void)
+{
+    struct privcmd_hypercall h;
+    static char cl[1024] __attribute__((aligned(64)));
+    uint16_t self __attribute__((aligned(8))) = 0x7ff0;     /* DOMID_SELF */
+    long rc, want;
+    int fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
+
+    if ( fd < 0 )
+    {
+        printf("FAIL maxmem: open /dev/xen/privcmd: %s\n", strerror(errno));
+        return 1;
+    }
+    memset(&h, 0, sizeof(h));
+    h.op = HYPERVISOR_xen_version;
+    h.arg[0] = 9;                               /* XENVER_commandline */
+    h.arg[1] = (uintptr_t)cl;
+    if ( ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &h) < 0 )
+    {
+        printf("FAIL maxmem: xen_version(XENVER_commandline): %s\n",
+               strerror(errno));
+        close(fd);
+        return 1;
+    }
+    cl[sizeof(cl) - 1] = 0;
+    memset(&h, 0, sizeof(h));
+    h.op = 12;                                  /* memory_op */
+    h.arg[0] = 4;                               /* XENMEM_maximum_reservation */
+    h.arg[1] = (uintptr_t)&self;
+    rc = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &h);
+    close(fd);
+    want = max_from_cmdline(cl);
+    if ( want < 0 )
+    {
+        printf("FAIL maxmem: no dom0_mem=...max: in the command line '%s'\n", cl);
+        return 1;
+    }
+    if ( rc != want )
+    {
+        printf("FAIL maxmem: maximum reservation %ld pages (%s), max: asks %ld\n",
+               rc, rc < 0 ? strerror(errno) : "ok", want);
+        return 1;
+    }
+    printf("ok maxmem: maximum reservation %ld pages (%ld MiB), as max: asks\n",
+           rc, rc >> 8);
+    return 0;
+}
+
 /* ---- grant-evtchn: gntalloc + gntdev + evtchn between two processes ---- */
 /* wait for one event on fd (port expected), unmask it; 0 or -1 */
 static int ev_wait(int fd, unsigned int port, int ms)
@@ -725,6 +797,8 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if ( !strcmp(c, "version") )
         return cmd_version();
+    if ( !strcmp(c, "maxmem") )
+        return cmd_maxmem();
     if ( !strcmp(c, "grant-evtchn") )
         return cmd_grant_evtchn(n > 0 ? n : 100);
     if ( !strcmp(c, "clocks") )
@@ -747,6 +821,6 @@ int main(int argc, char **argv)
     if ( !strcmp(c, "pipe") )
         return cmd_pipe(n > 0 ? n : 3);
     fprintf(stderr, "usage: xenia-dom0test version|grant-evtchn [N]|clocks [N]|"
-            "now|stamp LABEL|fork S|mmap S|pipe S\n");
+            "now|stamp LABEL|fork S|mmap S|pipe S|maxmem\n");
     return 2;
 }

@@ -13,7 +13,7 @@
 #
 # TIMEOUT: 420
 # WAIT-EXIT: 30
-# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version grant-evtchn store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock clock-rate frame-audit qemu-exit refusals-listed
+# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version dom0-mem-max grant-evtchn store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock clock-rate frame-audit qemu-exit refusals-listed
 
 T=/usr/local/bin/xenia-dom0test
 STRESS_SECS=${STRESS_SECS:-3}
@@ -66,6 +66,8 @@ db_run() {
 
     # ---- the Xen devices ----
     run_t privcmd-version $T version
+    # dom0_mem=...,max:N on the hypervisor's command line is dom0's ceiling
+    run_t dom0-mem-max $T maxmem
     run_t grant-evtchn $T grant-evtchn 50
 
     # ---- the store ----

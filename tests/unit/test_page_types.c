@@ -150,6 +150,37 @@ static void test_bad_flags_and_pse(void **state)
     }
 }
 
+/*
+ * The hypervisor's RAM is nobody's to map, not even as I/O memory by the
+ * I/O-capable domain: free heap frames and reserved frames marked
+ * OWNER_XEN (its image, boot memory) give -EBUSY as in Xen; reserved
+ * frames of no owner and frames past the frame table stay I/O memory.
+ */
+static void test_hypervisor_ram_is_not_iomem(void **state)
+{
+    unsigned long l1 = new_frame(&dom0), dl1 = new_frame(&dom1), f;
+
+    (void)state;
+    for ( f = 1; f < NR && frames[f].state != PGS_free; f++ )
+        ;
+    assert_true(f < NR);
+    mem[l1][0] = e(f, P);
+    assert_int_equal(pv_pin_table(&dom0, l1, PGT_l1_page_table), -EBUSY);
+    mem[dl1][0] = e(f, P);
+    assert_int_equal(pv_pin_table(&dom1, dl1, PGT_l1_page_table), -EBUSY);
+
+    assert_int_equal(frames[0].state, PGS_reserved);
+    mem[l1][0] = e(0, P);                       /* I/O memory */
+    mem[l1][1] = e(NR + 5, P);                  /* past the frame table */
+    assert_int_equal(pv_pin_table(&dom0, l1, PGT_l1_page_table), 0);
+    assert_int_equal(pv_unpin_table(&dom0, l1), 0);
+
+    frames[0].owner = OWNER_XEN;                /* the hypervisor's own */
+    assert_int_equal(pv_pin_table(&dom0, l1, PGT_l1_page_table), -EBUSY);
+    assert_int_equal(tcount(l1), 0);
+    frames[0].owner = OWNER_NONE;
+}
+
 static void test_no_writable_mapping_of_a_table(void **state)
 {
     unsigned long t = new_frame(&dom1), l1 = new_frame(&dom1);
@@ -339,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup(test_wrong_level_refused, setup),
         cmocka_unit_test_setup(test_linear_entries_read_only, setup),
         cmocka_unit_test_setup(test_pin_rules, setup),
+        cmocka_unit_test_setup(test_hypervisor_ram_is_not_iomem, setup),
         cmocka_unit_test_setup(test_access_bits_take_no_references, setup),
         cmocka_unit_test_setup(test_last_reference_frees, setup),
         cmocka_unit_test(test_descriptors),

@@ -295,6 +295,24 @@ static unsigned int heap_exclusions(paddr_t excl[][2])
     return n;
 }
 
+static void mark_hypervisor_ram(void)
+{
+    unsigned int i;
+
+    for ( i = 0; i < e820_nr; i++ )
+    {
+        unsigned long mfn = MAX(e820[i].addr, 1UL << 20) >> PAGE_SHIFT;
+        unsigned long end = (e820[i].addr + e820[i].size + PAGE_SIZE - 1) >>
+                            PAGE_SHIFT;
+
+        if ( e820[i].type != E820_RAM )
+            continue;
+        for ( ; mfn < end && mfn < max_page; mfn++ )
+            if ( frame_table[mfn].state == PGS_reserved )
+                frame_table[mfn].owner = OWNER_XEN;
+    }
+}
+
 void mm_init(void)
 {
     paddr_t excl[2 + MAX_MODULES][2];
@@ -331,6 +349,7 @@ void mm_init(void)
                               excl, nexcl);
     heap_ready = true;
     heap_total_pages = added;
+    mark_hypervisor_ram();
     printk("Memory: %lu MiB RAM, %lu frames, heap %lu MiB free\n",
            ram_pages >> 8, max_page, added >> 8);
 }
@@ -393,10 +412,38 @@ void arch_free_domain_frame(unsigned long mfn)
     freed_frames_unflushed = true;
 }
 
+/*
+ * RAM at or above 1 MiB is never I/O memory: it is the heap's or the
+ * hypervisor's own (image, boot allocator, boot modules). The first MiB
+ * stays I/O memory for dom0 (BIOS, VGA), as in Xen.
+ */
+static bool e820_ram_above_1m(unsigned long mfn)
+{
+    paddr_t pa = (paddr_t)mfn << PAGE_SHIFT;
+    unsigned int i;
+
+    if ( pa < (1UL << 20) )
+        return false;
+    for ( i = 0; i < e820_nr; i++ )
+        if ( e820[i].type == E820_RAM && pa >= ROUNDDOWN(e820[i].addr, PAGE_SIZE) &&
+             pa < e820[i].addr + e820[i].size )
+            return true;
+    return false;
+}
+
+/*
+ * Frames of RAM above 1 MiB the heap does not manage (the image, the boot
+ * allocator's memory, the edges of boot modules) are the hypervisor's:
+ * owner OWNER_XEN, so get_page_from_l1e refuses them like Xen's own.
+ */
+
 bool arch_iomem_permitted(unsigned long mfn)
 {
     static unsigned int paddr_bits;
     uint32_t a, b, c, d;
+
+    if ( e820_ram_above_1m(mfn) )
+        return false;
 
     if ( !paddr_bits )
     {

@@ -71,7 +71,10 @@ int validate_segdesc_page(struct domain *d, const uint64_t *page);
  *  arch_iomem_permitted(m)   - whether a non-RAM frame is I/O memory an
  *                              I/O-capable domain may map (inside the
  *                              physical address width, not the hypervisor's
- *                              own MMIO such as the local APIC).
+ *                              own MMIO such as the local APIC, and not
+ *                              RAM above 1 MiB: the heap's or the
+ *                              hypervisor's own, which get_page_from_l1e
+ *                              refuses first with -EBUSY).
  */
 void *arch_frame_ptr(unsigned long mfn);
 void arch_flush_tlb(void);

@@ -10,6 +10,12 @@
  * close (0, as on Xen); a send on whatever we managed to bind must not
  * touch its released shared_info; the domain must still go once the
  * frame is unmapped.
+ *
+ * iomem_* (item 4): dom0, which may map I/O memory, tries to map RAM that
+ * is not its own (the hypervisor's image at 2 MiB, what follows it, free
+ * and boot-module frames), found through the M2P and its P2M: every try
+ * is refused with -EBUSY, as Xen 4.17 refuses its own and unowned RAM;
+ * real I/O memory (VGA) still maps.
  */
 #include "xtpv.h"
 #include "../child/child.h"
@@ -213,9 +219,99 @@ static void evtchn_dying(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Item 4: dom0 maps the hypervisor's own RAM as I/O memory.           */
 
-XTEST(hvsec, NR_EVTCHN_DYING_CHECKS)
+#define NR_IOMEM_CHECKS 5
+
+/* Maps mfn (read-only) at the hold slot on behalf of dom; 0 or the error. */
+static long try_map(xen_pfn_t mfn, domid_t dom)
+{
+    struct xbh_slot *s = &slots[SLOT_HOLD];
+    struct mmu_update u = {
+        .ptr = s->pte | MMU_NORMAL_PT_UPDATE,
+        .val = (mfn << 12) | _PAGE_PRESENT | _PAGE_ACCESSED,
+    };
+    long rc;
+
+    xbh_slot_unmap(s);
+    rc = HYPERVISOR_mmu_update(&u, 1, NULL, dom);
+    if ( rc == 0 )
+    {
+        s->mapped = true;
+        xbh_slot_unmap(s);
+    }
+    return rc;
+}
+
+/* Is mfn one of ours, by the M2P and our P2M? (Unreadable: assume so.) */
+static bool dom0_frame(xen_pfn_t mfn)
+{
+    uint64_t pfn;
+
+    if ( xt_probe_read((unsigned long)&xt_m2p[mfn], &pfn) >= 0 )
+        return true;
+    if ( mfn == xt_start_info->shared_info >> 12 )
+        return true;
+    return pfn < xt_start_info->nr_pages && xt_p2m[pfn] == mfn;
+}
+
+/*
+ * Tries every step-th frame of [first, last) that is not ours: all must
+ * be refused with -EBUSY (Xen: RAM with no owner, or its own). False if
+ * one was not, or none was tried.
+ */
+static bool iomem_refused(const char *check, xen_pfn_t first, xen_pfn_t last,
+                          xen_pfn_t step, domid_t dom)
+{
+    xen_pfn_t mfn, bad = 0;
+    unsigned int tried = 0, refused = 0;
+    long rc, bad_rc = 0;
+
+    for ( mfn = first; mfn < last; mfn += step )
+    {
+        if ( dom0_frame(mfn) )
+            continue;
+        tried++;
+        rc = try_map(mfn, dom);
+        if ( rc == -XEN_EBUSY )
+            refused++;
+        else if ( !bad_rc && rc != -XEN_EBUSY )
+        {
+            bad = mfn;
+            bad_rc = rc ?: 1;
+        }
+    }
+    xt_check(check, tried && refused == tried,
+             "%u of %u frames in [%#lx, %#lx) refused; first not: %#lx rc %ld",
+             refused, tried, (unsigned long)first, (unsigned long)last,
+             (unsigned long)bad, bad_rc == 1 ? 0 : bad_rc);
+    return tried && refused == tried;
+}
+
+static void iomem(void)
+{
+    long rc, rc_io;
+
+    /* 1-2 MiB: RAM below the image (Xenia: heap, boot modules). */
+    iomem_refused("iomem_1m_2m_refused", 0x100, 0x200, 1, DOMID_SELF);
+    /* 2-16 MiB: both hypervisors are linked at 2 MiB; Xenia's boot
+     * allocator follows its image. */
+    iomem_refused("iomem_image_refused", 0x200, 0x1000, 1, DOMID_SELF);
+    /* The same through the I/O-memory owner. */
+    iomem_refused("iomem_image_as_io_refused", 0x200, 0x1000, 0x10, DOMID_IO);
+    /* The rest of RAM (QEMU -m 512): free frames, returned boot modules. */
+    iomem_refused("iomem_other_ram_refused", 0x1000, 0x1f000, 0x20,
+                  DOMID_SELF);
+    /* Real I/O memory below 1 MiB stays mappable for dom0 (VGA). */
+    rc = try_map(0xb8, DOMID_SELF);
+    rc_io = try_map(0xb8, DOMID_IO);
+    xt_check("iomem_vga_mappable", rc == 0 && rc_io == 0, "rc %ld io %ld",
+             rc, rc_io);
+}
+
+XTEST(hvsec, NR_EVTCHN_DYING_CHECKS + NR_IOMEM_CHECKS)
 {
     setup();
     evtchn_dying();
+    iomem();
 }

@@ -167,6 +167,17 @@ static int get_page_from_l1e(uint64_t e, struct domain *d)
         return 0;
     if ( e & l1_disallow(d) )
         return -EINVAL;
+    /*
+     * The hypervisor's own RAM: free heap frames, and the frames outside
+     * the heap it keeps (image, boot memory; arch/x86/mm.c marks them
+     * OWNER_XEN). Nobody's to map, never I/O memory: -EBUSY, as Xen 4.17
+     * answers for RAM with no owner or its own.
+     */
+    if ( mfn_valid(mfn) &&
+         (mfn_to_page(mfn)->state == PGS_free ||
+          (mfn_to_page(mfn)->state == PGS_reserved &&
+           mfn_to_page(mfn)->owner == OWNER_XEN)) )
+        return -EBUSY;
     if ( !pv_mfn_is_ram(mfn) || mfn_to_page(mfn)->owner == OWNER_IO )
     {
         /* Not RAM: only an I/O-capable domain maps it, uncounted. */

@@ -227,6 +227,7 @@ struct xb_ctx
     uint64_t nr_pages, p2m_pfn, p2m_pages;
     uint64_t kend_pfn;         /* first PFN after the kernel             */
     void *mapped;              /* the one live foreign mapping, or NULL  */
+    uint64_t win_pfn, win_n;   /* PFNs it covers (win_n > 1: a range)    */
 };
 
 /* Bits of VA covered by one table of level 'lvl' (1..4). */
@@ -334,18 +335,49 @@ static int xb_layout(struct xb_ctx *c)
 
 static void xb_unmap(struct xb_ctx *c)
 {
-    if ( c->mapped )
+    if ( c->mapped && c->win_n > 1 )
+        c->ops->unmap_foreign_range(c->ops->opaque, c->mapped,
+                                    (unsigned int)c->win_n);
+    else if ( c->mapped )
         c->ops->unmap_foreign(c->ops->opaque, c->mapped);
     c->mapped = NULL;
+    c->win_n = 0;
 }
 
-/* Map PFN 'pfn' of the new domain (dropping any previous mapping). */
+/*
+ * PFN 'pfn' of the new domain, from the live window when it covers it;
+ * otherwise the window moves to [pfn, end) (at most XB_MAP_WINDOW frames,
+ * one call) when the caller has range ops, or to the one frame.
+ */
+static void *xb_map_range(struct xb_ctx *c, uint64_t pfn, uint64_t end)
+{
+    uint64_t n = 1;
+
+    if ( c->mapped && pfn >= c->win_pfn && pfn < c->win_pfn + c->win_n )
+        return (uint8_t *)c->mapped +
+            ((pfn - c->win_pfn) << XB_PAGE_SHIFT);
+    xb_unmap(c);
+    if ( c->ops->map_foreign_range && c->ops->unmap_foreign_range &&
+         end > pfn + 1 )
+    {
+        n = end - pfn < XB_MAP_WINDOW ? end - pfn : XB_MAP_WINDOW;
+        c->mapped = c->ops->map_foreign_range(c->ops->opaque,
+                                              c->out->domid,
+                                              &c->cfg->p2m[pfn],
+                                              (unsigned int)n);
+    }
+    else
+        c->mapped = c->ops->map_foreign(c->ops->opaque, c->out->domid,
+                                        c->cfg->p2m[pfn]);
+    c->win_pfn = pfn;
+    c->win_n = c->mapped ? n : 0;
+    return c->mapped;
+}
+
+/* Map PFN 'pfn' of the new domain (alone unless a window covers it). */
 static void *xb_map_pfn(struct xb_ctx *c, uint64_t pfn)
 {
-    xb_unmap(c);
-    c->mapped = c->ops->map_foreign(c->ops->opaque, c->out->domid,
-                                    c->cfg->p2m[pfn]);
-    return c->mapped;
+    return xb_map_range(c, pfn, pfn + 1);
 }
 
 static int xb_create(struct xb_ctx *c)
@@ -468,7 +500,7 @@ static int xb_load_kernel(struct xb_ctx *c)
     for ( pfn = first; pfn < c->kend_pfn; pfn++ )
     {
         uint64_t pva = vb + (pfn << XB_PAGE_SHIFT);
-        uint8_t *page = xb_map_pfn(c, pfn);
+        uint8_t *page = xb_map_range(c, pfn, c->kend_pfn);
 
         if ( !page )
             return xb_fail(c, "map kernel page", (long)pfn, -XEN_EFAULT);
@@ -501,7 +533,9 @@ static int xb_load_ramdisk(struct xb_ctx *c)
 
     for ( k = 0; k < c->out->nr_ramdisk_pages; k++ )
     {
-        uint8_t *page = xb_map_pfn(c, c->out->ramdisk_pfn + k);
+        uint8_t *page = xb_map_range(
+            c, c->out->ramdisk_pfn + k,
+            c->out->ramdisk_pfn + c->out->nr_ramdisk_pages);
 
         if ( !page )
             return xb_fail(c, "map ramdisk page", (long)k, -XEN_EFAULT);
@@ -523,7 +557,8 @@ static int xb_write_p2m(struct xb_ctx *c)
 
     for ( k = 0; k < c->p2m_pages; k++ )
     {
-        xen_pfn_t *page = xb_map_pfn(c, c->p2m_pfn + k);
+        xen_pfn_t *page = xb_map_range(c, c->p2m_pfn + k,
+                                         c->p2m_pfn + c->p2m_pages);
         uint64_t first = k * per, n;
 
         if ( !page )
@@ -661,7 +696,8 @@ static int xb_write_page_tables(struct xb_ctx *c)
         for ( k = 0; k < count; k++ )
         {
             uint64_t pfn = c->out->pt_pfn + xb_table_index(&c->pt, lvl, k);
-            uint64_t *t = xb_map_pfn(c, pfn);
+            uint64_t *t = xb_map_range(c, pfn,
+                                        c->out->pt_pfn + c->pt.total);
 
             if ( !t )
                 return xb_fail(c, "map page table", (long)pfn, -XEN_EFAULT);
@@ -677,9 +713,13 @@ static int xb_write_page_tables(struct xb_ctx *c)
 /* Upcalls masked on every legacy vCPU slot, as the toolstack leaves it. */
 static int xb_write_shared_info(struct xb_ctx *c)
 {
-    struct shared_info *s = c->mapped = c->ops->map_foreign(
-        c->ops->opaque, c->out->domid, c->out->shared_info_mfn);
+    struct shared_info *s;
     unsigned int i;
+
+    xb_unmap(c);
+    s = c->mapped = c->ops->map_foreign(c->ops->opaque, c->out->domid,
+                                        c->out->shared_info_mfn);
+    c->win_n = 1;
 
     if ( !s )
         return xb_fail(c, "map shared_info", (long)c->out->shared_info_mfn,

@@ -57,7 +57,21 @@ struct xb_ops
      */
     void *(*map_foreign)(void *opaque, domid_t dom, xen_pfn_t mfn);
     void (*unmap_foreign)(void *opaque, void *va);
+
+    /*
+     * Optional (NULL: one frame at a time through map_foreign): map the
+     * 'n' frames mfns[0..n-1] of 'dom' writable and contiguous in one
+     * call (privcmd's MMAPBATCH_V2 takes a whole array), unmapped with
+     * unmap_foreign_range(va, n).  The library maps at most one range
+     * (or one frame) at a time, up to XB_MAP_WINDOW frames, and drops it
+     * before pinning the page tables.
+     */
+    void *(*map_foreign_range)(void *opaque, domid_t dom,
+                               const xen_pfn_t *mfns, unsigned int n);
+    void (*unmap_foreign_range)(void *opaque, void *va, unsigned int n);
 };
+
+#define XB_MAP_WINDOW 1024     /* frames per range mapping (4 MiB)     */
 
 /* ------------------------------------------------------------------ */
 /* Guest kernel images.                                                */

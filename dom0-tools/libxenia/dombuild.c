@@ -66,6 +66,18 @@ static void ops_unmap_foreign(void *o, void *va)
     xn_unmap(va, 1);
 }
 
+static void *ops_map_foreign_range(void *o, domid_t dom,
+                                   const xen_pfn_t *mfns, unsigned int n)
+{
+    return xn_map_foreign(o, dom, mfns, n, PROT_READ | PROT_WRITE);
+}
+
+static void ops_unmap_foreign_range(void *o, void *va, unsigned int n)
+{
+    (void)o;
+    xn_unmap(va, n);
+}
+
 static void xn_fill_ops(struct xb_ops *ops, struct xn_handle *h)
 {
     memset(ops, 0, sizeof(*ops));
@@ -78,6 +90,8 @@ static void xn_fill_ops(struct xb_ops *ops, struct xn_handle *h)
     ops->event_channel_op = ops_evtchn_op;
     ops->map_foreign = ops_map_foreign;
     ops->unmap_foreign = ops_unmap_foreign;
+    ops->map_foreign_range = ops_map_foreign_range;
+    ops->unmap_foreign_range = ops_unmap_foreign_range;
 }
 
 /* ------------------------------------------------------------------ */
@@ -287,7 +301,13 @@ int xn_create_domain(struct xn_handle *h, struct xs_conn *xs,
 
     memset(res, 0, sizeof(*res));
     res->domid = DOMID_INVALID;
-    rc = xn_kimage_load(cfg->kernel, &k, res->msg, sizeof(res->msg));
+    if ( cfg->image )
+    {
+        k = *cfg->image;       /* borrowed: not freed below */
+        rc = 0;
+    }
+    else
+        rc = xn_kimage_load(cfg->kernel, &k, res->msg, sizeof(res->msg));
     if ( rc )
     {
         char m[256];
@@ -299,6 +319,8 @@ int xn_create_domain(struct xn_handle *h, struct xs_conn *xs,
     if ( cfg->ramdisk && *cfg->ramdisk &&
          (rc = xn_read_file(cfg->ramdisk, &rd, &rdlen)) )
     {
+        if ( !cfg->image )
+            if ( !cfg->image )
         xn_kimage_free(&k);
         return bfail(res, "ramdisk", "read", -rc, "%s", cfg->ramdisk);
     }
@@ -366,7 +388,8 @@ int xn_create_domain(struct xn_handle *h, struct xs_conn *xs,
  out:
     free(p2m);
     free(rd);
-    xn_kimage_free(&k);
+    if ( !cfg->image )
+        xn_kimage_free(&k);
     return rc;
 }
 

@@ -38,6 +38,9 @@ struct xn_domain_cfg
     uint64_t memory_mb, maxmem_mb;
     unsigned int vcpus, maxvcpus;
     const char *on_poweroff, *on_reboot, *on_crash;
+    /* The kernel already unpacked (the CLI checked it), or NULL: the
+     * build loads 'kernel' itself.  Not freed by the build. */
+    const struct xn_kimage *image;
 };
 
 struct xn_build_result

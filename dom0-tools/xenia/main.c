@@ -9,8 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
+
+#include "consoled.h"
 
 #include "cfg.h"
 #include "xenia_build.h"
@@ -194,6 +200,96 @@ static int load_config(const char *file, int nopts, char **opts,
     return 0;
 }
 
+/*
+ * Attach to a guest's console through xenia-consoled: its output to
+ * stdout, stdin to the guest; Ctrl-] (0x1d) detaches, as in xl.  With a
+ * terminal on stdin it is put in raw mode; when stdin ends (a pipe) the
+ * output is still followed until the domain goes away.
+ */
+static int console_attach(int domid)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct termios old, raw;
+    struct pollfd p[2];
+    char buf[4096], line[128];
+    int fd, tty = isatty(0), in_open = 1, rc = 0;
+    ssize_t n, k = 0;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", XN_CONSOLED_SOCKET);
+    if ( fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) )
+    {
+        fprintf(stderr, "xenia console: cannot reach xenia-consoled at %s: "
+                "%s (hint: start xenia-consoled, or 'xenia consoled')\n",
+                XN_CONSOLED_SOCKET, strerror(errno));
+        return 1;
+    }
+    dprintf(fd, "ATTACH %d\n", domid);
+    while ( k < (ssize_t)sizeof(line) - 1 && read(fd, line + k, 1) == 1 &&
+            line[k] != '\n' )
+        k++;
+    line[k] = '\0';
+    if ( strcmp(line, "OK") )
+    {
+        fprintf(stderr, "xenia console: xenia-consoled: %s\n",
+                k ? line : "no answer");
+        close(fd);
+        return 1;
+    }
+    if ( tty && tcgetattr(0, &old) == 0 )
+    {
+        raw = old;
+        cfmakeraw(&raw);
+        tcsetattr(0, TCSANOW, &raw);
+    }
+    else
+        tty = 0;
+    for ( ;; )
+    {
+        p[0].fd = fd; p[0].events = POLLIN;
+        p[1].fd = in_open ? 0 : -1; p[1].events = POLLIN;
+        if ( poll(p, 2, -1) < 0 )
+        {
+            if ( errno == EINTR )
+                continue;
+            rc = 1;
+            break;
+        }
+        if ( p[0].revents )
+        {
+            n = read(fd, buf, sizeof(buf));
+            if ( n <= 0 )
+                break;         /* the domain went away */
+            if ( write(1, buf, n) != n )
+                break;
+        }
+        if ( p[1].revents )
+        {
+            char *esc;
+
+            n = read(0, buf, sizeof(buf));
+            if ( n <= 0 )
+            {
+                in_open = 0;
+                continue;
+            }
+            esc = memchr(buf, 0x1d, n);
+            if ( esc )
+            {
+                if ( esc > buf && write(fd, buf, esc - buf) < 0 )
+                    rc = 1;
+                break;
+            }
+            if ( write(fd, buf, n) != n )
+                break;
+        }
+    }
+    if ( tty )
+        tcsetattr(0, TCSANOW, &old);
+    close(fd);
+    return rc;
+}
+
 static int cmd_create(int argc, char **argv)
 {
     int opt, console = 0, paused = 0, dry = 0, rc;
@@ -231,9 +327,9 @@ static int cmd_create(int argc, char **argv)
         struct xb_elf_info ei;
         int erc = xb_elf_parse(k.elf, k.size, &ei);
 
-        xn_kimage_free(&k);
         if ( erc )
         {
+            xn_kimage_free(&k);
             fprintf(stderr, "%s: kernel %s: not a 64-bit PV kernel this "
                     "builder can load (ELF/Xen notes rejected, %d)\n",
                     argv[optind], c.kernel, erc);
@@ -244,22 +340,25 @@ static int cmd_create(int argc, char **argv)
     {
         fprintf(stderr, "%s: ramdisk %s: %s\n", argv[optind], c.ramdisk,
                 strerror(errno));
+        xn_kimage_free(&k);
         return 1;
     }
     if ( dry )
     {
+        xn_kimage_free(&k);
         cfg_print_json(&c, stdout);
         return 0;
     }
-    if ( console )
-        fprintf(stderr, "xenia create: -c: the console client is not "
-                "implemented yet; creating without attaching\n");
     if ( open_hv(1) )
+    {
+        xn_kimage_free(&k);
         return 1;
+    }
     if ( xn_domid_by_name(xh, xsc, c.name) >= 0 )
     {
         fprintf(stderr, "xenia create: a domain named '%s' already exists\n",
                 c.name);
+        xn_kimage_free(&k);
         return 1;
     }
 
@@ -279,7 +378,9 @@ static int cmd_create(int argc, char **argv)
     dc.on_poweroff = c.on_poweroff;
     dc.on_reboot = c.on_reboot;
     dc.on_crash = c.on_crash;
+    dc.image = &k;             /* unpacked once, for the check above */
     rc = xn_create_domain(xh, xsc, &dc, paused, &res);
+    xn_kimage_free(&k);
     if ( rc )
     {
         fprintf(stderr, "xenia create: %s failed: %s: %s (errno %d)%s%s\n",
@@ -292,6 +393,11 @@ static int cmd_create(int argc, char **argv)
     }
     printf("Created domain %s (id %u)%s\n", c.name, res.domid,
            paused ? ", paused" : "");
+    if ( console )
+    {
+        fflush(stdout);
+        return console_attach(res.domid);
+    }
     return 0;
 }
 
@@ -521,6 +627,20 @@ static int cmd_shutdown(int argc, char **argv)
     return 1;
 }
 
+static int cmd_console(int argc, char **argv)
+{
+    int domid = -1, rc = one_dom(argc, argv, 1, &domid);
+
+    if ( rc )
+        return rc;
+    return console_attach(domid);
+}
+
+static int cmd_consoled(int argc, char **argv)
+{
+    return xn_consoled_main(argc, argv);
+}
+
 static int cmd_domid(int argc, char **argv)
 {
     int domid = -1, rc;
@@ -607,7 +727,7 @@ static const struct verb verbs[] = {
       "Create a domain from an xl.cfg file; key=value settings override\n"
       "the file.  -p leaves it paused, -n only resolves and checks the\n"
       "config and kernel (no hypervisor needed) and prints it as JSON,\n"
-      "-c attaches the console (not implemented yet)." },
+      "-c attaches the console once the domain exists (xenia console)." },
     { "destroy", cmd_destroy, "DOMAIN",
       "Destroy a domain at once and remove its store entries." },
     { "list", cmd_list, "[-l] [DOMAIN]",
@@ -617,6 +737,14 @@ static const struct verb verbs[] = {
     { "unpause", cmd_unpause, "DOMAIN", "Unpause a paused domain." },
     { "shutdown", cmd_shutdown, "[-w] DOMAIN",
       "Ask a domain to power off (control/shutdown); -w waits for it." },
+    { "console", cmd_console, "DOMAIN",
+      "Attach to a domain's console (through xenia-consoled); Ctrl-]\n"
+      "detaches." },
+    { "consoled", cmd_consoled, "[-f] [-v] [-p PIDFILE] [-l LOGDIR]",
+      "Run the console daemon (as xenia-consoled): serves every guest's\n"
+      "console ring, logs it to LOGDIR/guest-NAME.log (default\n"
+      XN_CONSOLED_LOGDIR "), serves 'xenia console'.  -f stays in the\n"
+      "foreground, -v logs what it does to stderr." },
     { "domid", cmd_domid, "NAME", "Print the id of the named domain." },
     { "domname", cmd_domname, "ID", "Print the name of a domain." },
     { "info", cmd_info, "", "Print host information." },

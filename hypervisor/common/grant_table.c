@@ -765,6 +765,11 @@ static long unmap_batch(struct domain *ld, vaddr_t uop, unsigned int count)
 
     for ( i = 0; i < count; i++ )
     {
+        if ( i && hypercall_preempt_check() )
+        {
+            unmap_finish(ld, u, n);
+            return i;               /* preempted: gnttab_op continues */
+        }
         if ( n == UNMAP_BATCH )
         {
             unmap_finish(ld, u, n);
@@ -998,7 +1003,10 @@ static long get_version(struct domain *ld, vaddr_t uop)
 
 /* ---- Batches and dispatch ---- */
 
-/* map and copy: each op in, its result out; -EFAULT stops the batch. */
+/*
+ * map and copy: each op in, its result out; -EFAULT stops the batch.
+ * Preemptible (hypercall.h): returns how many were done, if preempted.
+ */
 static long op_batch(struct domain *ld, unsigned int cmd, vaddr_t uop,
                      unsigned int count)
 {
@@ -1013,6 +1021,8 @@ static long op_batch(struct domain *ld, unsigned int cmd, vaddr_t uop,
     {
         vaddr_t p = uop + (vaddr_t)i * sz;
 
+        if ( i && hypercall_preempt_check() )
+            return i;               /* preempted: gnttab_op continues */
         if ( copy_from_guest(&op, p, sz) )
             return -EFAULT;
         if ( cmd == GNTTABOP_copy )
@@ -1043,6 +1053,7 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
         [GNTTABOP_copy] = sizeof(gnttab_copy_t),
     };
     unsigned int sub = cmd & GNTTABOP_CMD_MASK;
+    long rc;
 
     if ( (int)count < 0 )
         return -EINVAL;
@@ -1057,9 +1068,23 @@ long gnttab_op(struct domain *ld, unsigned int cmd, vaddr_t uop,
     {
     case GNTTABOP_map_grant_ref:
     case GNTTABOP_copy:
-        return op_batch(ld, sub, uop, count);
     case GNTTABOP_unmap_grant_ref:
-        return unmap_batch(ld, uop, count);
+        rc = sub == GNTTABOP_unmap_grant_ref ? unmap_batch(ld, uop, count)
+                                             : op_batch(ld, sub, uop, count);
+        if ( rc > 0 )
+        {
+            /*
+             * Preempted after rc elements (hypercall.h): as Xen, the
+             * guest re-enters with the list advanced and the count cut.
+             */
+            const unsigned long args[6] = {
+                cmd, uop + rc * batch_size[sub], count - rc,
+            };
+
+            return hypercall_create_continuation(__HYPERVISOR_grant_table_op,
+                                                 3, args);
+        }
+        return rc;
     case GNTTABOP_setup_table:
         return setup_table(ld, uop, count);
     case GNTTABOP_query_size:

@@ -12,6 +12,7 @@
 #include <xenia/pv_traps.h>
 #include <xenia/event.h>
 #include <xenia/grant_table.h>
+#include <xenia/pv_hypercall.h>
 #include <public/xen.h>
 
 /* The first n of the six argument registers, in order. */
@@ -44,6 +45,8 @@ long hypercall_dispatch(unsigned long nr, unsigned long a1, unsigned long a2,
 {
     const unsigned long a[6] = { a1, a2, a3, a4, a5, a6 };
 
+    if ( !current->in_multicall )
+        current->hc_work = 0;       /* a fresh entry from the guest */
     if ( nr < NR_HYPERCALLS && hypercall_table[nr] )
         return hypercall_table[nr](a);
 
@@ -51,4 +54,33 @@ long hypercall_dispatch(unsigned long nr, unsigned long a1, unsigned long a2,
                      nr >= NR_HYPERCALLS ? "out of range: -ENOSYS"
                                          : "not implemented: -ENOSYS");
     return -ENOSYS;
+}
+
+/* ---- Continuations (hypercall.h) ---- */
+
+bool hypercall_preempt_check(void)
+{
+    struct vcpu *v = current;
+
+    if ( v->hc_work >= HYPERCALL_PREEMPT_WORK )
+        return true;
+    v->hc_work++;
+    return false;
+}
+
+long hypercall_create_continuation(unsigned long op, unsigned int nargs,
+                                   const unsigned long args[6])
+{
+    struct vcpu *v = current;
+
+    if ( v->in_multicall )
+    {
+        /* do_multicall writes these back into the entry and stops there. */
+        memcpy(v->mc_args, args, sizeof(v->mc_args));
+        v->mc_nargs = nargs;
+        v->mc_preempted = true;
+    }
+    else
+        arch_hypercall_continuation(op, nargs, args);
+    return op;
 }

@@ -124,6 +124,16 @@ int copy_to_guest(vaddr_t dst, const void *src, size_t len)
     return 0;
 }
 
+/* ---- Mocks: hypercall preemption (never preempts on the host) ---- */
+
+bool hypercall_preempt_check(void) { return false; }
+long hypercall_create_continuation(unsigned long op, unsigned int nargs,
+                                   const unsigned long a[6])
+{
+    fail_msg("unexpected continuation of hypercall %lu", op);
+    return op;
+}
+
 /* ---- Mocks: TLB flush and host PTEs ---- */
 
 static unsigned int flushes;

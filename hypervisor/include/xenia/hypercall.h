@@ -99,6 +99,35 @@ long hypercall_dispatch(unsigned long nr, unsigned long a1, unsigned long a2,
                         unsigned long a3, unsigned long a4, unsigned long a5,
                         unsigned long a6);
 
+/*
+ * Preemption of long hypercalls (Xen's hypercall_preempt_check and
+ * hypercall_create_continuation). The hypervisor lock is held with
+ * interrupts off for the whole of a hypercall, so a batch must not run
+ * unbounded: a batched hypercall calls hypercall_preempt_check() before
+ * each element after its first, and when it returns true, ends with
+ *     return hypercall_create_continuation(op, nargs, args);
+ * having written its progress to the guest as Xen's ABI says (the updated
+ * arguments, *pdone). The check counts work since the guest entered the
+ * hypervisor and says yes after HYPERCALL_PREEMPT_WORK units, so every
+ * entry makes progress and none does more than a bounded amount.
+ *
+ * A continuation of a top-level hypercall rewinds the guest's rip to the
+ * SYSCALL and loads rax and the argument registers, so the guest re-enters
+ * the hypercall after the exit path has run (timers, scheduling, events).
+ * Inside a multicall it rewrites the entry's arguments instead, and the
+ * multicall continues itself from that entry.
+ */
+#define HYPERCALL_PREEMPT_WORK 64
+bool hypercall_preempt_check(void);
+/*
+ * Returns the value the handler returns (op). Only the first nargs
+ * arguments are rewritten (the hypercall's own): guests such as Linux
+ * expect the other argument registers to survive.
+ */
+long hypercall_create_continuation(unsigned long op, unsigned int nargs,
+                                   const unsigned long args[6]);
+/* The guest side of a continuation: xenia/pv_hypercall.h. */
+
 /* Fills a getdomaininfo record (common/domctl.c; also sysctl's list). */
 struct domain;
 struct xen_domctl_getdomaininfo;

@@ -71,6 +71,15 @@ struct vcpu {
     unsigned int ldt_ents;
     unsigned long runstate_area;    /* guest VA, 0 = none */
     bool in_multicall;              /* multicalls do not nest */
+    /*
+     * Hypercall continuations (common/hypercall.c): work units done since
+     * the guest last entered the hypervisor, and a sub-call of a multicall
+     * that asked to be re-run with the arguments in mc_args.
+     */
+    unsigned int hc_work;
+    bool mc_preempted;
+    unsigned int mc_nargs;
+    unsigned long mc_args[6];
 
     /* Events and time (common/event_channel.c, common/vcpu.c). */
     uint16_t virq_to_port[24];

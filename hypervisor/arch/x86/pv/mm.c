@@ -110,8 +110,9 @@ static long mmu_update_one(struct domain *d, struct domain *pg_owner,
                            const void *r)
 {
     const mmu_update_t *req = r;
-    unsigned int cmd = req->ptr & 3;
-    unsigned long maddr = req->ptr & ~3UL;
+    /* As Xen: the low 3 bits (an entry's alignment) hold the command. */
+    unsigned int cmd = req->ptr & 7;
+    unsigned long maddr = req->ptr & ~7UL;
 
     switch ( cmd )
     {
@@ -132,21 +133,46 @@ static long mmu_update_one(struct domain *d, struct domain *pg_owner,
 /*
  * Applies a guest array of mmu_update/mmuext_op requests in order,
  * stopping at the first error; *pdone (if given) counts those applied.
+ *
+ * Preemptible as in Xen (xen.h, MMU_UPDATE_PREEMPTED): after a bounded
+ * amount of work the hypercall continues itself with the list advanced
+ * past the requests done, the count of those left with bit 31 set, and
+ * *pdone holding the running total. An entry with bit 31 set in the count
+ * starts from the total already in *pdone.
  */
+#define MMU_UPDATE_PREEMPTED (1U << 31)
+
 typedef long batch_fn_t(struct domain *d, struct domain *pg_owner,
                         const void *req);
 
-static long run_batch(struct domain *d, struct domain *pg_owner, vaddr_t list,
+static long run_batch(unsigned long op, struct domain *d,
+                      struct domain *pg_owner, vaddr_t list,
                       unsigned int count, size_t size, vaddr_t pdone,
-                      batch_fn_t *fn)
+                      unsigned long foreigndom, batch_fn_t *fn)
 {
     uint8_t req[sizeof(mmu_update_t) > sizeof(mmuext_op_t)
                 ? sizeof(mmu_update_t) : sizeof(mmuext_op_t)];
     unsigned int i, done = 0;
     long rc = 0;
 
+    if ( count & MMU_UPDATE_PREEMPTED )
+    {
+        count &= ~MMU_UPDATE_PREEMPTED;
+        if ( pdone )
+            (void)copy_from_guest(&done, pdone, sizeof(done));
+    }
     for ( i = 0; i < count; i++ )
     {
+        if ( i && hypercall_preempt_check() )
+        {
+            const unsigned long args[6] = {
+                list + i * size, (count - i) | MMU_UPDATE_PREEMPTED, pdone,
+                foreigndom,
+            };
+
+            rc = hypercall_create_continuation(op, 4, args);
+            break;
+        }
         if ( copy_from_guest(req, list + i * size, size) )
         {
             rc = -EFAULT;
@@ -155,8 +181,8 @@ static long run_batch(struct domain *d, struct domain *pg_owner, vaddr_t list,
         rc = fn(d, pg_owner, req);
         if ( rc )
             break;
-        done++;
     }
+    done += i;
     if ( pdone && copy_to_guest(pdone, &done, sizeof(done)) && !rc )
         rc = -EFAULT;
     return rc;
@@ -168,17 +194,18 @@ long do_mmu_update(vaddr_t ureqs, unsigned long count, vaddr_t pdone,
     struct domain *d = current->domain, *pg_owner;
     int rc;
 
-    /* Bit 31 is Xen's continuation marker (MMU_UPDATE_PREEMPTED). */
-    count = (unsigned int)count & ~(1U << 31);
-    if ( !guest_range_ok(ureqs, count * sizeof(mmu_update_t)) )
+    /* Bit 31 is the continuation marker (MMU_UPDATE_PREEMPTED). */
+    count = (unsigned int)count;
+    if ( !guest_range_ok(ureqs, (count & ~MMU_UPDATE_PREEMPTED) *
+                                sizeof(mmu_update_t)) )
         return -EFAULT;
     /* Editing another domain's page tables (pt owner): not supported. */
     if ( (foreigndom >> 16) && (foreigndom >> 16) - 1 != d->domain_id )
         return domain_by_id((foreigndom >> 16) - 1) ? -EPERM : -ESRCH;
     if ( (rc = get_pg_owner(d, foreigndom & 0xffff, &pg_owner)) )
         return rc;
-    return run_batch(d, pg_owner, ureqs, count, sizeof(mmu_update_t), pdone,
-                     mmu_update_one);
+    return run_batch(__HYPERVISOR_mmu_update, d, pg_owner, ureqs, count,
+                     sizeof(mmu_update_t), pdone, foreigndom, mmu_update_one);
 }
 
 /* ---- mmuext_op ---- */
@@ -365,13 +392,14 @@ long do_mmuext_op(vaddr_t uops, unsigned long count, vaddr_t pdone,
     struct domain *d = current->domain, *pg_owner;
     int rc;
 
-    count = (unsigned int)count;
-    if ( !guest_range_ok(uops, count * sizeof(mmuext_op_t)) )
+    count = (unsigned int)count;        /* bit 31: as for mmu_update */
+    if ( !guest_range_ok(uops, (count & ~MMU_UPDATE_PREEMPTED) *
+                               sizeof(mmuext_op_t)) )
         return -EFAULT;
     if ( (rc = get_pg_owner(d, foreigndom & 0xffff, &pg_owner)) )
         return rc;
-    return run_batch(d, pg_owner, uops, count, sizeof(mmuext_op_t), pdone,
-                     mmuext_one);
+    return run_batch(__HYPERVISOR_mmuext_op, d, pg_owner, uops, count,
+                     sizeof(mmuext_op_t), pdone, foreigndom, mmuext_one);
 }
 
 /* ---- update_va_mapping ---- */

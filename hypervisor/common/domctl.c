@@ -20,6 +20,9 @@
 #include <xenia/pv_traps.h>
 #include <xenia/pv_mm.h>
 #include <xenia/time.h>
+#include <xenia/smp.h>
+#include <xenia/config.h>
+#include <xenia/ctl_bitmap.h>
 #include <public/xen.h>
 #include <public/domctl.h>
 #include <public/vcpu.h>
@@ -294,6 +297,176 @@ static long get_address_size(struct xen_domctl_address_size *a,
 }
 
 /*
+ * What the toolstack set for a domain and Xenia records without acting
+ * on: vCPU affinities (the credit scheduler runs a vCPU on any CPU), the
+ * node affinity (one node) and the TSC mode (the TSC is always native).
+ * One entry per domain slot, owned by the domain it names; an entry that
+ * names another domain (or none) holds the defaults.
+ */
+struct ctl_record
+{
+    const struct domain *d;
+    domid_t id;
+    uint64_t hard[MAX_VIRT_CPUS], soft[MAX_VIRT_CPUS];
+    uint64_t nodes;
+    struct xen_domctl_tsc_info tsc;
+};
+static struct ctl_record ctl_records[MAX_DOMAINS];
+
+static struct ctl_record *ctl_record(const struct domain *d)
+{
+    struct ctl_record *r = NULL;
+    unsigned int slot, i;
+
+    for ( slot = 0; slot < MAX_DOMAINS; slot++ )
+        if ( domain_in_slot(slot) == d )
+            r = &ctl_records[slot];
+    if ( !r )
+        return NULL;                /* cannot happen: d is live */
+    if ( r->d != d || r->id != d->domain_id )
+    {
+        memset(r, 0, sizeof(*r));
+        r->d = d;
+        r->id = d->domain_id;
+        for ( i = 0; i < MAX_VIRT_CPUS; i++ )
+            r->hard[i] = r->soft[i] = ~0ULL;
+        r->nodes = ~0ULL;
+    }
+    return r;
+}
+
+/*
+ * XEN_DOMCTL_settscinfo, as Xen 4.17's tsc_set_info for PV: the default
+ * and native modes keep the native TSC (the frequency must be the host's,
+ * or 0); always_emulate needs RDTSC emulation Xenia lacks. The hardware
+ * domain accepts anything and keeps the native TSC, as in Xen.
+ */
+static long settscinfo(struct domain *d, const struct xen_domctl_tsc_info *t)
+{
+    struct ctl_record *r;
+
+    if ( d == current->domain )
+        return -EINVAL;
+    if ( d->is_privileged )
+        return 0;
+    switch ( t->tsc_mode )
+    {
+    case XEN_CPUID_TSC_MODE_DEFAULT:
+    case XEN_CPUID_TSC_MODE_NATIVE:
+        if ( t->gtsc_khz && t->gtsc_khz != cpu_khz )
+            return -EOPNOTSUPP;     /* would need an emulated TSC */
+        break;
+    case XEN_CPUID_TSC_MODE_ALWAYS_EMULATE:
+        return -EOPNOTSUPP;
+    default:
+        return -EINVAL;
+    }
+    if ( !(r = ctl_record(d)) )
+        return -ESRCH;
+    r->tsc = *t;
+    r->tsc.pad = 0;
+    r->tsc.gtsc_khz = cpu_khz;
+    r->tsc.incarnation = t->incarnation + 1;
+    return 0;
+}
+
+static long gettscinfo(struct domain *d, struct xen_domctl_tsc_info *t,
+                       bool *copyback)
+{
+    struct ctl_record *r;
+
+    if ( d == current->domain )
+        return -EINVAL;
+    if ( !(r = ctl_record(d)) )
+        return -ESRCH;
+    *t = r->tsc;
+    t->gtsc_khz = cpu_khz;
+    t->elapsed_nsec = 0;
+    *copyback = true;
+    return 0;
+}
+
+/*
+ * XEN_DOMCTL_{set,get}vcpuaffinity, as Xen's vcpu_affinity_domctl: the
+ * masks are cut to the online CPUs; a hard mask with none of them is
+ * -EINVAL; set writes back the effective masks.
+ */
+static long vcpuaffinity(struct domain *d, uint32_t cmd,
+                         struct xen_domctl_vcpuaffinity *a)
+{
+    uint32_t flags = a->flags;
+    uint64_t hard, soft;
+    struct ctl_record *r;
+    int rc;
+
+    if ( a->vcpu >= d->max_vcpus )
+        return -EINVAL;
+    if ( !d->vcpus_visible )
+        return -ESRCH;
+    if ( !(flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)) )
+        return -EINVAL;
+    if ( !(r = ctl_record(d)) )
+        return -ESRCH;
+    if ( cmd == XEN_DOMCTL_setvcpuaffinity )
+    {
+        hard = r->hard[a->vcpu];
+        soft = r->soft[a->vcpu];
+        if ( (flags & XEN_VCPUAFFINITY_HARD) &&
+             (rc = ctl_bitmap_to_mask(&a->cpumap_hard, &hard,
+                                      nr_cpus_online)) )
+            return rc;
+        if ( (flags & XEN_VCPUAFFINITY_SOFT) &&
+             (rc = ctl_bitmap_to_mask(&a->cpumap_soft, &soft,
+                                      nr_cpus_online)) )
+            return rc;
+        if ( (flags & XEN_VCPUAFFINITY_HARD) && !(hard & cpu_online_mask) )
+            return -EINVAL;
+        r->hard[a->vcpu] = hard;
+        r->soft[a->vcpu] = soft;
+        /* The effective masks go back. */
+        hard &= cpu_online_mask;
+        if ( (flags & XEN_VCPUAFFINITY_HARD) && a->cpumap_hard.bitmap.p &&
+             (rc = ctl_bitmap_from_mask(&a->cpumap_hard, hard,
+                                        nr_cpus_online)) )
+            return rc;
+        if ( (flags & XEN_VCPUAFFINITY_SOFT) && a->cpumap_soft.bitmap.p &&
+             (rc = ctl_bitmap_from_mask(&a->cpumap_soft, hard & soft,
+                                        nr_cpus_online)) )
+            return rc;
+        return 0;
+    }
+    if ( (flags & XEN_VCPUAFFINITY_HARD) &&
+         (rc = ctl_bitmap_from_mask(&a->cpumap_hard, r->hard[a->vcpu],
+                                    nr_cpus_online)) )
+        return rc;
+    if ( (flags & XEN_VCPUAFFINITY_SOFT) &&
+         (rc = ctl_bitmap_from_mask(&a->cpumap_soft, r->soft[a->vcpu],
+                                    nr_cpus_online)) )
+        return rc;
+    return 0;
+}
+
+/* XEN_DOMCTL_{set,get}nodeaffinity: node 0 is the only node. */
+static long nodeaffinity(struct domain *d, uint32_t cmd,
+                         struct xen_domctl_nodeaffinity *n)
+{
+    struct ctl_record *r = ctl_record(d);
+    uint64_t nodes;
+    int rc;
+
+    if ( !r )
+        return -ESRCH;
+    if ( cmd == XEN_DOMCTL_getnodeaffinity )
+        return ctl_bitmap_from_mask(&n->nodemap, r->nodes, 64);
+    if ( (rc = ctl_bitmap_to_mask(&n->nodemap, &nodes, 64)) )
+        return rc;
+    if ( !(nodes & 1) )
+        return -EINVAL;             /* no online node in it */
+    r->nodes = nodes;
+    return 0;
+}
+
+/*
  * One call per command. *copyback says whether op goes back to the
  * caller (set by the commands that answer in it).
  */
@@ -330,6 +503,16 @@ static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
         return set_address_size(&op->u.address_size);
     case XEN_DOMCTL_get_address_size:
         return get_address_size(&op->u.address_size, copyback);
+    case XEN_DOMCTL_settscinfo:
+        return settscinfo(d, &op->u.tsc_info);
+    case XEN_DOMCTL_gettscinfo:
+        return gettscinfo(d, &op->u.tsc_info, copyback);
+    case XEN_DOMCTL_setvcpuaffinity:
+    case XEN_DOMCTL_getvcpuaffinity:
+        return vcpuaffinity(d, op->cmd, &op->u.vcpuaffinity);
+    case XEN_DOMCTL_setnodeaffinity:
+    case XEN_DOMCTL_getnodeaffinity:
+        return nodeaffinity(d, op->cmd, &op->u.nodeaffinity);
     default:
         report_unhandled(UNHANDLED_SUBOP, "domctl", op->cmd,
                          "not implemented: -ENOSYS");

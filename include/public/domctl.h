@@ -403,6 +403,34 @@ struct xen_domctl_vcpuaffinity
 _Static_assert(sizeof(struct xen_domctl_vcpuaffinity) == 40, "vcpuaffinity");
 
 /*
+ * XEN_DOMCTL_{set,get}tscinfo: how the domain's TSC behaves.  Xen 4.17's
+ * modes; PV guests get the native TSC in the default mode when the host's
+ * TSC is safe and the frequency is the host's.
+ */
+#define XEN_CPUID_TSC_MODE_DEFAULT          0
+#define XEN_CPUID_TSC_MODE_ALWAYS_EMULATE   1
+#define XEN_CPUID_TSC_MODE_NATIVE           2
+#define XEN_CPUID_TSC_MODE_PVRDTSCP         3   /* retired: -EINVAL */
+
+struct xen_domctl_tsc_info
+{
+    uint32_t tsc_mode;             /* IN/OUT: XEN_CPUID_TSC_MODE_*       */
+    uint32_t gtsc_khz;             /* IN/OUT: 0 = the host's             */
+    uint32_t incarnation;          /* IN/OUT                             */
+    uint32_t pad;
+    uint64_aligned_t elapsed_nsec; /* IN/OUT                             */
+};
+_Static_assert(sizeof(struct xen_domctl_tsc_info) == 24, "tsc_info");
+_Static_assert(__builtin_offsetof(struct xen_domctl_tsc_info, gtsc_khz) == 4,
+               "tsc_info.gtsc_khz");
+_Static_assert(__builtin_offsetof(struct xen_domctl_tsc_info, incarnation)
+               == 8, "tsc_info.incarnation");
+_Static_assert(__builtin_offsetof(struct xen_domctl_tsc_info, pad) == 12,
+               "tsc_info.pad");
+_Static_assert(__builtin_offsetof(struct xen_domctl_tsc_info, elapsed_nsec)
+               == 16, "tsc_info.elapsed_nsec");
+
+/*
  * XEN_DOMCTL_max_vcpus: allocate the vCPUs.  'max' must equal the
  * createdomain max_vcpus (-EINVAL otherwise, or on oneself); vCPUs that
  * already exist are kept.  -ENOMEM if a vCPU cannot be allocated.
@@ -635,6 +663,7 @@ struct xen_domctl
         struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
         struct xen_domctl_nodeaffinity      nodeaffinity;
         struct xen_domctl_vcpuaffinity      vcpuaffinity;
+        struct xen_domctl_tsc_info          tsc_info;
         struct xen_domctl_max_mem           max_mem;
         struct xen_domctl_vcpucontext       vcpucontext;
         struct xen_domctl_getvcpuinfo       getvcpuinfo;

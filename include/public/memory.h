@@ -101,4 +101,41 @@ struct xen_add_to_physmap
 typedef struct xen_add_to_physmap xen_add_to_physmap_t;
 _Static_assert(sizeof(struct xen_add_to_physmap) == 24, "add_to_physmap");
 
+/*
+ * XENMEM_acquire_resource: the frames of a domain's resource (grant
+ * table, ioreq server, vmtrace buffer), for the caller to map.  A NULL
+ * frame_list asks for the resource's size in nr_frames.
+ */
+#define XENMEM_acquire_resource     28
+#define XENMEM_resource_ioreq_server        0
+#define XENMEM_resource_grant_table         1
+#define XENMEM_resource_vmtrace_buf         2
+#define XENMEM_resource_grant_table_id_shared 0
+#define XENMEM_resource_grant_table_id_status 1
+struct xen_mem_acquire_resource
+{
+    domid_t  domid;                /* IN: the resource's owner           */
+    uint16_t type;                 /* IN: XENMEM_resource_*              */
+    uint32_t id;                   /* IN: type-specific                  */
+    uint32_t nr_frames;            /* IN/OUT                             */
+    uint32_t pad;                  /* must be 0                          */
+    uint64_t frame;                /* IN: first frame                    */
+    uint64_t frame_list;           /* IN/OUT: xen_pfn_t[nr_frames]       */
+};
+typedef struct xen_mem_acquire_resource xen_mem_acquire_resource_t;
+_Static_assert(sizeof(struct xen_mem_acquire_resource) == 32,
+               "acquire_resource");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, type) == 2,
+               "acquire_resource.type");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, id) == 4,
+               "acquire_resource.id");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, nr_frames)
+               == 8, "acquire_resource.nr_frames");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, pad)
+               == 12, "acquire_resource.pad");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, frame)
+               == 16, "acquire_resource.frame");
+_Static_assert(__builtin_offsetof(struct xen_mem_acquire_resource, frame_list)
+               == 24, "acquire_resource.frame_list");
+
 #endif /* XEN_PUBLIC_MEMORY_H */

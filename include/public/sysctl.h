@@ -214,6 +214,71 @@ struct xen_sysctl_cputopoinfo
 };
 _Static_assert(sizeof(struct xen_sysctl_cputopoinfo) == 16, "cputopoinfo");
 
+/*
+ * XEN_SYSCTL_numainfo: per-node memory and the node distance matrix.
+ * Either handle may be NULL; with both NULL only num_nodes is answered.
+ */
+#define XEN_INVALID_MEM_SZ     (~0ULL)
+#define XEN_INVALID_NODE_DIST  (~0U)
+struct xen_sysctl_meminfo
+{
+    uint64_t memsize;              /* bytes spanned by the node */
+    uint64_t memfree;              /* bytes free in it */
+};
+typedef struct xen_sysctl_meminfo xen_sysctl_meminfo_t;
+_Static_assert(sizeof(struct xen_sysctl_meminfo) == 16, "meminfo");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_meminfo, memfree) == 8,
+               "meminfo.memfree");
+DEFINE_XEN_GUEST_HANDLE(xen_sysctl_meminfo_t);
+
+struct xen_sysctl_numainfo
+{
+    uint32_t num_nodes;            /* IN: entries; OUT: written / needed */
+    XEN_GUEST_HANDLE_64(xen_sysctl_meminfo_t) meminfo;  /* [num_nodes]   */
+    XEN_GUEST_HANDLE_64(uint) distance;  /* [num_nodes^2]                */
+};
+_Static_assert(sizeof(struct xen_sysctl_numainfo) == 24, "numainfo");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_numainfo, meminfo) == 8,
+               "numainfo.meminfo");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_numainfo, distance) == 16,
+               "numainfo.distance");
+
+/*
+ * XEN_SYSCTL_cpupool_op: CPU pools.  INFO answers the first pool whose
+ * id is >= cpupool_id (-ENOENT if none); FREEINFO the CPUs in no pool.
+ */
+#define XEN_SYSCTL_CPUPOOL_OP_CREATE     1
+#define XEN_SYSCTL_CPUPOOL_OP_DESTROY    2
+#define XEN_SYSCTL_CPUPOOL_OP_INFO       3
+#define XEN_SYSCTL_CPUPOOL_OP_ADDCPU     4
+#define XEN_SYSCTL_CPUPOOL_OP_RMCPU      5
+#define XEN_SYSCTL_CPUPOOL_OP_MOVEDOMAIN 6
+#define XEN_SYSCTL_CPUPOOL_OP_FREEINFO   7
+#define XEN_SYSCTL_CPUPOOL_PAR_ANY       0xFFFFFFFFU
+struct xen_sysctl_cpupool_op
+{
+    uint32_t op;                   /* IN: XEN_SYSCTL_CPUPOOL_OP_*        */
+    uint32_t cpupool_id;           /* IN: pool (or PAR_ANY); OUT: INFO   */
+    uint32_t sched_id;             /* IN: CREATE; OUT: INFO              */
+    uint32_t domid;                /* IN: MOVEDOMAIN                     */
+    uint32_t cpu;                  /* IN: ADDCPU, RMCPU                  */
+    uint32_t n_dom;                /* OUT: INFO                          */
+    struct xenctl_bitmap cpumap;   /* OUT: INFO, FREEINFO                */
+};
+_Static_assert(sizeof(struct xen_sysctl_cpupool_op) == 40, "cpupool_op");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, cpupool_id)
+               == 4, "cpupool_op.cpupool_id");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, sched_id)
+               == 8, "cpupool_op.sched_id");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, domid)
+               == 12, "cpupool_op.domid");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, cpu)
+               == 16, "cpupool_op.cpu");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, n_dom)
+               == 20, "cpupool_op.n_dom");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, cpumap)
+               == 24, "cpupool_op.cpumap");
+
 /* XEN_SYSCTL_scheduler_op: a CPU pool's scheduler-wide parameters. */
 #define XEN_SYSCTL_SCHEDOP_putinfo 0
 #define XEN_SYSCTL_SCHEDOP_getinfo 1
@@ -275,6 +340,8 @@ struct xen_sysctl
         struct xen_sysctl_getcpuinfo        getcpuinfo;
         struct xen_sysctl_availheap         availheap;
         struct xen_sysctl_cputopoinfo       cputopoinfo;
+        struct xen_sysctl_numainfo          numainfo;
+        struct xen_sysctl_cpupool_op        cpupool_op;
         struct xen_sysctl_scheduler_op      scheduler_op;
         uint8_t                             pad[128];
     } u;

@@ -244,6 +244,64 @@ static void control_checks(void)
                 -XEN_EPERM);
 }
 
+/*
+ * The control operations xl create needs, asked by an unprivileged
+ * domain with hostile arguments (dom0 as target, pointers into the
+ * hypervisor): refused before anything is read or written.
+ */
+static void control_op_checks(void)
+{
+    struct xen_sysctl so = { .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    struct xen_domctl dop = { .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
+                              .domain = 0 };
+    struct xen_mem_acquire_resource ar = {
+        .domid = 0, .type = XENMEM_resource_grant_table,
+        .id = XENMEM_resource_grant_table_id_shared, .nr_frames = 1,
+        .frame_list = 0xffff830000000000UL,
+    };
+    const unsigned long hv = 0xffff830000000000UL;
+
+    so.cmd = XEN_SYSCTL_cpupool_op;
+    so.u.cpupool_op.op = XEN_SYSCTL_CPUPOOL_OP_INFO;
+    so.u.cpupool_op.cpumap.bitmap.p = (void *)hv;
+    so.u.cpupool_op.cpumap.nr_bits = 1 << 20;
+    xt_check_rc("sysctl_cpupool_info_eperm",
+                HC(__HYPERVISOR_sysctl, &so, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&so.u, 0, sizeof(so.u));
+    so.cmd = XEN_SYSCTL_numainfo;
+    so.u.numainfo.num_nodes = ~0U;
+    so.u.numainfo.meminfo.p = (void *)hv;
+    xt_check_rc("sysctl_numainfo_eperm",
+                HC(__HYPERVISOR_sysctl, &so, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&so.u, 0, sizeof(so.u));
+    so.cmd = XEN_SYSCTL_cputopoinfo;
+    so.u.cputopoinfo.num_cpus = ~0U;
+    so.u.cputopoinfo.cputopo.p = (void *)hv;
+    xt_check_rc("sysctl_cputopoinfo_eperm",
+                HC(__HYPERVISOR_sysctl, &so, 0, 0, 0, 0), -XEN_EPERM);
+
+    dop.cmd = XEN_DOMCTL_settscinfo;
+    dop.u.tsc_info.tsc_mode = XEN_CPUID_TSC_MODE_ALWAYS_EMULATE;
+    xt_check_rc("domctl_settscinfo_dom0_eperm",
+                HC(__HYPERVISOR_domctl, &dop, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&dop.u, 0, sizeof(dop.u));
+    dop.cmd = XEN_DOMCTL_setvcpuaffinity;
+    dop.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+    dop.u.vcpuaffinity.cpumap_hard.bitmap.p = (void *)hv;
+    dop.u.vcpuaffinity.cpumap_hard.nr_bits = 1 << 20;
+    xt_check_rc("domctl_setvcpuaffinity_dom0_eperm",
+                HC(__HYPERVISOR_domctl, &dop, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&dop.u, 0, sizeof(dop.u));
+    dop.cmd = XEN_DOMCTL_setnodeaffinity;
+    dop.u.nodeaffinity.nodemap.bitmap.p = (void *)hv;
+    dop.u.nodeaffinity.nodemap.nr_bits = 64;
+    xt_check_rc("domctl_setnodeaffinity_dom0_eperm",
+                HC(__HYPERVISOR_domctl, &dop, 0, 0, 0, 0), -XEN_EPERM);
+    xt_check_rc("memop_acquire_resource_dom0_eperm",
+                HYPERVISOR_memory_op(XENMEM_acquire_resource, &ar),
+                -XEN_EPERM);
+}
+
 static int set_iopl(unsigned int iopl)
 {
     struct { uint32_t iopl; } arg = { iopl };
@@ -329,6 +387,7 @@ XTEST(child, CHILD_NR_CHECKS)
     xt_traps_init();
     start_info_checks();    /* 8 */
     control_checks();       /* 13 */
+    control_op_checks();    /* 7 */
     io_checks();            /* 4 */
     spin_phase();           /* 1 */
 }

@@ -162,6 +162,33 @@ static long add_to_physmap(vaddr_t arg, unsigned long start)
     return -EACCES;
 }
 
+/*
+ * XENMEM_acquire_resource: not implemented.  After Xen's checks of the
+ * argument and of the caller's right to the domain it gives -EOPNOTSUPP,
+ * the answer on which libxc falls back to GNTTABOP_setup_table for the
+ * domain and a foreign mapping of its grant-table frame (-ENOSYS would be
+ * fatal to xl create).
+ */
+static long acquire_resource(vaddr_t arg)
+{
+    xen_mem_acquire_resource_t r;
+    struct domain *d;
+
+    if ( copy_from_guest(&r, arg, sizeof(r)) )
+        return -EFAULT;
+    if ( r.pad )
+        return -EINVAL;
+    /* As Xen's lock of a remote domain: DOMID_SELF is no id here. */
+    d = domain_by_id(r.domid);
+    if ( !d || d->state == DOMAIN_DYING )
+        return -ESRCH;
+    if ( d == current->domain || !current->domain->is_privileged )
+        return -EPERM;
+    report_unhandled(UNHANDLED_SUBOP, "memory_op", XENMEM_acquire_resource,
+                     "resources are not mappable: -EOPNOTSUPP");
+    return -EOPNOTSUPP;
+}
+
 long do_memory_op(unsigned long cmd, vaddr_t arg)
 {
     unsigned int op = cmd & MEMOP_CMD_MASK;
@@ -211,6 +238,8 @@ long do_memory_op(unsigned long cmd, vaddr_t arg)
         return machine_memory_map(arg);
     case XENMEM_add_to_physmap:
         return add_to_physmap(arg, start);
+    case XENMEM_acquire_resource:
+        return acquire_resource(arg);
     default:
         report_unhandled(UNHANDLED_SUBOP, "memory_op", op, "not implemented: -ENOSYS");
         return -ENOSYS;

@@ -1,0 +1,371 @@
+/*
+ * ctlops: the control operations Xen 4.17's xl create issues after the
+ * builder's, from the initial domain:
+ *  - sysctl cpupool_op (INFO, FREEINFO), numainfo, cputopoinfo;
+ *  - domctl settscinfo, set/getvcpuaffinity, set/getnodeaffinity on a
+ *    bare domain;
+ *  - memory_op acquire_resource of its grant table: either the frames
+ *    (Xen 4.17) or -EOPNOTSUPP (Xenia), the answer on which libxc falls
+ *    back to GNTTABOP_setup_table for the domain plus a foreign mapping
+ *    of the frame, which is checked too.
+ * Every answer is compared with facts from physinfo and sched_id rather
+ * than fixed numbers, so the checks hold on both hypervisors.
+ */
+#include "xtpv.h"
+#include "xbops.h"
+#include "dom0.h"
+
+#include <public/memory.h>
+#include <public/grant_table.h>
+
+#define HV_ADDR 0xffff830000000000UL    /* the hypervisor's: never ours */
+
+static struct xbh_slot slot;
+static struct xen_sysctl_physinfo phys;
+static uint32_t sched_id;
+
+static unsigned int popcount(const uint8_t *b, unsigned int n)
+{
+    unsigned int c = 0, i;
+
+    for ( i = 0; i < n * 8; i++ )
+        c += (b[i / 8] >> (i % 8)) & 1;
+    return c;
+}
+
+static long cpupool_info(uint32_t pool, uint8_t *map, uint32_t nr_bits,
+                         struct xen_sysctl_cpupool_op *out)
+{
+    struct xen_sysctl op = { 0 };
+    long rc;
+
+    op.u.cpupool_op.op = XEN_SYSCTL_CPUPOOL_OP_INFO;
+    op.u.cpupool_op.cpupool_id = pool;
+    op.u.cpupool_op.cpumap.bitmap.p = map;
+    op.u.cpupool_op.cpumap.nr_bits = nr_bits;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_cpupool_op, &op);
+    if ( out )
+        *out = op.u.cpupool_op;
+    return rc;
+}
+
+/* ---- host-wide: cpupool, numainfo, cputopoinfo (17) ---- */
+
+static void host_checks(uint32_t *n_dom)
+{
+    struct xen_sysctl op = { 0 };
+    struct xen_sysctl_cpupool_op c;
+    uint8_t map[128];
+    struct xen_sysctl_meminfo mi[4];
+    uint32_t dist[16];
+    struct xen_sysctl_cputopo topo[64];
+    unsigned int i, j, bad;
+    long rc;
+
+    memset(map, 0xff, sizeof(map));
+    rc = cpupool_info(0, map, sizeof(map) * 8, &c);
+    *n_dom = c.n_dom;
+    xt_check("cpupool_info_pool0", rc == 0 && c.cpupool_id == 0,
+             "rc %ld pool %u", rc, c.cpupool_id);
+    xt_check("cpupool_info_sched", c.sched_id == sched_id,
+             "pool %u sched_id %u", c.sched_id, sched_id);
+    xt_check("cpupool_info_cpus",
+             popcount(map, sizeof(map)) == phys.nr_cpus &&
+             map[0] == (uint8_t)((1U << phys.nr_cpus) - 1),
+             "%u bits, byte0 %#x, nr_cpus %u", popcount(map, sizeof(map)),
+             map[0], phys.nr_cpus);
+    for ( bad = 0, i = 1; i < sizeof(map); i++ )
+        bad += map[i] != 0;
+    xt_check("cpupool_info_zero_fill", bad == 0, "%u nonzero bytes", bad);
+    xt_check("cpupool_info_ndom", rc == 0 && c.n_dom >= 1, "n_dom %u",
+             c.n_dom);
+    xt_check_rc("cpupool_info_past_last_enoent",
+                cpupool_info(1, map, 64, NULL), -XEN_ENOENT);
+    xt_check_rc("cpupool_info_bad_buffer_efault",
+                cpupool_info(0, (uint8_t *)HV_ADDR, 64, NULL), -XEN_EFAULT);
+
+    memset(map, 0xff, sizeof(map));
+    memset(&op, 0, sizeof(op));
+    op.u.cpupool_op.op = XEN_SYSCTL_CPUPOOL_OP_FREEINFO;
+    op.u.cpupool_op.cpumap.bitmap.p = map;
+    op.u.cpupool_op.cpumap.nr_bits = 64;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_cpupool_op, &op);
+    xt_check("cpupool_freeinfo_none", rc == 0 && popcount(map, 8) == 0,
+             "rc %ld free %u", rc, popcount(map, 8));
+    memset(&op, 0, sizeof(op));
+    op.u.cpupool_op.op = 99;
+    xt_check_rc("cpupool_bad_op_enosys",
+                xbh_sysctl_cmd(XEN_SYSCTL_cpupool_op, &op), -XEN_ENOSYS);
+
+    /* numainfo: one node, all memory, distance 10 to itself. */
+    memset(&op, 0, sizeof(op));
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_numainfo, &op);
+    xt_check("numainfo_count_one", rc == 0 && op.u.numainfo.num_nodes == 1,
+             "rc %ld nodes %u", rc, op.u.numainfo.num_nodes);
+    memset(&op, 0, sizeof(op));
+    memset(mi, 0xee, sizeof(mi));
+    memset(dist, 0xee, sizeof(dist));
+    op.u.numainfo.num_nodes = 4;
+    op.u.numainfo.meminfo.p = mi;
+    op.u.numainfo.distance.p = dist;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_numainfo, &op);
+    xt_check("numainfo_meminfo",
+             rc == 0 && op.u.numainfo.num_nodes == 1 &&
+             mi[0].memsize >= phys.total_pages << 12 &&
+             mi[0].memfree > 0 && mi[0].memfree <= mi[0].memsize &&
+             mi[1].memsize == 0xeeeeeeeeeeeeeeeeULL,
+             "rc %ld nodes %u size %#lx free %#lx total %#lx", rc,
+             op.u.numainfo.num_nodes, (unsigned long)mi[0].memsize,
+             (unsigned long)mi[0].memfree,
+             (unsigned long)(phys.total_pages << 12));
+    xt_check("numainfo_distance_local", rc == 0 && dist[0] == 10 &&
+             dist[1] == 0xeeeeeeeeU, "dist %u %#x", dist[0], dist[1]);
+    memset(&op, 0, sizeof(op));
+    op.u.numainfo.meminfo.p = (void *)HV_ADDR;
+    op.u.numainfo.num_nodes = 1;
+    xt_check_rc("numainfo_bad_buffer_efault",
+                xbh_sysctl_cmd(XEN_SYSCTL_numainfo, &op), -XEN_EFAULT);
+
+    /* cputopoinfo: every CPU present, node 0, distinct (socket, core). */
+    memset(&op, 0, sizeof(op));
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_cputopoinfo, &op);
+    xt_check("cputopoinfo_count", rc == 0 &&
+             op.u.cputopoinfo.num_cpus == phys.max_cpu_id + 1,
+             "rc %ld cpus %u max_cpu_id %u", rc, op.u.cputopoinfo.num_cpus,
+             phys.max_cpu_id);
+    memset(&op, 0, sizeof(op));
+    memset(topo, 0xee, sizeof(topo));
+    op.u.cputopoinfo.num_cpus = 64;
+    op.u.cputopoinfo.cputopo.p = topo;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_cputopoinfo, &op);
+    bad = rc != 0 || op.u.cputopoinfo.num_cpus != phys.max_cpu_id + 1;
+    for ( i = 0; !bad && i < op.u.cputopoinfo.num_cpus; i++ )
+    {
+        bad += topo[i].node != 0 || topo[i].core == XEN_INVALID_CORE_ID ||
+               topo[i].socket == XEN_INVALID_SOCKET_ID;
+        for ( j = 0; j < i; j++ )
+            bad += topo[i].core == topo[j].core &&
+                   topo[i].socket == topo[j].socket;
+    }
+    xt_check("cputopoinfo_entries", !bad,
+             "rc %ld cpus %u cpu0 %u/%u/%u", rc, op.u.cputopoinfo.num_cpus,
+             topo[0].socket, topo[0].core, topo[0].node);
+    memset(&op, 0, sizeof(op));
+    op.u.cputopoinfo.num_cpus = 1;
+    op.u.cputopoinfo.cputopo.p = (void *)HV_ADDR;
+    xt_check_rc("cputopoinfo_bad_buffer_efault",
+                xbh_sysctl_cmd(XEN_SYSCTL_cputopoinfo, &op), -XEN_EFAULT);
+}
+
+/* ---- per domain: TSC, affinities (15) ---- */
+
+static long tsc(domid_t dom, uint32_t mode, uint32_t khz)
+{
+    struct xen_domctl op = { 0 };
+
+    op.u.tsc_info.tsc_mode = mode;
+    op.u.tsc_info.gtsc_khz = khz;
+    return xbh_domctl_cmd(XEN_DOMCTL_settscinfo, dom, &op);
+}
+
+static long affinity(uint32_t cmd, domid_t dom, uint32_t vcpu,
+                     uint32_t flags, uint8_t *hard, uint32_t bits)
+{
+    struct xen_domctl op = { 0 };
+
+    op.u.vcpuaffinity.vcpu = vcpu;
+    op.u.vcpuaffinity.flags = flags;
+    op.u.vcpuaffinity.cpumap_hard.bitmap.p = hard;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = bits;
+    return xbh_domctl_cmd(cmd, dom, &op);
+}
+
+static long nodes(uint32_t cmd, domid_t dom, uint8_t *map)
+{
+    struct xen_domctl op = { 0 };
+
+    op.u.nodeaffinity.nodemap.bitmap.p = map;
+    op.u.nodeaffinity.nodemap.nr_bits = 64;
+    return xbh_domctl_cmd(cmd, dom, &op);
+}
+
+static void domain_checks(domid_t dom)
+{
+    uint8_t map[8];
+    long rc;
+
+    xt_check_rc("settscinfo_default", tsc(dom, XEN_CPUID_TSC_MODE_DEFAULT, 0),
+                0);
+    xt_check_rc("settscinfo_native", tsc(dom, XEN_CPUID_TSC_MODE_NATIVE, 0),
+                0);
+    xt_check_rc("settscinfo_bad_mode_einval", tsc(dom, 7, 0), -XEN_EINVAL);
+    xt_check_rc("settscinfo_self_einval",
+                tsc(0, XEN_CPUID_TSC_MODE_DEFAULT, 0), -XEN_EINVAL);
+
+    memset(map, 0, sizeof(map));
+    map[0] = 1;
+    rc = affinity(XEN_DOMCTL_setvcpuaffinity, dom, 1, XEN_VCPUAFFINITY_HARD,
+                  map, 64);
+    xt_check("setvcpuaffinity_cpu0", rc == 0 && map[0] == 1 &&
+             popcount(map, 8) == 1, "rc %ld map %#x", rc, map[0]);
+    memset(map, 0xff, sizeof(map));
+    rc = affinity(XEN_DOMCTL_getvcpuaffinity, dom, 1, XEN_VCPUAFFINITY_HARD,
+                  map, 64);
+    xt_check("getvcpuaffinity_recorded", rc == 0 && map[0] == 1 &&
+             popcount(map, 8) == 1, "rc %ld map %#x", rc, map[0]);
+    memset(map, 0xff, sizeof(map));
+    rc = affinity(XEN_DOMCTL_getvcpuaffinity, dom, 0, XEN_VCPUAFFINITY_HARD,
+                  map, 64);
+    xt_check("getvcpuaffinity_other_vcpu_all", rc == 0 &&
+             (map[0] & ((1U << phys.nr_cpus) - 1)) ==
+             (uint8_t)((1U << phys.nr_cpus) - 1), "rc %ld map %#x", rc,
+             map[0]);
+    memset(map, 0, sizeof(map));
+    map[7] = 0x80;                  /* CPU 63 only: not online */
+    xt_check_rc("setvcpuaffinity_offline_einval",
+                affinity(XEN_DOMCTL_setvcpuaffinity, dom, 0,
+                         XEN_VCPUAFFINITY_HARD, map, 64), -XEN_EINVAL);
+    map[0] = 1;
+    xt_check_rc("setvcpuaffinity_bad_vcpu_einval",
+                affinity(XEN_DOMCTL_setvcpuaffinity, dom, 2,
+                         XEN_VCPUAFFINITY_HARD, map, 64), -XEN_EINVAL);
+    xt_check_rc("setvcpuaffinity_no_flags_einval",
+                affinity(XEN_DOMCTL_setvcpuaffinity, dom, 0, 0, map, 64),
+                -XEN_EINVAL);
+    xt_check_rc("setvcpuaffinity_bad_buffer_efault",
+                affinity(XEN_DOMCTL_setvcpuaffinity, dom, 0,
+                         XEN_VCPUAFFINITY_HARD, (uint8_t *)HV_ADDR, 64),
+                -XEN_EFAULT);
+
+    memset(map, 0, sizeof(map));
+    map[0] = 1;
+    xt_check_rc("setnodeaffinity_node0",
+                nodes(XEN_DOMCTL_setnodeaffinity, dom, map), 0);
+    memset(map, 0xff, sizeof(map));
+    rc = nodes(XEN_DOMCTL_getnodeaffinity, dom, map);
+    xt_check("getnodeaffinity_node0", rc == 0 && (map[0] & 1) &&
+             popcount(map, 8) == 1, "rc %ld map %#x", rc, map[0]);
+    memset(map, 0, sizeof(map));
+    map[0] = 1 << 5;
+    xt_check_rc("setnodeaffinity_no_node_einval",
+                nodes(XEN_DOMCTL_setnodeaffinity, dom, map), -XEN_EINVAL);
+    xt_check_rc("setnodeaffinity_bad_buffer_efault",
+                nodes(XEN_DOMCTL_setnodeaffinity, dom, (uint8_t *)HV_ADDR),
+                -XEN_EFAULT);
+}
+
+/* ---- the grant table: acquire_resource or its fallback (6) ---- */
+
+static void gnttab_checks(domid_t dom)
+{
+    xen_pfn_t frames[1] = { 0 };
+    struct xen_mem_acquire_resource ar = {
+        .domid = dom, .type = XENMEM_resource_grant_table,
+        .id = XENMEM_resource_grant_table_id_shared, .nr_frames = 1,
+        .frame_list = (unsigned long)frames,
+    };
+    struct gnttab_setup_table st = { .dom = dom, .nr_frames = 1 };
+    xen_pfn_t frame = 0;
+    volatile uint32_t *g;
+    long rc;
+
+    rc = HYPERVISOR_memory_op(XENMEM_acquire_resource, &ar);
+    xt_check("acquire_resource_gnttab_or_eopnotsupp",
+             (rc == 0 && frames[0]) || rc == -XEN_EOPNOTSUPP,
+             "rc %ld frame %#lx", rc, (unsigned long)frames[0]);
+    ar.pad = 1;
+    xt_check_rc("acquire_resource_pad_einval",
+                HYPERVISOR_memory_op(XENMEM_acquire_resource, &ar),
+                -XEN_EINVAL);
+    ar.pad = 0;
+    ar.domid = DOMID_FIRST_RESERVED - 2;
+    xt_check_rc("acquire_resource_no_domain_esrch",
+                HYPERVISOR_memory_op(XENMEM_acquire_resource, &ar),
+                -XEN_ESRCH);
+
+    st.frame_list.p = &frame;
+    rc = HC(__HYPERVISOR_grant_table_op, GNTTABOP_setup_table, &st, 1, 0, 0);
+    frame = *(volatile xen_pfn_t *)&frame;  /* written by the hypervisor */
+    xt_check("setup_table_for_domain", rc == 0 && st.status == GNTST_okay &&
+             frame != 0, "rc %ld status %d frame %#lx", rc, st.status,
+             (unsigned long)frame);
+    /* As libxc's fallback: a writable foreign mapping of the frame. */
+    {
+        struct mmu_update u = {
+            .ptr = slot.pte | MMU_NORMAL_PT_UPDATE,
+            .val = (frame << 12) | _PAGE_PRESENT | _PAGE_ACCESSED |
+                   _PAGE_RW | _PAGE_DIRTY,
+        };
+
+        rc = frame ? HYPERVISOR_mmu_update(&u, 1, NULL, dom) : -1;
+        slot.mapped = rc == 0;
+        g = rc == 0 ? (volatile uint32_t *)slot.va : NULL;
+    }
+    xt_check("map_domain_gnttab_frame", g != NULL,
+             "rc %ld frame %#lx pte %#lx", rc, (unsigned long)frame,
+             (unsigned long)slot.pte);
+    if ( g )
+    {
+        /* Entry 1 as libxc seeds it: read-write for dom0, frame 0x1234. */
+        g[2] = 0;
+        g[3] = 0x1234;
+        g[2] = GTF_permit_access;
+        xt_check("write_domain_gnttab_entry", g[3] == 0x1234 &&
+                 g[2] == GTF_permit_access, "%#x %#x", g[2], g[3]);
+        g[2] = 0;
+        xbh_slot_unmap(&slot);
+    }
+    else
+        xt_skip("write_domain_gnttab_entry", "no mapping");
+}
+
+XTEST(ctlops, 40)
+{
+    struct xen_sysctl op = { 0 };
+    struct xen_domctl d = { 0 };
+    struct xen_sysctl_cpupool_op c;
+    uint32_t n_dom = 0;
+    uint8_t map[8];
+    domid_t dom = DOMID_INVALID;
+    long rc;
+
+    xt_traps_init();
+    xbh_slot_init(&slot);
+    if ( xbh_sysctl_cmd(XEN_SYSCTL_physinfo, &op) )
+        xt_error("physinfo failed");
+    phys = op.u.physinfo;
+    memset(&op, 0, sizeof(op));
+    if ( xbh_sysctl_cmd(XEN_SYSCTL_sched_id, &op) )
+        xt_error("sched_id failed");
+    sched_id = op.u.sched_id.sched_id;
+
+    host_checks(&n_dom);                    /* 17 */
+
+    d.u.createdomain.max_vcpus = 2;
+    d.u.createdomain.max_evtchn_port = 1023;
+    d.u.createdomain.max_grant_frames = 4;
+    d.u.createdomain.max_maptrack_frames = 1;
+    d.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+    rc = xbh_domctl_cmd(XEN_DOMCTL_createdomain, 0, &d);
+    if ( !rc )
+        dom = d.domain;
+    memset(&d, 0, sizeof(d));
+    d.u.max_vcpus.max = 2;
+    if ( !rc )
+        rc = xbh_domctl_cmd(XEN_DOMCTL_max_vcpus, dom, &d);
+    xt_check("bare_domain_created", rc == 0, "rc %ld dom %u", rc, dom);
+    if ( rc )
+        return;
+    rc = cpupool_info(0, map, 64, &c);
+    xt_check("cpupool_info_counts_new_domain", rc == 0 &&
+             c.n_dom == n_dom + 1, "rc %ld n_dom %u before %u", rc, c.n_dom,
+             n_dom);
+
+    domain_checks(dom);                     /* 15 */
+    gnttab_checks(dom);                     /* 6 */
+
+    memset(&d, 0, sizeof(d));
+    rc = xbh_domctl_cmd(XEN_DOMCTL_destroydomain, dom, &d);
+    xt_check("bare_domain_destroyed", rc == 0 && xbh_wait_gone(dom, -1, 0),
+             "rc %ld", rc);
+}

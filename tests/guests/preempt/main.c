@@ -25,7 +25,7 @@
 #include <public/version.h>
 #include <public/grant_table.h>
 
-#define TRIES 16
+#define TRIES 32
 
 /* One buffer for every batch: 1 MiB + slack. */
 #define BATCH_BYTES (1UL << 20)
@@ -328,14 +328,14 @@ static void copy_prep(void)
     gnttab_copy_t *c = (gnttab_copy_t *)batch;
     unsigned long i;
 
-    /* Frame to frame within ourselves: entry i copies byte i % 4096. */
+    /* Frame to frame within ourselves: entry i copies 64-byte block i%64. */
     for ( i = 0; i < NR_COPY; i++ )
         c[i] = (gnttab_copy_t){
             .source = { .u.gmfn = xt_virt_to_mfn(copy_src),
-                        .domid = DOMID_SELF, .offset = i % PAGE_SIZE },
+                        .domid = DOMID_SELF, .offset = (i % 64) * 64 },
             .dest = { .u.gmfn = xt_virt_to_mfn(copy_dst),
-                      .domid = DOMID_SELF, .offset = i % PAGE_SIZE },
-            .len = 1, .status = COPY_PENDING };
+                      .domid = DOMID_SELF, .offset = (i % 64) * 64 },
+            .len = 64, .status = COPY_PENDING };
     memset(copy_dst, 0, PAGE_SIZE);
 }
 

@@ -67,7 +67,32 @@ exc_\vec:
 .endm
 
         EXC_NOERR 0
-        EXC_NOERR 1
+        /*
+         * #DB runs on an IST stack (a watchpoint or single step can hit in
+         * the hypervisor's first instructions after SYSCALL, with the
+         * guest's %rsp live: XSA-260). From the guest, move the frame to
+         * this CPU's guest_regs and continue as any other guest entry;
+         * from the hypervisor, handle it on the IST stack and return.
+         */
+        .globl  exc_1
+exc_1:
+        push    $0
+        movl    $TRAP_debug, 4(%rsp)
+        testb   $3, 16(%rsp)                    /* CS of the hardware frame */
+        jz      handle_ist_exception
+        push    %rax
+        push    %rcx
+        mov     %rsp, %rax
+        or      $(STACK_SIZE - 1), %rax
+        sub     $(CPUINFO_SIZE - REGS_ERROR_CODE - 1), %rax
+        .irp    off, 0, 8, 16, 24, 32, 40       /* slot, rip .. ss */
+        mov     16 + \off(%rsp), %rcx
+        mov     %rcx, \off(%rax)
+        .endr
+        mov     (%rsp), %rcx
+        xchg    %rax, %rsp
+        mov     8(%rax), %rax
+        jmp     handle_exception
         EXC_NOERR 2, handle_ist_exception
         EXC_NOERR 3
         EXC_NOERR 4

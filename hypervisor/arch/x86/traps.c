@@ -17,6 +17,7 @@
 #include <xenia/mm.h>
 #include <xenia/sched.h>
 #include <xenia/guest_access.h>
+#include <xenia/pv_traps.h>
 #include "x86.h"
 
 BUILD_BUG_ON(__builtin_offsetof(struct cpu_regs, rbx) != REGS_RBX);
@@ -124,6 +125,7 @@ void idt_init(void)
     set_gate(TRAP_double_fault, exc_8, 0, 1);
     set_gate(TRAP_nmi, exc_2, 0, 2);
     set_gate(TRAP_machine_check, exc_18, 0, 3);
+    set_gate(TRAP_debug, exc_1, 0, 4);
     for ( v = 32; v < 256; v++ )
         set_gate(v, irq_stubs + (v - 32) * 16, 0, 0);
 }
@@ -173,6 +175,11 @@ static void init_tss(struct percpu *pc, struct cpu_info *ci,
     pc->tss.ist[0] = (uint64_t)stack_block + (IST_DF_PAGE + 1) * PAGE_SIZE;
     pc->tss.ist[1] = (uint64_t)stack_block + (IST_NMI_PAGE + 1) * PAGE_SIZE;
     pc->tss.ist[2] = (uint64_t)stack_block + (IST_MCE_PAGE + 1) * PAGE_SIZE;
+    /*
+     * #DB shares the #DF page: a #DF is fatal, and the #DB handler touches
+     * no guest memory, so neither nests in the other in a way that matters.
+     */
+    pc->tss.ist[3] = (uint64_t)stack_block + (IST_DF_PAGE + 1) * PAGE_SIZE;
     pc->tss.iomap_base = sizeof(pc->tss);   /* no I/O bitmap: all ports fault */
 }
 
@@ -341,11 +348,56 @@ static void __noreturn fatal_trap(const struct cpu_regs *regs)
     panic("fatal trap %u (%s) at %016lx", vec, trap_name(vec), regs->rip);
 }
 
+#define DR6_DEFAULT 0xffff0ff0UL
+
+static unsigned long read_dr6(void)
+{
+    unsigned long v;
+
+    __asm__ __volatile__ ( "mov %%db6, %0" : "=r" (v) );
+    return v;
+}
+
+/*
+ * #DB, as Xen 4.17 handles it. The guest's DR0-3/DR7 stay loaded while the
+ * hypervisor runs (they can only name guest addresses, so only data
+ * watchpoints on guest memory, and single steps, fire here). A hit in
+ * hypervisor context is a trap past the access: ignore it, the guest does
+ * not see it. A hit in the guest is merged into the DR6 it reads (status
+ * bits are sticky until the guest clears them) and then bounced.
+ * Returns true when the exception is dealt with.
+ */
+static bool do_debug(struct cpu_regs *regs)
+{
+    unsigned long dr6 = read_dr6();
+    static unsigned int logged;
+    struct vcpu *v = current;
+
+    write_debugreg(6, DR6_DEFAULT);
+    if ( (regs->cs & 3) != 3 )
+    {
+        /* SYSCALL masks TF, so this never steps the hypervisor; be sure. */
+        regs->rflags &= ~X86_EFLAGS_TF;
+        if ( logged < 8 )
+        {
+            logged++;
+            printk(XENLOG_WARNING "#DB in hypervisor context at %016lx, "
+                   "dr6 %lx: ignored\n", regs->rip, dr6);
+        }
+        return true;
+    }
+    v->dr[6] |= dr6 & ~DR6_DEFAULT;
+    v->dr[6] &= dr6 | ~DR6_DEFAULT;
+    return false;
+}
+
 void do_trap(struct cpu_regs *regs)
 {
     unsigned int vec = regs->entry_vector;
     unsigned long fixup;
 
+    if ( vec == TRAP_debug && do_debug(regs) )
+        return;
     if ( (regs->cs & 3) == 3 )
     {
         pv_guest_exception(regs);

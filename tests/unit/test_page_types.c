@@ -181,6 +181,50 @@ static void test_hypervisor_ram_is_not_iomem(void **state)
     frames[0].owner = OWNER_NONE;
 }
 
+/*
+ * Linear page tables (an L2 entry naming an L2): read-only, and a table
+ * either holds such entries or is named by them, never both (Xen's
+ * linear_pt_count): no cycle, no chain past one link.
+ */
+static void test_linear_tables_one_link(void **state)
+{
+    unsigned long a = new_frame(&dom1), b = new_frame(&dom1),
+                  c = new_frame(&dom1);
+
+    (void)state;
+    assert_int_equal(pv_pin_table(&dom1, a, PGT_l2_page_table), 0);
+    assert_int_equal(pv_pin_table(&dom1, b, PGT_l2_page_table), 0);
+    assert_int_equal(pv_pin_table(&dom1, c, PGT_l2_page_table), 0);
+    assert_int_equal(pv_mod_entry(&dom1, a, 2, 0, e(b, P | RW), false),
+                     -EINVAL);
+    assert_int_equal(pv_mod_entry(&dom1, a, 2, 0, e(b, P), false), 0);
+    assert_int_equal(frames[a].linear_pt_count, 1);
+    assert_int_equal(frames[b].linear_pt_count, -1);
+    assert_int_equal(tcount(b), 2);
+    /* The cycle, and a chain through b or onto a: refused. */
+    assert_int_equal(pv_mod_entry(&dom1, b, 2, 0, e(a, P), false), -EINVAL);
+    assert_int_equal(pv_mod_entry(&dom1, b, 2, 0, e(c, P), false), -EINVAL);
+    assert_int_equal(pv_mod_entry(&dom1, c, 2, 0, e(a, P), false), -EINVAL);
+    assert_int_equal(frames[a].linear_pt_count, 1);
+    assert_int_equal(frames[b].linear_pt_count, -1);
+    assert_int_equal(frames[c].linear_pt_count, 0);
+    assert_int_equal(tcount(a), 1);
+    assert_int_equal(tcount(b), 2);
+    /* A self-link is not counted; a second holder is fine. */
+    assert_int_equal(pv_mod_entry(&dom1, b, 2, 1, e(b, P), false), 0);
+    assert_int_equal(pv_mod_entry(&dom1, c, 2, 0, e(b, P), false), 0);
+    assert_int_equal(frames[b].linear_pt_count, -2);
+    /* Teardown gives every count back. */
+    assert_int_equal(pv_unpin_table(&dom1, b), 0);
+    assert_int_equal(pv_unpin_table(&dom1, a), 0);
+    assert_int_equal(pv_unpin_table(&dom1, c), 0);
+    assert_int_equal(frames[a].linear_pt_count, 0);
+    assert_int_equal(frames[b].linear_pt_count, 0);
+    assert_int_equal(frames[c].linear_pt_count, 0);
+    assert_int_equal(tcount(a) + tcount(b) + tcount(c), 0);
+    assert_int_equal(frames[b].count_info, 1);
+}
+
 static void test_no_writable_mapping_of_a_table(void **state)
 {
     unsigned long t = new_frame(&dom1), l1 = new_frame(&dom1);
@@ -371,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup(test_linear_entries_read_only, setup),
         cmocka_unit_test_setup(test_pin_rules, setup),
         cmocka_unit_test_setup(test_hypervisor_ram_is_not_iomem, setup),
+        cmocka_unit_test_setup(test_linear_tables_one_link, setup),
         cmocka_unit_test_setup(test_access_bits_take_no_references, setup),
         cmocka_unit_test_setup(test_last_reference_frees, setup),
         cmocka_unit_test(test_descriptors),

@@ -54,6 +54,13 @@ struct page_info {
     uint32_t next, prev;    /* links, frame numbers: of a free list, or of
                                the owner's page list while allocated */
     uint8_t flags;          /* PGC_* */
+    /*
+     * Linear page tables (Xen's linear_pt_count): > 0, this table holds
+     * that many entries naming another table of its level; < 0, that many
+     * entries of other tables name it. Never both, so no chain is longer
+     * than one link and no cycle forms.
+     */
+    int16_t linear_pt_count;
 };
 
 /*

@@ -16,6 +16,14 @@
  * and boot-module frames), found through the M2P and its P2M: every try
  * is refused with -EBUSY, as Xen 4.17 refuses its own and unowned RAM;
  * real I/O memory (VGA) still maps.
+ *
+ * linear_* (item 2): dom0 links empty pinned L2 tables of its own with
+ * read-only L2 entries: one link is fine, but a table that is named may
+ * not name another (no cycle, no chain) and one that names may not be
+ * named; a 1000-table chain stops at its first link and tears down. Then
+ * a domU (hvsecchild) tries the cycle and the chain itself and is
+ * destroyed: it must go and give its memory back. Xen 4.17 (pv-linear-pt
+ * on, its default) answers -EINVAL to every refused link.
  */
 #include "xtpv.h"
 #include "../child/child.h"
@@ -30,14 +38,24 @@ asm ( ".pushsection .rodata.child_elf, \"a\", @progbits\n\t"
       ".popsection" );
 extern const uint8_t child_elf_start[], child_elf_end[];
 
+/* The linear-page-table child (tests/guests/hvsecchild). */
+asm ( ".pushsection .rodata.hvsecchild_elf, \"a\", @progbits\n\t"
+      ".balign 4096\n"
+      "hvsecchild_elf_start:\n\t"
+      ".incbin \"" HVSECCHILD_ELF "\"\n"
+      "hvsecchild_elf_end:\n\t"
+      ".popsection" );
+extern const uint8_t hvsecchild_elf_start[], hvsecchild_elf_end[];
+
 #define CHILD_MEM_KB    6144
 #define CHILD_PAGES     (CHILD_MEM_KB / 4)
+#define LCHILD_MEM_KB   16384            /* its 1000 tables, 4 MiB */
 
 enum { SLOT_BUILDER, SLOT_HOLD, NR_SLOTS };
 static struct xbh_slot slots[NR_SLOTS];
 static evtchn_port_t virq_port;
 static int baseline_domains;
-static xen_pfn_t p2m_ws[CHILD_PAGES];
+static xen_pfn_t p2m_ws[LCHILD_MEM_KB / 4];
 
 static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
 {
@@ -79,7 +97,7 @@ static void setup(void)
     baseline_domains = xbh_nr_domains();
 }
 
-static int build_child(struct xb_domain *out)
+static int build_child(struct xb_domain *out, bool linear_child)
 {
     static char cmdline[64];
     struct xb_config cfg;
@@ -89,6 +107,12 @@ static int build_child(struct xb_domain *out)
     cfg.kernel = child_elf_start;
     cfg.kernel_size = child_elf_end - child_elf_start;
     cfg.mem_kb = CHILD_MEM_KB;
+    if ( linear_child )
+    {
+        cfg.kernel = hvsecchild_elf_start;
+        cfg.kernel_size = hvsecchild_elf_end - hvsecchild_elf_start;
+        cfg.mem_kb = LCHILD_MEM_KB;
+    }
     cfg.max_vcpus = 1;
     cfg.backend_domid = 0;
     cfg.p2m = p2m_ws;
@@ -119,7 +143,7 @@ static void evtchn_dying(void)
     bool held;
 
     setup();
-    rc = build_child(&out);
+    rc = build_child(&out, false);
     d = out.domid;
     if ( rc == 0 )
     {
@@ -309,9 +333,156 @@ static void iomem(void)
              rc, rc_io);
 }
 
-XTEST(hvsec, NR_EVTCHN_DYING_CHECKS + NR_IOMEM_CHECKS)
+/* ------------------------------------------------------------------ */
+/* Item 2: linear page tables (an L2 entry naming another L2).         */
+
+#define NR_LINEAR_CHECKS 12
+#define CHAIN_LEN        1000
+
+/* Empty tables of our own, in the image (so in the initial mapping). */
+static uint8_t lin_pages[CHAIN_LEN][4096] __attribute__((aligned(4096)));
+
+static uint64_t lin_mfn(unsigned int i)
+{
+    return xt_virt_to_mfn(lin_pages[i]);
+}
+
+/* Entry 'slot' of table i := table j read-only (or cleared, j < 0). */
+static long lin_link(unsigned int i, unsigned int slot, int j, uint64_t extra)
+{
+    uint64_t val = j < 0 ? 0 : (lin_mfn(j) << 12) | _PAGE_PRESENT |
+                               _PAGE_ACCESSED | extra;
+
+    return xt_mmu_update1(((lin_mfn(i) << 12) + slot * 8) |
+                          MMU_NORMAL_PT_UPDATE, val);
+}
+
+static unsigned int lin_pinned;
+
+static bool lin_pin(unsigned int n)
+{
+    unsigned int i;
+
+    for ( i = lin_pinned = 0; i < n; i++, lin_pinned++ )
+        if ( xt_make_ro(lin_pages[i]) ||
+             xt_mmuext1(MMUEXT_PIN_L2_TABLE, lin_mfn(i), 0) )
+            return false;
+    return true;
+}
+
+static bool lin_unpin(unsigned int n)
+{
+    bool ok = true;
+    unsigned int i;
+
+    for ( i = 0; i < n; i++ )
+        ok &= xt_mmuext1(MMUEXT_UNPIN_TABLE, lin_mfn(i), 0) == 0;
+    for ( i = 0; i < n; i++ )
+        ok &= xt_make_rw(lin_pages[i]) == 0;
+    return ok;
+}
+
+static void linear(void)
+{
+    enum { A, B, C };
+    long rc, rc2;
+    unsigned int i, links = 0;
+    bool ok;
+
+    ok = lin_pin(3);
+    rc = ok ? lin_link(A, 0, B, 0) : -1;
+    xt_check("linear_one_link_ok", ok && rc == 0, "pinned %d rc %ld", ok, rc);
+    /* B is a target: it may not hold a linear entry (A would be a cycle). */
+    rc = lin_link(B, 0, A, 0);
+    rc2 = lin_link(B, 1, C, 0);
+    xt_check("linear_cycle_refused", rc == -XEN_EINVAL && rc2 == -XEN_EINVAL,
+             "B->A %ld B->C %ld", rc, rc2);
+    /* A holds one: it may not be a target. */
+    rc = lin_link(C, 0, A, 0);
+    xt_check("linear_holder_not_target", rc == -XEN_EINVAL, "C->A %ld", rc);
+    /* Another holder of the same target, and a self-link, are fine. */
+    rc = lin_link(C, 1, B, 0);
+    rc2 = lin_link(A, 1, A, 0);
+    xt_check("linear_second_holder_and_self_ok", rc == 0 && rc2 == 0,
+             "C->B %ld A->A %ld", rc, rc2);
+    rc = lin_link(C, 2, B, _PAGE_RW);
+    xt_check("linear_writable_refused", rc == -XEN_EINVAL, "rc %ld", rc);
+    /* Undo, and B may hold one now that nobody names it. */
+    rc = lin_link(A, 0, -1, 0) | lin_link(A, 1, -1, 0) | lin_link(C, 1, -1, 0);
+    rc2 = lin_link(B, 0, A, 0);
+    xt_check("linear_counts_drop", rc == 0 && rc2 == 0, "clear %ld B->A %ld",
+             rc, rc2);
+    /* Clear whatever a wrong answer above left linked. */
+    for ( i = 0; i < 9; i++ )
+        lin_link(i / 3, i % 3, -1, 0);
+    xt_check("linear_unpin", lin_unpin(3), NULL);
+
+    /*
+     * A chain: table i+1 names table i. Unpinned from its tail, the last
+     * unpin drops the whole chain at once (Xenia recursed once per link
+     * and overflowed its stack). Xen stops the chain at its second link.
+     */
+    ok = lin_pin(CHAIN_LEN);
+    if ( !ok )
+        printf("hvsec: pinning the chain failed at table %u\n", lin_pinned);
+    for ( i = 1; ok && i < CHAIN_LEN; i++ )
+    {
+        if ( lin_link(i, 0, i - 1, 0) )
+            break;
+        links++;
+    }
+    xt_check("linear_chain_refused", ok && links == 1, "pinned %d, %u links",
+             ok, links);
+    xt_check("linear_chain_teardown", lin_unpin(CHAIN_LEN), "%u links",
+             links);
+}
+
+/*
+ * A domU links its tables into a cycle and a chain (hvsecchild), powers
+ * off and is destroyed: it must go and give its memory back.
+ */
+static void linear_child(void)
+{
+    struct xb_domain out;
+    struct xen_domctl_getdomaininfo di = { 0 };
+    uint64_t before, after;
+    unsigned long i;
+    bool down = false;
+    long rc;
+
+    xbh_wait_gone(DOMID_INVALID, baseline_domains, virq_port);
+    before = xbh_settled_free_pages(virq_port, 20);
+    rc = build_child(&out, true);
+    if ( rc == 0 )
+        rc = xb_unpause(&ops, out.domid);
+    for ( i = 0; rc == 0 && i < XBH_MAX_POLLS && !down; i++ )
+    {
+        down = xb_getdomaininfo(&ops, out.domid, &di) == 0 &&
+               di.domain == out.domid && (di.flags & XEN_DOMINF_shutdown);
+        if ( !down )
+            xbh_poll1(virq_port, XBH_POLL_NS);
+        xbh_take_pending(virq_port);
+    }
+    /* It powers off when its links were answered as on Xen, else reboots. */
+    xt_check("linear_child_links_refused", rc == 0 && down &&
+             xb_shutdown_reason(&di) == SHUTDOWN_poweroff,
+             "rc %ld (%s) flags %#x", rc, out.failed_step ?: "-", di.flags);
+    rc = rc == 0 ? xb_destroy(&ops, out.domid) : rc;
+    xt_check("linear_child_destroyed", rc == 0 &&
+             xbh_wait_gone(out.domid, baseline_domains, virq_port),
+             "rc %ld, %d domains", rc, xbh_nr_domains());
+    after = xbh_settled_free_pages(virq_port, 20);
+    /* A page or two of slack: Xen keeps some on first uses. */
+    xt_check("linear_child_memory_back", before && after + 4 >= before,
+             "before %lu after %lu", (unsigned long)before,
+             (unsigned long)after);
+}
+
+XTEST(hvsec, NR_EVTCHN_DYING_CHECKS + NR_IOMEM_CHECKS + NR_LINEAR_CHECKS)
 {
     setup();
     evtchn_dying();
     iomem();
+    linear();
+    linear_child();
 }

@@ -5,6 +5,8 @@
 TEST_IMAGE := hvsec
 TEST_OBJS  := $(XBUILD_OBJS)
 
-$(OBJ)/hvsec/main.o: $(BUILD)/child.elf child/child.h $(XBUILD_DEPS)
+$(OBJ)/hvsec/main.o: $(BUILD)/child.elf $(BUILD)/hvsecchild.elf child/child.h \
+    $(XBUILD_DEPS)
 $(OBJ)/hvsec/main.o: private CFLAGS += $(XBUILD_CFLAGS) \
-    -DCHILD_ELF='"$(BUILD)/child.elf"'
+    -DCHILD_ELF='"$(BUILD)/child.elf"' \
+    -DHVSECCHILD_ELF='"$(BUILD)/hvsecchild.elf"'

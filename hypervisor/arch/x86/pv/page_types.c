@@ -209,15 +209,35 @@ static void put_page_from_l1e(uint64_t e)
         put_page(mfn_to_page(mfn));
 }
 
+/* A table that holds linear entries may not be named by one, and back. */
+static bool inc_linear_entries(struct page_info *pg)
+{
+    if ( pg->linear_pt_count < 0 || pg->linear_pt_count == INT16_MAX )
+        return false;
+    pg->linear_pt_count++;
+    return true;
+}
+
+static bool inc_linear_uses(struct page_info *pg)
+{
+    if ( pg->linear_pt_count > 0 || pg->linear_pt_count == INT16_MIN )
+        return false;
+    pg->linear_pt_count--;
+    return true;
+}
+
 /*
  * A "linear" entry points at a table of its own level: allowed read-only
- * (Xen's pv-linear-pt). Pointing at itself takes no reference.
+ * (Xen's pv-linear-pt), from a table that is not itself the target of one
+ * to a table that holds none (so chains stop at one link, cycles cannot
+ * form, and tearing one down recurses once). Pointing at itself takes no
+ * reference and is not counted.
  */
 static int get_linear(uint64_t e, unsigned long self, uint32_t type,
                       struct domain *d)
 {
     unsigned long mfn = PTE_MFN(e);
-    struct page_info *pg;
+    struct page_info *pg, *ptpg = mfn_to_page(self);
 
     if ( e & _PAGE_RW )
         return -EINVAL;
@@ -230,6 +250,17 @@ static int get_linear(uint64_t e, unsigned long self, uint32_t type,
          (type | PGT_validated) ||
          (pg->type_info & PGT_count_mask) == PGT_count_mask )
     {
+        put_page(pg);
+        return -EINVAL;
+    }
+    if ( !inc_linear_entries(ptpg) )
+    {
+        put_page(pg);
+        return -EINVAL;
+    }
+    if ( !inc_linear_uses(pg) )
+    {
+        ptpg->linear_pt_count--;
         put_page(pg);
         return -EINVAL;
     }
@@ -264,10 +295,19 @@ static int get_page_from_lne(uint64_t e, unsigned int level,
 static void put_page_from_lne(uint64_t e, unsigned long self)
 {
     unsigned long mfn = PTE_MFN(e);
+    struct page_info *pg, *ptpg = mfn_to_page(self);
 
     if ( !(e & _PAGE_PRESENT) || mfn == self )
         return;
-    put_page_and_type(mfn_to_page(mfn));
+    pg = mfn_to_page(mfn);
+    /* A table of the holder's own level: a linear entry going. */
+    if ( (pg->type_info & PGT_type_mask) == (ptpg->type_info & PGT_type_mask) )
+    {
+        ASSERT(ptpg->linear_pt_count > 0 && pg->linear_pt_count < 0);
+        ptpg->linear_pt_count--;
+        pg->linear_pt_count++;
+    }
+    put_page_and_type(pg);
 }
 
 static bool is_guest_l4_slot(unsigned int i)
@@ -367,6 +407,7 @@ int get_page_type(struct page_info *pg, uint32_t type)
     }
     /* Hold the reference while validating so recursion sees it in use. */
     pg->type_info = type | 1;
+    pg->linear_pt_count = 0;
     rc = validate_table(pg, type);
     if ( rc )
     {

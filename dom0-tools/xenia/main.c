@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -290,6 +292,149 @@ static int console_attach(int domid)
     return rc;
 }
 
+
+/* ------------------------------------------------------------------ */
+/*
+ * The per-domain monitor, as xl's: `create` forks it; it watches
+ * @releaseDomain (and looks every second), and when the domain shuts
+ * down applies on_poweroff / on_reboot / on_crash: destroy, restart
+ * (rename-restart, coredump-restart: a new domain from the same config
+ * and UUID), preserve (leaves it; the monitor ends).  No core dumps are
+ * written (coredump-* log that).  It logs to
+ * /var/log/xenia/monitor-NAME.log and records its pid in
+ * /libxl/N/monitor-pid, which `shutdown -w` looks for.
+ */
+static void mon_log(const char *fmt, ...)
+{
+    va_list ap;
+    time_t t = time(NULL);
+    char ts[32];
+
+    strftime(ts, sizeof(ts), "%H:%M:%S", gmtime(&t));
+    printf("%s ", ts);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+static const char *mon_action(const struct xn_domain_cfg *dc,
+                              unsigned int reason)
+{
+    switch ( reason )
+    {
+    case SHUTDOWN_poweroff: return dc->on_poweroff;
+    case SHUTDOWN_crash: return dc->on_crash;
+    case SHUTDOWN_reboot:
+    case SHUTDOWN_watchdog: return dc->on_reboot;
+    default: return NULL;      /* suspend, soft_reset: not ours */
+    }
+}
+
+static void mon_note_pid(unsigned int domid)
+{
+    char path[64], val[24];
+
+    snprintf(path, sizeof(path), "/libxl/%u/monitor-pid", domid);
+    snprintf(val, sizeof(val), "%d", (int)getpid());
+    xs_write_str(xsc, 0, path, val);
+}
+
+static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
+{
+    static const char *const reasons[] = { "poweroff", "reboot", "suspend",
+                                           "crash", "watchdog",
+                                           "soft_reset" };
+    struct xen_domctl_getdomaininfo di;
+    struct xn_build_result res;
+    const char *act, *path, *token;
+    char *buf;
+    unsigned int reason;
+    int i;
+
+    xs_watch(xsc, "@releaseDomain", "monitor");
+    mon_note_pid(domid);
+    mon_log("monitoring domain %u (%s): on_poweroff=%s on_reboot=%s "
+            "on_crash=%s", domid, dc->name, dc->on_poweroff, dc->on_reboot,
+            dc->on_crash);
+    for ( ;; )
+    {
+        if ( xs_read_watch(xsc, 1000, &buf, &path, &token) == 0 )
+            free(buf);
+        if ( getinfo(domid, &di) )
+        {
+            mon_log("domain %u is gone", domid);
+            return;
+        }
+        if ( (di.flags & XEN_DOMINF_dying) ||
+             !(di.flags & XEN_DOMINF_shutdown) )
+            continue;
+        reason = xb_shutdown_reason(&di);
+        act = mon_action(dc, reason);
+        mon_log("domain %u shut down: %s; action %s", domid,
+                reason <= SHUTDOWN_MAX ? reasons[reason] : "?",
+                act ? act : "none");
+        if ( !act )
+            return;
+        if ( !strcmp(act, "preserve") || !strcmp(act, "soft-reset") )
+        {
+            if ( !strcmp(act, "soft-reset") )
+                mon_log("soft-reset is not supported: preserved");
+            return;
+        }
+        if ( !strncmp(act, "coredump-", 9) )
+            mon_log("no core dump written (not supported)");
+        xn_destroy_domain(xh, xsc, domid);
+        if ( strcmp(act, "restart") && strcmp(act, "rename-restart") &&
+             strcmp(act, "coredump-restart") )
+            return;
+        for ( i = 0; i < 100 && getinfo(domid, &di) == 0; i++ )
+            usleep(100000);
+        if ( xn_create_domain(xh, xsc, dc, 0, &res) )
+        {
+            mon_log("restart failed: %s: %s: %s", res.step, res.call,
+                    strerror(res.err));
+            return;
+        }
+        domid = res.domid;
+        mon_note_pid(domid);
+        mon_log("restarted as domain %u", domid);
+    }
+}
+
+/* Fork the monitor; the caller goes on at once. */
+static void start_monitor(struct xn_domain_cfg *dc, unsigned int domid)
+{
+    char path[300];
+    pid_t pid = fork();
+    int fd;
+
+    if ( pid != 0 )
+        return;                /* parent (or fork failed: no monitor) */
+    setsid();
+    mkdir("/var/log/xenia", 0755);
+    snprintf(path, sizeof(path), "/var/log/xenia/monitor-%s.log", dc->name);
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if ( fd < 0 )
+        fd = open("/dev/null", O_WRONLY);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+    fd = open("/dev/null", O_RDONLY);
+    dup2(fd, 0);
+    close(fd);
+    /* Our own connections: the parent's stay with the parent. */
+    xh = xn_open();
+    xsc = xs_open(XS_OPEN_ANY);
+    if ( xh && xsc )
+    {
+        dc->image = NULL;      /* a restart reads the kernel again */
+        mon_loop(dc, domid);
+    }
+    _exit(0);
+}
+
 static int cmd_create(int argc, char **argv)
 {
     int opt, console = 0, paused = 0, dry = 0, rc;
@@ -393,6 +538,8 @@ static int cmd_create(int argc, char **argv)
     }
     printf("Created domain %s (id %u)%s\n", c.name, res.domid,
            paused ? ", paused" : "");
+    fflush(stdout);
+    start_monitor(&dc, res.domid);
     if ( console )
     {
         fflush(stdout);
@@ -616,8 +763,23 @@ static int cmd_shutdown(int argc, char **argv)
             return 0;          /* gone */
         if ( di.flags & XEN_DOMINF_shutdown )
         {
-            /* No monitor yet: on_poweroff=destroy is done here. */
-            xn_destroy_domain(xh, xsc, domid);
+            char *mon;
+
+            snprintf(path, sizeof(path), "/libxl/%d/monitor-pid", domid);
+            mon = xs_read(xsc, 0, path, NULL);
+            if ( !mon )
+            {
+                /* No monitor (it died?): on_poweroff=destroy here. */
+                xn_destroy_domain(xh, xsc, domid);
+                return 0;
+            }
+            free(mon);
+            /* The monitor applies on_poweroff: wait for its verdict. */
+            for ( i = 0; i < 100 && getinfo(domid, &di) == 0; i++ )
+                usleep(100000);
+            if ( i == 100 )
+                printf("domain %d shut down and is kept "
+                       "(on_poweroff=preserve?)\n", domid);
             return 0;
         }
         usleep(100000);

@@ -27,6 +27,7 @@ static bool db_hook(struct xt_regs *regs)
 {
     nr_db++;
     db_rip = regs->rip;
+    regs->rflags &= ~0x100UL;                   /* TF: one step only */
     db_dr6 = HYPERVISOR_get_debugreg(6);
     return true;
 }
@@ -145,6 +146,41 @@ static void hv_checks(void)
     unwatch();
 }
 
+/* Status bits stay set until the guest writes DR6; a single step sets BS. */
+static volatile uint64_t watch_var2 __attribute__((aligned(8)));
+
+static void dr6_checks(void)
+{
+    unsigned int before;
+
+    HYPERVISOR_set_debugreg(7, DR7_DEFAULT);
+    HYPERVISOR_set_debugreg(6, DR6_DEFAULT);
+    HYPERVISOR_set_debugreg(0, (unsigned long)&watch_var);
+    HYPERVISOR_set_debugreg(1, (unsigned long)&watch_var2);
+    HYPERVISOR_set_debugreg(7, DR7_DEFAULT | DR7_L0 | DR7_RW0_W |
+                            DR7_LEN0_8 | (DR7_L0 << 2) | (DR7_RW0_W << 4) |
+                            (DR7_LEN0_8 << 4));
+    before = nr_db;
+    watch_var++;
+    barrier();
+    watch_var2++;
+    barrier();
+    xt_check("dr6_sticky", nr_db - before == 2 &&
+             (unsigned long)db_dr6 == (DR6_DEFAULT | 3), "#DB %u dr6 %#lx",
+             nr_db - before, db_dr6);
+    HYPERVISOR_set_debugreg(1, 0);
+    unwatch();
+
+    before = nr_db;
+    db_dr6 = 0;
+    asm volatile ( "pushf; orq $0x100, (%%rsp); popf; nop; nop"
+                   ::: "memory", "cc" );
+    xt_check("single_step_dr6_bs", nr_db - before == 1 &&
+             (unsigned long)db_dr6 == (DR6_DEFAULT | (1UL << 14)),
+             "#DB %u dr6 %#lx", nr_db - before, db_dr6);
+    HYPERVISOR_set_debugreg(6, DR6_DEFAULT);
+}
+
 static void movss_checks(void)
 {
     long want = HYPERVISOR_xen_version(XENVER_version, NULL), rc, v6;
@@ -163,7 +199,7 @@ static void movss_checks(void)
              "#DB %u rip %#lx dr6 %#lx", nr_db - before, db_rip, v6);
 }
 
-XTEST(dbreg, 14)
+XTEST(dbreg, 16)
 {
     xt_traps_init();
     xt_trap_hooks[X86_EXC_DB] = db_hook;
@@ -172,6 +208,7 @@ XTEST(dbreg, 14)
     guest_hit_checks("guest");          /* 2 */
     unwatch();
     hv_checks();                        /* 6 */
+    dr6_checks();                       /* 2 */
     movss_checks();                     /* 2 */
     xt_check("dr6_after", (unsigned long)HYPERVISOR_get_debugreg(6) ==
              DR6_DEFAULT, "%#lx", HYPERVISOR_get_debugreg(6));

@@ -23,6 +23,8 @@
 #include <xenia/smp.h>
 #include <xenia/config.h>
 #include <xenia/ctl_bitmap.h>
+#include <xenia/cpu_policy.h>
+#include <public/sysctl.h>
 #include <public/xen.h>
 #include <public/domctl.h>
 #include <public/vcpu.h>
@@ -467,6 +469,67 @@ static long nodeaffinity(struct domain *d, uint32_t cmd,
 }
 
 /*
+ * XEN_DOMCTL_set_cpu_policy, with Xen 4.17's checks: every leaf must be
+ * one the format carries (-ERANGE), every MSR PLATFORM_INFO or
+ * ARCH_CAPABILITIES with flags 0 (-ERANGE, -EINVAL), and the limits
+ * (max basic leaf, leaf 7 max subleaf, max extended leaf) and MSR bits
+ * within pv_max (-EINVAL); err_* name the culprit.  An accepted policy
+ * changes nothing: a PV guest of Xenia sees the pv_default view (which
+ * libxc derived this policy from) through the CPUID emulation.
+ */
+#define CPU_POLICY_MAX_LEAVES 128
+static long set_cpu_policy(struct domain *d, struct xen_domctl_cpu_policy *p,
+                           bool *copyback)
+{
+    uint32_t max[4], i;
+
+    *copyback = true;
+    p->err_leaf = p->err_subleaf = p->err_msr = ~0U;
+    if ( d == current->domain )
+        return -EINVAL;
+    if ( p->nr_leaves > CPU_POLICY_MAX_LEAVES || p->nr_msrs > 64 )
+        return -E2BIG;
+    for ( i = 0; p->leaves.p && i < p->nr_leaves; i++ )
+    {
+        struct xen_cpuid_leaf l;
+
+        if ( copy_from_guest(&l, (vaddr_t)p->leaves.p + i * sizeof(l),
+                             sizeof(l)) )
+            return -EFAULT;
+        p->err_leaf = l.leaf;
+        p->err_subleaf = l.subleaf;
+        if ( !cpu_policy_leaf_valid(l.leaf, l.subleaf) )
+            return -ERANGE;
+        if ( l.leaf == 0 || l.leaf == 0x80000000U ||
+             (l.leaf == 7 && l.subleaf == 0) )
+        {
+            cpu_policy_leaf(XEN_SYSCTL_cpu_policy_pv_max, l.leaf, l.subleaf,
+                            max);
+            if ( l.a > max[0] )
+                return -EINVAL;     /* beyond the limit */
+        }
+        p->err_leaf = p->err_subleaf = ~0U;
+    }
+    for ( i = 0; p->msrs.p && i < p->nr_msrs; i++ )
+    {
+        struct xen_msr_entry m;
+
+        if ( copy_from_guest(&m, (vaddr_t)p->msrs.p + i * sizeof(m),
+                             sizeof(m)) )
+            return -EFAULT;
+        p->err_msr = m.idx;
+        if ( m.idx != 0xce && m.idx != 0x10a )
+            return -ERANGE;
+        if ( m.flags )
+            return -EINVAL;
+        if ( m.val )
+            return -EINVAL;         /* pv_max offers no bit of either */
+        p->err_msr = ~0U;
+    }
+    return 0;
+}
+
+/*
  * One call per command. *copyback says whether op goes back to the
  * caller (set by the commands that answer in it).
  */
@@ -510,6 +573,8 @@ static long domctl_dispatch(struct domain *d, struct xen_domctl *op,
     case XEN_DOMCTL_setvcpuaffinity:
     case XEN_DOMCTL_getvcpuaffinity:
         return vcpuaffinity(d, op->cmd, &op->u.vcpuaffinity);
+    case XEN_DOMCTL_set_cpu_policy:
+        return set_cpu_policy(d, &op->u.cpu_policy, copyback);
     case XEN_DOMCTL_setnodeaffinity:
     case XEN_DOMCTL_getnodeaffinity:
         return nodeaffinity(d, op->cmd, &op->u.nodeaffinity);

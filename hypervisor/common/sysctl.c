@@ -18,6 +18,7 @@
 #include <xenia/processor.h>
 #include <xenia/time.h>
 #include <xenia/ctl_bitmap.h>
+#include <xenia/cpu_policy.h>
 #include <public/xen.h>
 #include <public/domctl.h>
 #include <public/sysctl.h>
@@ -218,6 +219,251 @@ static long cpupool_op(struct xen_sysctl_cpupool_op *c)
     }
 }
 
+/* ---- CPU policies (xenia/cpu_policy.h) ---- */
+
+/*
+ * The leaves a policy carries: basic 0..0xd and extended up to
+ * 0x80000008, capped by the CPU's own limits (libxc's buffer parser
+ * accepts those ranges).  Leaf 4 has subleaves 0-4, 0xb 0-1, 0xd 0-1,
+ * 7 subleaf 0 only (max subleaf reported 0); the others none.
+ */
+#define POLICY_BASIC_LAST   0xdU
+#define POLICY_EXTD_LAST    0x80000008U
+#define POLICY_EXTD_AMD     0x80000021U     /* what libxc can parse */
+#define POLICY_MAX_LEAVES   64
+#define POLICY_NR_MSRS      2
+#define MSR_PLATFORM_INFO   0xceU
+#define MSR_ARCH_CAPS       0x10aU
+
+static unsigned int nr_subleaves(uint32_t leaf)
+{
+    switch ( leaf )
+    {
+    case 4:   return 5;
+    case 0xb: return 2;
+    case 0xd: return 2;
+    case 7:   return 1;
+    default:  return 0;
+    }
+}
+
+bool cpu_policy_leaf_valid(uint32_t leaf, uint32_t sub)
+{
+    if ( leaf <= POLICY_BASIC_LAST )
+    {
+        switch ( leaf )
+        {
+        case 4:   return sub < 5;
+        case 7:   return sub < 2;
+        case 0xb: return sub < 2;
+        case 0xd: return sub < 63;
+        default:  return sub == XEN_CPUID_NO_SUBLEAF;
+        }
+    }
+    if ( leaf == 0x40000000U || leaf == 0x40000100U )
+        return sub == XEN_CPUID_NO_SUBLEAF;
+    if ( leaf >= 0x80000000U && leaf <= POLICY_EXTD_AMD )
+        return sub == XEN_CPUID_NO_SUBLEAF;
+    return false;
+}
+
+/*
+ * The PV view.  These masks are those of the #UD-forced CPUID emulation
+ * (arch/x86/pv/emulate.c, pv_cpuid), which is what a PV guest of Xenia
+ * sees whatever the toolstack sets: keep the two in step.
+ */
+static void pv_mask(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    switch ( leaf )
+    {
+    case 1:
+        r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+                  (1u << 2) | (1u << 4) | (1u << 14) | (1u << 15) |
+                  (1u << 17) | (1u << 18) | (1u << 21) | (1u << 24) |
+                  (1u << 26) | (1u << 27));
+        r[2] |= 1u << 31;
+        r[3] &= ~((1u << 1) | (1u << 3) | (1u << 12) | (1u << 13) |
+                  (1u << 17) | (1u << 18) | (1u << 21) | (1u << 29) |
+                  (1u << 31));
+        break;
+    case 5:
+    case 6:
+    case 0xd:
+        memset(r, 0, 16);
+        break;
+    case 7:
+        if ( sub == 0 )
+        {
+            r[1] &= ~((1u << 0) | (1u << 1) | (1u << 7) | (1u << 10) |
+                      (1u << 20));
+            r[2] &= ~((1u << 2) | (1u << 3));
+        }
+        break;
+    case 0x80000001:
+        r[2] &= ~((1u << 2) | (1u << 3) | (1u << 10) | (1u << 12) |
+                  (1u << 15) | (1u << 19) | (1u << 22));
+        r[3] &= ~(1u << 26);
+        break;
+    }
+}
+
+void cpu_policy_leaf(unsigned int index, uint32_t leaf, uint32_t sub,
+                     uint32_t r[4])
+{
+    uint32_t basic, extd;
+
+    cpuid(0, 0, &basic, &r[1], &r[2], &r[3]);
+    cpuid(0x80000000U, 0, &extd, &r[1], &r[2], &r[3]);
+    memset(r, 0, 16);
+    if ( leaf > (basic < POLICY_BASIC_LAST ? basic : POLICY_BASIC_LAST) &&
+         (leaf < 0x80000000U ||
+          leaf > (extd < POLICY_EXTD_LAST ? extd : POLICY_EXTD_LAST)) )
+        return;
+    cpuid(leaf, sub == XEN_CPUID_NO_SUBLEAF ? 0 : sub,
+          &r[0], &r[1], &r[2], &r[3]);
+    if ( leaf == 0 && r[0] > POLICY_BASIC_LAST )
+        r[0] = POLICY_BASIC_LAST;
+    if ( leaf == 0x80000000U && r[0] > POLICY_EXTD_LAST )
+        r[0] = POLICY_EXTD_LAST;
+    if ( leaf == 7 && sub == 0 )
+        r[0] = 0;                   /* max subleaf: 0 */
+    if ( index == XEN_SYSCTL_cpu_policy_pv_max ||
+         index == XEN_SYSCTL_cpu_policy_pv_default )
+        pv_mask(leaf, sub, r);
+}
+
+/* The leaves of a policy, in order; returns how many. */
+static unsigned int policy_leaves(unsigned int index,
+                                  struct xen_cpuid_leaf *out)
+{
+    uint32_t r[4], leaf, last, sub, n = 0;
+
+    cpu_policy_leaf(index, 0, XEN_CPUID_NO_SUBLEAF, r);
+    for ( last = r[0], leaf = 0; ; leaf++ )
+    {
+        if ( leaf > last )
+        {
+            if ( leaf > 0x80000000U )
+                break;
+            cpu_policy_leaf(index, 0x80000000U, XEN_CPUID_NO_SUBLEAF, r);
+            if ( r[0] < 0x80000000U )
+                break;
+            leaf = 0x80000000U;
+            last = r[0];
+        }
+        for ( sub = 0; sub < (nr_subleaves(leaf) ? nr_subleaves(leaf) : 1);
+              sub++ )
+        {
+            struct xen_cpuid_leaf *l = &out[n++];
+
+            l->leaf = leaf;
+            l->subleaf = nr_subleaves(leaf) ? sub : XEN_CPUID_NO_SUBLEAF;
+            cpu_policy_leaf(index, leaf, l->subleaf, r);
+            l->a = r[0];
+            l->b = r[1];
+            l->c = r[2];
+            l->d = r[3];
+        }
+    }
+    return n;
+}
+
+/*
+ * XEN_SYSCTL_get_cpu_policy: raw, host, pv_max and pv_default (the last
+ * two are the same PV view); there is no HVM (-EOPNOTSUPP, as Xen
+ * without HVM support).  MSRs: PLATFORM_INFO and ARCH_CAPABILITIES, 0.
+ */
+static long get_cpu_policy(struct xen_sysctl_cpu_policy *p)
+{
+    static struct xen_cpuid_leaf leaves[POLICY_MAX_LEAVES];
+    const struct xen_msr_entry msrs[POLICY_NR_MSRS] = {
+        { .idx = MSR_PLATFORM_INFO }, { .idx = MSR_ARCH_CAPS },
+    };
+    unsigned int n;
+
+    if ( p->_rsvd || p->index > XEN_SYSCTL_cpu_policy_hvm_default )
+        return -EINVAL;
+    if ( p->index == XEN_SYSCTL_cpu_policy_hvm_max ||
+         p->index == XEN_SYSCTL_cpu_policy_hvm_default )
+        return -EOPNOTSUPP;
+    n = policy_leaves(p->index, leaves);
+    if ( p->leaves.p )
+    {
+        if ( p->nr_leaves < n )
+            return -ENOBUFS;
+        if ( copy_to_guest((vaddr_t)p->leaves.p, leaves,
+                           n * sizeof(leaves[0])) )
+            return -EFAULT;
+        p->nr_leaves = n;
+    }
+    else
+        p->nr_leaves = POLICY_MAX_LEAVES;
+    if ( p->msrs.p )
+    {
+        if ( p->nr_msrs < POLICY_NR_MSRS )
+            return -ENOBUFS;
+        if ( copy_to_guest((vaddr_t)p->msrs.p, msrs, sizeof(msrs)) )
+            return -EFAULT;
+    }
+    p->nr_msrs = POLICY_NR_MSRS;
+    return 0;
+}
+
+/*
+ * XEN_SYSCTL_get_cpu_featureset: Xen's feature words, from the policy
+ * of the matching index.
+ */
+#define NR_FEATURE_WORDS 12
+static long get_cpu_featureset(struct xen_sysctl_cpu_featureset *f)
+{
+    static const unsigned int policy_of[] = {
+        XEN_SYSCTL_cpu_policy_raw, XEN_SYSCTL_cpu_policy_host,
+        XEN_SYSCTL_cpu_policy_pv_default, ~0U,
+        XEN_SYSCTL_cpu_policy_pv_max, ~0U,
+    };
+    static const struct { uint32_t leaf, sub; uint8_t reg; } word[] = {
+        { 1, XEN_CPUID_NO_SUBLEAF, 3 }, { 1, XEN_CPUID_NO_SUBLEAF, 2 },
+        { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 3 },
+        { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 2 },
+        { 0xd, 1, 0 }, { 7, 0, 1 }, { 7, 0, 2 },
+        { 0x80000007U, XEN_CPUID_NO_SUBLEAF, 3 },
+        { 0x80000008U, XEN_CPUID_NO_SUBLEAF, 1 }, { 7, 0, 3 },
+        { 7, 1, 0 }, { 0x80000021U, XEN_CPUID_NO_SUBLEAF, 0 },
+    };
+    uint32_t words[NR_FEATURE_WORDS], r[4];
+    unsigned int i, n;
+
+    if ( !f->features.p )
+    {
+        f->nr_features = NR_FEATURE_WORDS;
+        return 0;
+    }
+    if ( f->index >= sizeof(policy_of) / sizeof(policy_of[0]) )
+        return -EINVAL;
+    if ( policy_of[f->index] == ~0U )
+        return -EOPNOTSUPP;
+    for ( i = 0; i < NR_FEATURE_WORDS; i++ )
+    {
+        /* Leaves beyond the policy's (7.1, 0x80000021) read as 0. */
+        if ( (word[i].leaf == 7 && word[i].sub == 1) ||
+             word[i].leaf > POLICY_EXTD_LAST )
+            words[i] = 0;
+        else
+        {
+            cpu_policy_leaf(policy_of[f->index], word[i].leaf, word[i].sub,
+                            r);
+            words[i] = r[word[i].reg];
+        }
+    }
+    n = f->nr_features < NR_FEATURE_WORDS ? f->nr_features
+                                          : NR_FEATURE_WORDS;
+    if ( n && copy_to_guest((vaddr_t)f->features.p, words,
+                            n * sizeof(words[0])) )
+        return -EFAULT;
+    f->nr_features = n;
+    return 0;
+}
+
 long do_sysctl(vaddr_t arg)
 {
     struct xen_sysctl op;
@@ -255,6 +501,12 @@ long do_sysctl(vaddr_t arg)
         break;
     case XEN_SYSCTL_cpupool_op:
         rc = cpupool_op(&op.u.cpupool_op);
+        break;
+    case XEN_SYSCTL_get_cpu_policy:
+        rc = get_cpu_policy(&op.u.cpu_policy);
+        break;
+    case XEN_SYSCTL_get_cpu_featureset:
+        rc = get_cpu_featureset(&op.u.cpu_featureset);
         break;
     default:
         report_unhandled(UNHANDLED_SUBOP, "sysctl", op.cmd, "not implemented: -ENOSYS");

@@ -431,6 +431,72 @@ _Static_assert(__builtin_offsetof(struct xen_domctl_tsc_info, elapsed_nsec)
                == 16, "tsc_info.elapsed_nsec");
 
 /*
+ * CPU policies in libxc's buffer formats (Xen's arch-x86/xen.h): a list
+ * of CPUID leaves (subleaf XEN_CPUID_NO_SUBLEAF for leaves without any)
+ * and a list of MSRs.
+ */
+#define XEN_CPUID_NO_SUBLEAF 0xffffffffU
+struct xen_cpuid_leaf
+{
+    uint32_t leaf, subleaf;
+    uint32_t a, b, c, d;
+};
+typedef struct xen_cpuid_leaf xen_cpuid_leaf_t;
+_Static_assert(sizeof(struct xen_cpuid_leaf) == 24, "cpuid_leaf");
+_Static_assert(__builtin_offsetof(struct xen_cpuid_leaf, subleaf) == 4,
+               "cpuid_leaf.subleaf");
+_Static_assert(__builtin_offsetof(struct xen_cpuid_leaf, a) == 8,
+               "cpuid_leaf.a");
+_Static_assert(__builtin_offsetof(struct xen_cpuid_leaf, b) == 12,
+               "cpuid_leaf.b");
+_Static_assert(__builtin_offsetof(struct xen_cpuid_leaf, c) == 16,
+               "cpuid_leaf.c");
+_Static_assert(__builtin_offsetof(struct xen_cpuid_leaf, d) == 20,
+               "cpuid_leaf.d");
+DEFINE_XEN_GUEST_HANDLE(xen_cpuid_leaf_t);
+
+struct xen_msr_entry
+{
+    uint32_t idx;
+    uint32_t flags;                /* must be 0 */
+    uint64_t val;
+};
+typedef struct xen_msr_entry xen_msr_entry_t;
+_Static_assert(sizeof(struct xen_msr_entry) == 16, "msr_entry");
+_Static_assert(__builtin_offsetof(struct xen_msr_entry, flags) == 4,
+               "msr_entry.flags");
+_Static_assert(__builtin_offsetof(struct xen_msr_entry, val) == 8,
+               "msr_entry.val");
+DEFINE_XEN_GUEST_HANDLE(xen_msr_entry_t);
+
+/*
+ * XEN_DOMCTL_{get,set}_cpu_policy: the domain's CPUID leaves and MSRs.
+ * On a failed set, err_* name the offending leaf/subleaf or MSR (~0 if
+ * none).
+ */
+struct xen_domctl_cpu_policy
+{
+    uint32_t nr_leaves;            /* IN/OUT */
+    uint32_t nr_msrs;              /* IN/OUT */
+    XEN_GUEST_HANDLE_64(xen_cpuid_leaf_t) leaves;  /* IN/OUT */
+    XEN_GUEST_HANDLE_64(xen_msr_entry_t) msrs;     /* IN/OUT */
+    uint32_t err_leaf, err_subleaf, err_msr;       /* OUT */
+};
+_Static_assert(sizeof(struct xen_domctl_cpu_policy) == 40, "cpu_policy");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, nr_msrs) == 4,
+               "cpu_policy.nr_msrs");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, leaves) == 8,
+               "cpu_policy.leaves");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, msrs) == 16,
+               "cpu_policy.msrs");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, err_leaf)
+               == 24, "cpu_policy.err_leaf");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, err_subleaf)
+               == 28, "cpu_policy.err_subleaf");
+_Static_assert(__builtin_offsetof(struct xen_domctl_cpu_policy, err_msr)
+               == 32, "cpu_policy.err_msr");
+
+/*
  * XEN_DOMCTL_max_vcpus: allocate the vCPUs.  'max' must equal the
  * createdomain max_vcpus (-EINVAL otherwise, or on oneself); vCPUs that
  * already exist are kept.  -ENOMEM if a vCPU cannot be allocated.
@@ -664,6 +730,7 @@ struct xen_domctl
         struct xen_domctl_nodeaffinity      nodeaffinity;
         struct xen_domctl_vcpuaffinity      vcpuaffinity;
         struct xen_domctl_tsc_info          tsc_info;
+        struct xen_domctl_cpu_policy        cpu_policy;
         struct xen_domctl_max_mem           max_mem;
         struct xen_domctl_vcpucontext       vcpucontext;
         struct xen_domctl_getvcpuinfo       getvcpuinfo;

@@ -279,6 +279,61 @@ _Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, n_dom)
 _Static_assert(__builtin_offsetof(struct xen_sysctl_cpupool_op, cpumap)
                == 24, "cpupool_op.cpumap");
 
+/*
+ * XEN_SYSCTL_get_cpu_featureset: a policy's feature words (CPUID bits in
+ * Xen's featureset order).  A NULL handle asks for the number of words.
+ */
+#define XEN_SYSCTL_cpu_featureset_raw      0
+#define XEN_SYSCTL_cpu_featureset_host     1
+#define XEN_SYSCTL_cpu_featureset_pv       2
+#define XEN_SYSCTL_cpu_featureset_hvm      3
+#define XEN_SYSCTL_cpu_featureset_pv_max   4
+#define XEN_SYSCTL_cpu_featureset_hvm_max  5
+struct xen_sysctl_cpu_featureset
+{
+    uint32_t index;                /* IN: XEN_SYSCTL_cpu_featureset_*    */
+    uint32_t nr_features;          /* IN: words; OUT: written / maximum  */
+    XEN_GUEST_HANDLE_64(uint) features;  /* OUT */
+};
+_Static_assert(sizeof(struct xen_sysctl_cpu_featureset) == 16,
+               "cpu_featureset");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_featureset,
+                                 nr_features) == 4,
+               "cpu_featureset.nr_features");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_featureset,
+                                 features) == 8, "cpu_featureset.features");
+
+/*
+ * XEN_SYSCTL_get_cpu_policy: a system CPU policy in libxc's buffer
+ * formats.  NULL handles ask for the maximum counts.
+ */
+#define XEN_SYSCTL_cpu_policy_raw          0
+#define XEN_SYSCTL_cpu_policy_host         1
+#define XEN_SYSCTL_cpu_policy_pv_max       2
+#define XEN_SYSCTL_cpu_policy_hvm_max      3
+#define XEN_SYSCTL_cpu_policy_pv_default   4
+#define XEN_SYSCTL_cpu_policy_hvm_default  5
+struct xen_sysctl_cpu_policy
+{
+    uint32_t index;                /* IN: XEN_SYSCTL_cpu_policy_*        */
+    uint32_t nr_leaves;            /* IN: room; OUT: written / maximum   */
+    uint32_t nr_msrs;              /* IN: room; OUT: written / maximum   */
+    uint32_t _rsvd;                /* must be 0 */
+    XEN_GUEST_HANDLE_64(xen_cpuid_leaf_t) leaves;  /* OUT */
+    XEN_GUEST_HANDLE_64(xen_msr_entry_t) msrs;     /* OUT */
+};
+_Static_assert(sizeof(struct xen_sysctl_cpu_policy) == 32, "cpu_policy");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_policy, nr_leaves)
+               == 4, "sysctl cpu_policy.nr_leaves");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_policy, nr_msrs)
+               == 8, "sysctl cpu_policy.nr_msrs");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_policy, _rsvd)
+               == 12, "sysctl cpu_policy._rsvd");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_policy, leaves)
+               == 16, "sysctl cpu_policy.leaves");
+_Static_assert(__builtin_offsetof(struct xen_sysctl_cpu_policy, msrs)
+               == 24, "sysctl cpu_policy.msrs");
+
 /* XEN_SYSCTL_scheduler_op: a CPU pool's scheduler-wide parameters. */
 #define XEN_SYSCTL_SCHEDOP_putinfo 0
 #define XEN_SYSCTL_SCHEDOP_getinfo 1
@@ -342,6 +397,8 @@ struct xen_sysctl
         struct xen_sysctl_cputopoinfo       cputopoinfo;
         struct xen_sysctl_numainfo          numainfo;
         struct xen_sysctl_cpupool_op        cpupool_op;
+        struct xen_sysctl_cpu_featureset    cpu_featureset;
+        struct xen_sysctl_cpu_policy        cpu_policy;
         struct xen_sysctl_scheduler_op      scheduler_op;
         uint8_t                             pad[128];
     } u;

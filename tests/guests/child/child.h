@@ -15,7 +15,7 @@
 #ifndef XTEST_CHILD_H
 #define XTEST_CHILD_H
 
-#define CHILD_NR_CHECKS 33
+#define CHILD_NR_CHECKS 36
 #define CHILD_SPIN_TAG  "xtest-child: spin page "
 #define CHILD_SPIN_COUNTER 0
 #define CHILD_SPIN_STOP    1

@@ -297,6 +297,24 @@ static void control_op_checks(void)
     dop.u.nodeaffinity.nodemap.nr_bits = 64;
     xt_check_rc("domctl_setnodeaffinity_dom0_eperm",
                 HC(__HYPERVISOR_domctl, &dop, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&so.u, 0, sizeof(so.u));
+    so.cmd = XEN_SYSCTL_get_cpu_policy;
+    so.u.cpu_policy.nr_leaves = ~0U;
+    so.u.cpu_policy.leaves.p = (void *)hv;
+    xt_check_rc("sysctl_get_cpu_policy_eperm",
+                HC(__HYPERVISOR_sysctl, &so, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&so.u, 0, sizeof(so.u));
+    so.cmd = XEN_SYSCTL_get_cpu_featureset;
+    so.u.cpu_featureset.nr_features = ~0U;
+    so.u.cpu_featureset.features.p = (void *)hv;
+    xt_check_rc("sysctl_get_cpu_featureset_eperm",
+                HC(__HYPERVISOR_sysctl, &so, 0, 0, 0, 0), -XEN_EPERM);
+    memset(&dop.u, 0, sizeof(dop.u));
+    dop.cmd = XEN_DOMCTL_set_cpu_policy;
+    dop.u.cpu_policy.nr_leaves = ~0U;
+    dop.u.cpu_policy.leaves.p = (void *)hv;
+    xt_check_rc("domctl_set_cpu_policy_dom0_eperm",
+                HC(__HYPERVISOR_domctl, &dop, 0, 0, 0, 0), -XEN_EPERM);
     xt_check_rc("memop_acquire_resource_dom0_eperm",
                 HYPERVISOR_memory_op(XENMEM_acquire_resource, &ar),
                 -XEN_EPERM);
@@ -387,7 +405,7 @@ XTEST(child, CHILD_NR_CHECKS)
     xt_traps_init();
     start_info_checks();    /* 8 */
     control_checks();       /* 13 */
-    control_op_checks();    /* 7 */
+    control_op_checks();    /* 10 */
     io_checks();            /* 4 */
     spin_phase();           /* 1 */
 }

@@ -319,7 +319,136 @@ static void gnttab_checks(domid_t dom)
         xt_skip("write_domain_gnttab_entry", "no mapping");
 }
 
-XTEST(ctlops, 40)
+/* ---- CPU policies (12) ---- */
+
+static struct xen_cpuid_leaf pol[256];
+static struct xen_msr_entry pol_msrs[16];
+
+static long get_policy(uint32_t index, uint32_t nr_leaves, uint32_t *nl,
+                       uint32_t *nm, uint32_t rsvd)
+{
+    struct xen_sysctl op = { 0 };
+    long rc;
+
+    op.u.cpu_policy.index = index;
+    op.u.cpu_policy.nr_leaves = nr_leaves;
+    op.u.cpu_policy.nr_msrs = 16;
+    op.u.cpu_policy._rsvd = rsvd;
+    op.u.cpu_policy.leaves.p = nr_leaves ? pol : NULL;
+    op.u.cpu_policy.msrs.p = nr_leaves ? pol_msrs : NULL;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_get_cpu_policy, &op);
+    if ( nl )
+        *nl = op.u.cpu_policy.nr_leaves;
+    if ( nm )
+        *nm = op.u.cpu_policy.nr_msrs;
+    return rc;
+}
+
+static const struct xen_cpuid_leaf *find_leaf(uint32_t n, uint32_t leaf)
+{
+    uint32_t i;
+
+    for ( i = 0; i < n; i++ )
+        if ( pol[i].leaf == leaf )
+            return &pol[i];
+    return NULL;
+}
+
+static long set_policy(domid_t dom, uint32_t nl, uint32_t nm,
+                       struct xen_domctl_cpu_policy *out)
+{
+    struct xen_domctl op = { 0 };
+    long rc;
+
+    op.u.cpu_policy.nr_leaves = nl;
+    op.u.cpu_policy.nr_msrs = nm;
+    op.u.cpu_policy.leaves.p = pol;
+    op.u.cpu_policy.msrs.p = pol_msrs;
+    rc = xbh_domctl_cmd(XEN_DOMCTL_set_cpu_policy, dom, &op);
+    *out = op.u.cpu_policy;
+    return rc;
+}
+
+static void policy_checks(domid_t dom)
+{
+    struct xen_sysctl op = { 0 };
+    struct xen_domctl_cpu_policy res;
+    uint32_t fs[32], nl = 0, nm = 0, a, b, c, d, hw1d, i, bad;
+    const struct xen_cpuid_leaf *l;
+    long rc;
+
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_get_cpu_featureset, &op);
+    xt_check("featureset_size", rc == 0 && op.u.cpu_featureset.nr_features
+             > 2 && op.u.cpu_featureset.nr_features <= 32, "rc %ld nr %u",
+             rc, op.u.cpu_featureset.nr_features);
+    memset(&op, 0, sizeof(op));
+    memset(fs, 0, sizeof(fs));
+    op.u.cpu_featureset.index = XEN_SYSCTL_cpu_featureset_pv;
+    op.u.cpu_featureset.nr_features = 32;
+    op.u.cpu_featureset.features.p = fs;
+    rc = xbh_sysctl_cmd(XEN_SYSCTL_get_cpu_featureset, &op);
+    asm volatile ( "cpuid" : "=a" (a), "=b" (b), "=c" (c), "=d" (d)
+                   : "a" (1), "c" (0) );
+    hw1d = d;
+    /* PV features (1.edx) are the hardware's, minus some. */
+    xt_check("featureset_pv_within_hw", rc == 0 && fs[0] && !(fs[0] & ~d),
+             "rc %ld pv %#x hw %#x", rc, fs[0], d);
+    memset(&op, 0, sizeof(op));
+    op.u.cpu_featureset.index = 99;
+    op.u.cpu_featureset.nr_features = 32;
+    op.u.cpu_featureset.features.p = fs;
+    xt_check_rc("featureset_bad_index_einval",
+                xbh_sysctl_cmd(XEN_SYSCTL_get_cpu_featureset, &op),
+                -XEN_EINVAL);
+
+    rc = get_policy(XEN_SYSCTL_cpu_policy_host, 0, &nl, &nm, 0);
+    xt_check("policy_size", rc == 0 && nl > 0 && nl <= 256 && nm >= 1 &&
+             nm <= 16, "rc %ld leaves %u msrs %u", rc, nl, nm);
+    rc = get_policy(XEN_SYSCTL_cpu_policy_host, 256, &nl, &nm, 0);
+    asm volatile ( "cpuid" : "=a" (a), "=b" (b), "=c" (c), "=d" (d)
+                   : "a" (0), "c" (0) );
+    l = find_leaf(nl, 0);
+    for ( bad = 0, i = 1; rc == 0 && i < nl; i++ )
+        bad += pol[i].leaf < pol[i - 1].leaf;
+    xt_check("policy_host_vendor_ordered", rc == 0 && l == &pol[0] &&
+             l->b == b && l->c == c && l->d == d && !bad,
+             "rc %ld leaves %u unordered %u", rc, nl, bad);
+    xt_check_rc("policy_rsvd_einval",
+                get_policy(XEN_SYSCTL_cpu_policy_host, 256, NULL, NULL, 1),
+                -XEN_EINVAL);
+    xt_check_rc("policy_bad_index_einval",
+                get_policy(99, 256, NULL, NULL, 0), -XEN_EINVAL);
+    xt_check_rc("policy_small_buffer_enobufs",
+                get_policy(XEN_SYSCTL_cpu_policy_host, 1, NULL, NULL, 0),
+                -XEN_ENOBUFS);
+
+    /* xl create's step: the PV default policy, set for the new domain. */
+    rc = get_policy(XEN_SYSCTL_cpu_policy_pv_default, 256, &nl, &nm, 0);
+    l = find_leaf(nl, 1);
+    xt_check("policy_pv_default", rc == 0 && l && l->d && !(l->d & ~hw1d),
+             "rc %ld leaves %u msrs %u 1.edx %#x hw %#x", rc, nl, nm,
+             l ? l->d : 0, hw1d);
+    rc = rc ? rc : set_policy(dom, nl, nm, &res);
+    xt_check("set_cpu_policy_pv_default", rc == 0, "rc %ld err %#x/%#x/%#x",
+             rc, res.err_leaf, res.err_subleaf, res.err_msr);
+    /* An unknown leaf: -ERANGE, and the leaf named. */
+    pol[nl] = pol[0];
+    pol[nl].leaf = 0x7fffff00;
+    pol[nl].subleaf = XEN_CPUID_NO_SUBLEAF;
+    rc = set_policy(dom, nl + 1, nm, &res);
+    xt_check("set_cpu_policy_bad_leaf_erange", rc == -XEN_ERANGE &&
+             res.err_leaf == 0x7fffff00, "rc %ld err_leaf %#x", rc,
+             res.err_leaf);
+    /* A basic max leaf above the maximum policy's: -EINVAL. */
+    l = find_leaf(nl, 0);
+    if ( l )
+        ((struct xen_cpuid_leaf *)l)->a = 0x7ffffff0;
+    rc = set_policy(dom, nl, nm, &res);
+    xt_check("set_cpu_policy_over_max_einval", rc == -XEN_EINVAL,
+             "rc %ld err %#x/%#x", rc, res.err_leaf, res.err_subleaf);
+}
+
+XTEST(ctlops, 52)
 {
     struct xen_sysctl op = { 0 };
     struct xen_domctl d = { 0 };
@@ -363,6 +492,7 @@ XTEST(ctlops, 40)
 
     domain_checks(dom);                     /* 15 */
     gnttab_checks(dom);                     /* 6 */
+    policy_checks(dom);                     /* 12 */
 
     memset(&d, 0, sizeof(d));
     rc = xbh_domctl_cmd(XEN_DOMCTL_destroydomain, dom, &d);

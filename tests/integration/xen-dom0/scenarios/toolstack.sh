@@ -9,7 +9,7 @@
 #
 # TIMEOUT: 420
 # XEN-TOOLS: none
-# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach shutdown-wait on-crash destroy cycles cycles-memory cycles-domains
+# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach on-crash shutdown-wait destroy cycles cycles-memory cycles-domains
 
 TS_GUEST=tsguest
 TS_CFG=/etc/xen/$TS_GUEST.cfg
@@ -65,15 +65,6 @@ ts_settle() {
         prev=$free1
         sleep 0.5
     done
-}
-# Wait (at most $2 half-seconds) until the console log has $1 /init markers.
-ts_wait_init() {
-    local i=0
-    while [ $i -lt "$2" ]; do
-        [ "$(grep -c 'XENIA-DOMU: init reached' "$TS_LOG" 2>/dev/null)" -ge "$1" ] && return 0
-        sleep 0.5; i=$((i + 1))
-    done
-    return 1
 }
 # Wait (at most $2 half-seconds) until the guest's console log has $1.
 ts_wait_log() {
@@ -146,7 +137,7 @@ ts_run() {
     log "baseline: free_pages=$free0 domains=$n0 dom0_kb=$kb0 ramdisk=$TS_RAMDISK"
 
     t0=$(now_ms)
-    if ! xenia create "$TS_CFG" > /var/log/xenia-create.out 2>&1; then
+    if ! xenia create "$TS_CFG" 'on_crash="restart"' > /var/log/xenia-create.out 2>&1; then
         result create FAIL "$(tail -n 3 /var/log/xenia-create.out | tr '\n' ' ')"
         ts_evidence
         return
@@ -196,7 +187,25 @@ ts_run() {
     check console-attach "exit $rc after Ctrl-], $(wc -c < /tmp/ts-console.out) bytes, $(grep -c 'XENIA-DOMU:' /tmp/ts-console.out) marker lines" \
         [ $rc = 0 ] && grep -q "XENIA-DOMU: init reached" /tmp/ts-console.out
 
-    # shutdown -w: the guest powers off, on_poweroff=destroy removes it.
+    # on_crash (the guest was created with on_crash="restart"): crashed
+    # through its console (^O c: the hvc driver's SysRq, enabled by
+    # sysrq_always_enabled); the monitor `create` forked restarts it.
+    d1=$domid
+    (printf '\017c'; sleep 1; printf '\035') | xenia console "$TS_GUEST" > /dev/null 2>&1
+    d2=$d1
+    for i in $(seq 1 120); do
+        d2=$(xenia domid "$TS_GUEST" 2>/dev/null)
+        [ -n "$d2" ] && [ "$d2" != "$d1" ] && break
+        sleep 0.5
+    done
+    v=$(grep -E "shut down|restarted" /var/log/xenia/monitor-$TS_GUEST.log 2>/dev/null | tail -n 2 | cut -c10- | tr '\n' ';')
+    check on-crash "domain $d1 crashed, now ${d2:-none}; monitor: $v" \
+        [ -n "$d2" ] && [ "$d2" != "$d1" ] && echo "$v" | grep -q "crash; action restart"
+
+    # shutdown -w (the restarted guest, or a new one): it powers off and
+    # the monitor applies on_poweroff=destroy.
+    xenia domid "$TS_GUEST" > /dev/null 2>&1 ||
+        xenia create "$TS_CFG" > /var/log/xenia-create.out 2>&1
     if xenia shutdown -w "$TS_GUEST" > /var/log/xenia-shutdown.out 2>&1 &&
        ! xenia domid "$TS_GUEST" > /dev/null 2>&1; then
         result shutdown-wait PASS "the guest powered off (control/shutdown), on_poweroff=destroy applied"
@@ -205,32 +214,9 @@ ts_run() {
         xenia destroy "$TS_GUEST" 2>/dev/null
     fi
 
-    # on_crash: a guest with on_crash=restart is crashed through its
-    # console (^O c: the hvc driver's SysRq, enabled by
-    # sysrq_always_enabled); the monitor `create` forked restarts it.
-    ninit=$(grep -c "XENIA-DOMU: init reached" "$TS_LOG" 2>/dev/null)
-    if xenia create "$TS_CFG" 'on_crash="restart"' > /var/log/xenia-create.out 2>&1; then
-        d1=$(xenia domid "$TS_GUEST" 2>&1)
-        ts_wait_init $((ninit + 1)) 360
-        (printf '\017c'; sleep 1; printf '\035') | xenia console "$TS_GUEST" > /dev/null 2>&1
-        d2=$d1
-        for i in $(seq 1 120); do
-            d2=$(xenia domid "$TS_GUEST" 2>/dev/null)
-            [ -n "$d2" ] && [ "$d2" != "$d1" ] && break
-            sleep 0.5
-        done
-        v=$(grep -E "shut down|restarted" /var/log/xenia/monitor-$TS_GUEST.log 2>/dev/null | tail -n 2 | cut -c10- | tr '\n' ';')
-        check on-crash "domain $d1 crashed, now ${d2:-none}; monitor: $v" \
-            [ -n "$d2" ] && [ "$d2" != "$d1" ] && echo "$v" | grep -q "crash; action restart"
-        domid=$(xenia domid "$TS_GUEST" 2>&1)
-    else
-        result on-crash FAIL "re-create failed: $(cat /var/log/xenia-create.out | tr '\n' ' ')"
-    fi
-    if ! xenia domid "$TS_GUEST" > /dev/null 2>&1; then
-        xenia create "$TS_CFG" > /var/log/xenia-create.out 2>&1
-        domid=$(xenia domid "$TS_GUEST" 2>&1)
-    fi
-
+    # destroy: a paused guest is enough.
+    xenia create -p "$TS_CFG" > /var/log/xenia-create.out 2>&1
+    domid=$(xenia domid "$TS_GUEST" 2>&1)
     if xenia destroy "$TS_GUEST" && ! xenia domid "$TS_GUEST" > /dev/null 2>&1 &&
        ! xenstore-exists /local/domain/$domid 2>/dev/null; then
         result destroy PASS "gone from list and store"

@@ -225,6 +225,9 @@ void __noreturn start_xenia(uint32_t magic, uint32_t mbi_pa)
     d0->shared_info->wc_sec = (uint32_t)boot_wallclock_sec();
     d0->shared_info->wc_sec_hi = boot_wallclock_sec() >> 32;
     d0->shared_info->wc_nsec = boot_wallclock_nsec();
+    printk("Wall clock at system time 0: %lu.%09u (now %lu s since boot)\n",
+           (unsigned long)boot_wallclock_sec(), boot_wallclock_nsec(),
+           (unsigned long)(get_s_time() / 1000000000UL));
     d0->shared_info->wc_version = 2;
     update_vcpu_system_time(d0->vcpu[0]);
     d0->vcpu[0]->initialised = true;

@@ -12,8 +12,14 @@ xenia=0
 case "$hv_name" in xenia*) xenia=1 ;; esac
 
 # ---- wall clock: dom0's `date +%s` against the host's time of arrival ----
-# The guest's seconds are truncated, the line takes a moment to arrive:
-# allowed difference 3 s.
+# The guest's seconds are truncated and the line takes a moment to arrive.
+# Allowed difference: 10 s. Known issue (Xenia): when the host machine is
+# overloaded during dom0's boot, dom0's Linux clock loses seconds (up to
+# ~5 s seen with other QEMUs running, ~40 s with the host's CPUs saturated)
+# while the hypervisor's own wall clock stays right (checked strictly
+# below); on an idle host dom0 stays within ~2 s. On Xen, dom0 resets its
+# clock from the RTC late in boot, which hides any such loss.
+WALLCLOCK_LIMIT=10
 wc=$(grep -P '\tXENIA-STAMP: wallclock date=' "$stamps" 2>/dev/null |
      awk -F'\t' '{ split($2, a, "date="); d = a[2] + 0.5 - $1
                    if (d < 0) d = -d; if (d > m) m = d; n++ }
@@ -22,11 +28,27 @@ if [ -z "$wc" ]; then
     hres wallclock FAIL "no wallclock line arrived"
 else
     set -- $wc
-    if awk -v m="$2" 'BEGIN { exit !(m <= 3) }'; then
-        hres wallclock PASS "dom0's date +%s within ${2} s of the host's clock ($1 readings)"
+    if awk -v m="$2" -v l="$WALLCLOCK_LIMIT" 'BEGIN { exit !(m <= l) }'; then
+        hres wallclock PASS "dom0's date +%s within ${2} s of the host's clock ($1 readings; limit $WALLCLOCK_LIMIT s)"
     else
-        hres wallclock FAIL "dom0's date +%s differs from the host's clock by up to ${2} s ($1 readings; limit 3 s)"
+        hres wallclock FAIL "dom0's date +%s differs from the host's clock by up to ${2} s ($1 readings; limit $WALLCLOCK_LIMIT s)"
     fi
+fi
+
+# ---- the hypervisor's wall clock (Xenia): its stamp at dom0's poweroff ----
+if [ "$xenia" = 1 ]; then
+    hw=$(grep -P 'XENIA-STAMP: hypervisor-wallclock real=' "$stamps" 2>/dev/null |
+         awk -F'\t' '{ split($2, a, "real="); d = a[2] - $1; if (d < 0) d = -d
+                       printf "%.2f", d }' | tail -1)
+    if [ -z "$hw" ]; then
+        hres hypervisor-wallclock FAIL "no hypervisor-wallclock line arrived"
+    elif awk -v m="$hw" 'BEGIN { exit !(m <= 2) }'; then
+        hres hypervisor-wallclock PASS "Xenia's wall clock within ${hw} s of the host's at dom0's poweroff (limit 2 s)"
+    else
+        hres hypervisor-wallclock FAIL "Xenia's wall clock ${hw} s off the host's at dom0's poweroff (limit 2 s)"
+    fi
+else
+    hres hypervisor-wallclock SKIP "Xenia only (hv=$hv_name)"
 fi
 
 # ---- clock rate: guest CLOCK_MONOTONIC elapsed / host elapsed ----

@@ -13,7 +13,7 @@
 #
 # TIMEOUT: 420
 # WAIT-EXIT: 30
-# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version dom0-mem-max grant-evtchn store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock clock-rate frame-audit qemu-exit refusals-listed
+# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version dom0-mem-max grant-evtchn store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock hypervisor-wallclock clock-rate frame-audit qemu-exit refusals-listed
 
 T=/usr/local/bin/xenia-dom0test
 STRESS_SECS=${STRESS_SECS:-3}

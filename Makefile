@@ -6,7 +6,7 @@
 COMPONENTS := hypervisor tests/guests xenstore-like guest-kernel-patches \
               dom0-tools
 CHECKS     := tests/unit tests/guests xenstore-like guest-kernel-patches \
-              dom0-tools tests/integration
+              tests/integration dom0-tools
 BENCHES    := tests/guests xenstore-like tests/integration \
               tests/integration/dom0-bench
 

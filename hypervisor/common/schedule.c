@@ -315,14 +315,21 @@ static void schedule(void)
 
 void sched_tick(void)
 {
+    static uint64_t next_console_poll;
     struct pcpu *p = &pcpu[smp_processor_id()];
+    uint64_t now;
 
     p->tick = false;
     /* Every CPU's timer interrupts serve the guests' timers. */
     timer_deadline(vcpu_timers_tick());
-    if ( smp_processor_id() == 0 )
+    now = get_s_time();
+    /* Console input at 100 Hz, not at every guest-deadline interrupt. */
+    if ( smp_processor_id() == 0 && now >= next_console_poll )
+    {
+        next_console_poll = now + 10000000ULL;
         console_poll_input();
-    if ( get_s_time() >= p->slice_end )
+    }
+    if ( now >= p->slice_end )
         p->resched = true;
 }
 

@@ -4,9 +4,9 @@
 # turns those into the final 'N passed, N failed, N skipped' line.
 
 COMPONENTS := hypervisor tests/guests xenstore-like guest-kernel-patches \
-              dom0-tools
+              dom0-tools pv-drivers
 CHECKS     := tests/unit tests/guests xenstore-like guest-kernel-patches \
-              tests/integration dom0-tools
+              tests/integration dom0-tools pv-drivers
 BENCHES    := tests/guests xenstore-like tests/integration \
               tests/integration/dom0-bench
 

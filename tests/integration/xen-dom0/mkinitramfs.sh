@@ -74,9 +74,25 @@ mkdir -p "$r"/{proc,sys,dev,tmp,run,root,etc/xen,lib/modules,boot,scenarios} \
 ln -s ../run "$r/var/run"
 add_busybox "$r"
 add_xenstore_utils "$r"
-for b in xl xenstored xenconsoled xen-init-dom0 xenstore-control; do
+for b in xl xenstored xenconsoled xen-init-dom0 xenstore-control xentop \
+         xenconsole; do
     copy_elf "$r" "$xenbin/$b" "usr/lib/xen-4.17/bin/$b"
 done
+# tmux (the host's, from apt-packages.txt) drives `xenia top` in the
+# toolstack scenario; ncurses programs need the terminfo entries.
+if [ -x /usr/bin/tmux ]; then
+    copy_elf "$r" /usr/bin/tmux usr/bin/tmux
+    for t in l/linux s/screen s/screen-256color t/tmux t/tmux-256color \
+             v/vt100 v/vt220 x/xterm x/xterm-256color d/dumb; do
+        if [ -e "/lib/terminfo/$t" ]; then
+            mkdir -p "$r/lib/terminfo/${t%/*}"
+            cp -L "/lib/terminfo/$t" "$r/lib/terminfo/$t"
+        elif [ -e "/usr/share/terminfo/$t" ]; then
+            mkdir -p "$r/usr/share/terminfo/${t%/*}"
+            cp -L "/usr/share/terminfo/$t" "$r/usr/share/terminfo/$t"
+        fi
+    done
+fi
 # glibc dlopen()s libgcc_s for pthread_cancel (libxl); ldd does not show it.
 cp -L "$(find_lib libgcc_s.so.1)" "$r/lib/x86_64-linux-gnu/libgcc_s.so.1"
 

@@ -9,7 +9,7 @@
 #
 # TIMEOUT: 600
 # XEN-TOOLS: none
-# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach on-crash shutdown-wait destroy cycles cycles-memory cycles-domains
+# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui on-crash shutdown-wait destroy cycles cycles-memory cycles-domains
 
 TS_GUEST=tsguest
 TS_CFG=/etc/xen/$TS_GUEST.cfg
@@ -187,6 +187,14 @@ ts_run() {
     rc=$?
     check console-attach "exit $rc after Ctrl-], $(wc -c < /tmp/ts-console.out) bytes, $(grep -c 'XENIA-DOMU:' /tmp/ts-console.out) marker lines" \
         [ $rc = 0 ] && grep -q "XENIA-DOMU: init reached" /tmp/ts-console.out
+
+    # xenia top while the guest runs: the checks top-batch, top-json,
+    # top-filter-sort and top-tui live in toolstack-top.sh (function
+    # top_checks NAME).
+    if [ -f /scenarios/toolstack-top.sh ]; then
+        . /scenarios/toolstack-top.sh
+        top_checks "$TS_GUEST"
+    fi
 
     # on_crash (the guest was created with on_crash="restart"): crashed
     # through its console (^O c: the hvc driver's SysRq, enabled by

@@ -2,14 +2,15 @@
 # make run: boot Xenia in QEMU (TCG, -cpu qemu64 -m 2048 -smp 2) with
 # Debian's Linux kernel (the bzImage as shipped) as dom0 and an initramfs
 # built under build/run/ from the integration harness's dom0 image plus
-# xenia-stored and the xenia-dom0test program
-# (tests/integration/xen-dom0/mkrun.sh).
+# xenia-stored, the toolstack (xenia, xenia-consoled), the xenia-dom0test
+# program and a ready guest config (tests/integration/xen-dom0/mkrun.sh).
 #
 # With a terminal on stdin: a dom0 shell on the console (hvc0), with a motd
 # saying what to try; quit with `poweroff` or QEMU's Ctrl-A x (the serial
 # line is -serial mon:stdio). Without a terminal: a short scripted tour
 # (uname, /sys/hypervisor, /proc/xen/capabilities, xenstore-ls, free, the
-# test program), then poweroff.
+# test program; a guest created from /etc/xenia/guest.cfg, listed, shown by
+# `xenia top -b -i 1` and destroyed), then poweroff.
 #
 # Exits 0 when Xenia ends QEMU with status 33 (dom0 powered off), or when
 # the user quits QEMU from the terminal.

@@ -2,7 +2,8 @@
 # Builds the initramfs `make run` boots as Xenia's dom0, outside the source
 # tree: the harness's dom0 image (mkinitramfs.sh: busybox, the Xen modules,
 # Xen 4.17's tools, dom0-init.sh as /init) plus an overlay with
-# xenia-stored, the xenia-dom0test program, a motd and the make-run
+# xenia-stored, the toolstack (xenia, xenia-consoled: make -C dom0-tools),
+# the xenia-dom0test program, a motd, a ready guest config and the make-run
 # scenarios (make-run/shell.sh for a terminal, make-run/tour.sh without).
 #
 # Usage: mkrun.sh shell|tour OUTPUT.cpio.gz
@@ -23,6 +24,9 @@ die() { echo "mkrun: $*" >&2; exit 1; }
 "$here/mkinitramfs.sh" > /dev/null || die "mkinitramfs.sh failed"
 xenia_stored=${XENIA_STORED:-$top/build/xenstore-like/xenia-stored}
 [ -x "$xenia_stored" ] || die "$xenia_stored missing (make -C xenstore-like)"
+for b in xenia xenia-consoled; do
+    [ -x "$top/build/dom0-tools/$b" ] || die "$top/build/dom0-tools/$b missing (make -C dom0-tools)"
+done
 dom0test=$out/xenia-dom0test
 if [ ! -x "$dom0test" ] || [ "$here/dom0test.c" -nt "$dom0test" ]; then
     ${CC:-gcc} -O2 -Wall -Wextra -static -o "$dom0test" "$here/dom0test.c" ||
@@ -37,6 +41,9 @@ trap 'rm -rf "$ov"' EXIT
 mkdir -p "$ov/etc" "$ov/scenarios" "$ov/usr/local/bin"
 copy_elf "$ov" "$xenia_stored" usr/sbin/xenia-stored
 cp "$dom0test" "$ov/usr/local/bin/xenia-dom0test"
+copy_elf "$ov" "$top/build/dom0-tools/xenia" usr/local/bin/xenia
+copy_elf "$ov" "$top/build/dom0-tools/xenia-consoled" usr/local/bin/xenia-consoled
+cp "$here/make-run/lib.sh" "$ov/scenarios/make-run-lib.sh"
 cp "$here/make-run/shell.sh" "$ov/scenarios/make-run-shell.sh"
 cp "$here/make-run/tour.sh" "$ov/scenarios/make-run-tour.sh"
 cp "$here/make-run/motd" "$ov/etc/motd"

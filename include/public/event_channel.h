@@ -176,6 +176,10 @@ struct evtchn_init_control
 };
 typedef struct evtchn_init_control evtchn_init_control_t;
 _Static_assert(sizeof(struct evtchn_init_control) == 24, "init_control");
+_Static_assert(__builtin_offsetof(struct evtchn_init_control, vcpu) == 12,
+               "evtchn_init_control.vcpu");
+_Static_assert(__builtin_offsetof(struct evtchn_init_control, link_bits) == 16,
+               "evtchn_init_control.link_bits");
 
 struct evtchn_expand_array
 {
@@ -193,5 +197,50 @@ typedef struct evtchn_set_priority evtchn_set_priority_t;
 _Static_assert(sizeof(struct evtchn_set_priority) == 8, "evtchn_set_priority");
 _Static_assert(__builtin_offsetof(struct evtchn_set_priority, priority) == 4,
                "evtchn_set_priority.priority");
+
+/*
+ * FIFO ABI.
+ *
+ * init_control registers a vCPU's control block (control_gfn, offset:
+ * 8-byte aligned, the block inside the page) and, the first time, switches
+ * the domain from the 2-level ABI (one way, until EVTCHNOP_reset); ports
+ * pending under 2-level stay pending. Returns link_bits. expand_array adds
+ * one page of event words (1024 ports) to the event array. set_priority
+ * puts a port's future events on queue 'priority' (0 highest .. 15).
+ *
+ * An event word: PENDING, MASKED, LINKED, BUSY and a 17-bit LINK to the
+ * next port of the queue. The hypervisor appends a raised, unmasked,
+ * unlinked port to the tail of its queue (setting LINKED, and the LINK of
+ * the old tail, or the queue's head in the control block if it was
+ * empty) and sets the queue's bit in 'ready'. The guest takes events from
+ * the head, clearing LINKED and LINK as it goes.
+ */
+#define EVTCHN_FIFO_PRIORITY_MAX     0
+#define EVTCHN_FIFO_PRIORITY_DEFAULT 7
+#define EVTCHN_FIFO_PRIORITY_MIN     15
+#define EVTCHN_FIFO_MAX_QUEUES       (EVTCHN_FIFO_PRIORITY_MIN + 1)
+
+typedef uint32_t event_word_t;
+
+#define EVTCHN_FIFO_PENDING 31
+#define EVTCHN_FIFO_MASKED  30
+#define EVTCHN_FIFO_LINKED  29
+#define EVTCHN_FIFO_BUSY    28
+
+#define EVTCHN_FIFO_LINK_BITS 17
+#define EVTCHN_FIFO_LINK_MASK ((1U << EVTCHN_FIFO_LINK_BITS) - 1)
+#define EVTCHN_FIFO_NR_CHANNELS (1U << EVTCHN_FIFO_LINK_BITS)
+
+struct evtchn_fifo_control_block
+{
+    uint32_t ready;                             /* bit q: queue q not empty */
+    uint32_t _rsvd;
+    uint32_t head[EVTCHN_FIFO_MAX_QUEUES];      /* first port of queue q */
+};
+typedef struct evtchn_fifo_control_block evtchn_fifo_control_block_t;
+_Static_assert(sizeof(struct evtchn_fifo_control_block) == 72,
+               "evtchn_fifo_control_block");
+_Static_assert(__builtin_offsetof(struct evtchn_fifo_control_block, head) == 8,
+               "evtchn_fifo_control_block.head");
 
 #endif /* XEN_PUBLIC_EVENT_CHANNEL_H */

@@ -123,6 +123,44 @@ static void *xn_data(struct xn_handle *h)
     return h->bounce + XN_DATA_OFF;
 }
 
+/*
+ * get/setvcpuaffinity carry two bitmaps: each is bounced into its own
+ * half of the data area (at most XN_DATA_MAX / 2 bytes each).
+ */
+static long xn_domctl_affinity(struct xn_handle *h, struct xen_domctl *op)
+{
+    struct xen_domctl *b = (struct xen_domctl *)h->bounce;
+    struct xen_domctl_vcpuaffinity *a = &op->u.vcpuaffinity;
+    uint8_t *hard = a->cpumap_hard.bitmap.p, *soft = a->cpumap_soft.bitmap.p;
+    size_t lh = (a->cpumap_hard.nr_bits + 7) / 8;
+    size_t ls = (a->cpumap_soft.nr_bits + 7) / 8;
+    uint8_t *dh = xn_data(h), *ds = dh + XN_DATA_MAX / 2;
+    long rc;
+
+    if ( lh > XN_DATA_MAX / 2 || ls > XN_DATA_MAX / 2 ||
+         (lh && !hard) || (ls && !soft) )
+        return -EINVAL;
+    memcpy(b, op, sizeof(*op));
+    if ( lh )
+        memcpy(dh, hard, lh);
+    if ( ls )
+        memcpy(ds, soft, ls);
+    set_xen_guest_handle(b->u.vcpuaffinity.cpumap_hard.bitmap, dh);
+    set_xen_guest_handle(b->u.vcpuaffinity.cpumap_soft.bitmap, ds);
+    rc = xn_hypercall(h, __HYPERVISOR_domctl, (uintptr_t)b, 0, 0, 0, 0);
+    memcpy(op, b, sizeof(*op));
+    if ( op->cmd == XEN_DOMCTL_getvcpuaffinity )
+    {
+        if ( lh )
+            memcpy(hard, dh, lh);
+        if ( ls )
+            memcpy(soft, ds, ls);
+    }
+    set_xen_guest_handle(op->u.vcpuaffinity.cpumap_hard.bitmap, hard);
+    set_xen_guest_handle(op->u.vcpuaffinity.cpumap_soft.bitmap, soft);
+    return rc;
+}
+
 long xn_domctl(struct xn_handle *h, struct xen_domctl *op)
 {
     struct xen_domctl *b = (struct xen_domctl *)h->bounce;
@@ -142,6 +180,9 @@ long xn_domctl(struct xn_handle *h, struct xen_domctl *op)
         memcpy(xn_data(h), user, len);
         set_xen_guest_handle(b->u.vcpucontext.ctxt, xn_data(h));
     }
+    if ( op->cmd == XEN_DOMCTL_getvcpuaffinity ||
+         op->cmd == XEN_DOMCTL_setvcpuaffinity )
+        return xn_domctl_affinity(h, op);
     rc = xn_hypercall(h, __HYPERVISOR_domctl, (uintptr_t)b, 0, 0, 0, 0);
     memcpy(op, b, sizeof(*op));
     if ( len )

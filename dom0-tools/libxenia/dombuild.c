@@ -9,6 +9,7 @@
 #include "xenia_build.h"
 
 #include <errno.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +213,7 @@ static int xn_write_nodes(struct xs_conn *xs,
     };
     char uuid[37], num[64];
     unsigned int d = b->domid, i, tries;
+    struct timespec now;
     int rc;
 
     uuid_unparse_lower(cfg->uuid, uuid);
@@ -228,6 +230,11 @@ static int xn_write_nodes(struct xs_conn *xs,
         xsw_write(&w, uuid, "/vm/%s/uuid", uuid);
         xsw_write(&w, cfg->name, "/vm/%s/name", uuid);
         xsw_write(&w, "linux", "/vm/%s/image/ostype", uuid);
+        /* As xl: seconds since the epoch, for `uptime`. */
+        clock_gettime(CLOCK_REALTIME, &now);
+        snprintf(num, sizeof(num), "%lld.%02ld", (long long)now.tv_sec,
+                 now.tv_nsec / 10000000);
+        xsw_write(&w, num, "/vm/%s/start_time", uuid);
         xsw_write(&w, cfg->name, "/local/domain/%u/name", d);
         snprintf(num, sizeof(num), "%u", d);
         xsw_write(&w, num, "/local/domain/%u/domid", d);

@@ -43,7 +43,7 @@ int xn_read_file(const char *path, void **buf, size_t *len)
         goto fail;
     if ( !S_ISREG(st.st_mode) )
     {
-        errno = EINVAL;
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         goto fail;
     }
     p = malloc(st.st_size ? st.st_size : 1);
@@ -119,9 +119,6 @@ static int ki_xz(const uint8_t *in, size_t inlen, struct xn_kimage *k,
             cap *= 2;
             continue;
         }
-        /* xz in a bzImage may carry trailing bytes (the size): stop. */
-        if ( r == LZMA_DATA_ERROR && s.total_out > 0 )
-            break;
         lzma_end(&s);
         free(out);
         return ki_err(err, errlen, EINVAL,

@@ -5,6 +5,7 @@
  * those (kept as their text).  Errors name FILE:LINE:COL.
  */
 #include "cfg.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -300,6 +301,25 @@ static int ferr(const char *fname, char *err, size_t len, const char *fmt,
     return -1;
 }
 
+const char *cfg_name_problem(const char *name)
+{
+    const char *s;
+
+    if ( !*name )
+        return "empty";
+    if ( strlen(name) >= CFG_STR )
+        return "longer than 255 bytes";
+    for ( s = name; *s; s++ )
+        if ( !isalnum((unsigned char)*s) && !strchr("-_.", *s) )
+            return "only letters, digits, '-', '_' and '.' are allowed";
+    if ( !strcmp(name, "Domain-0") )
+        return "'Domain-0' is reserved";
+    if ( isdigit((unsigned char)name[0]) && strspn(name, "0123456789") ==
+         strlen(name) )
+        return "a name may not be all digits (it would read as a domid)";
+    return NULL;
+}
+
 int cfg_finish(struct xcfg *c, const char *fname, char *err, size_t errlen)
 {
     uuid_t u;
@@ -307,13 +327,9 @@ int cfg_finish(struct xcfg *c, const char *fname, char *err, size_t errlen)
 
     if ( !c->name[0] )
         return ferr(fname, err, errlen, "no 'name' given");
-    for ( s = c->name; *s; s++ )
-        if ( !isalnum((unsigned char)*s) && !strchr("-_.", *s) )
-            return ferr(fname, err, errlen,
-                        "name '%s': only letters, digits, '-', '_' and "
-                        "'.' are allowed", c->name);
-    if ( !strcmp(c->name, "Domain-0") )
-        return ferr(fname, err, errlen, "name 'Domain-0' is reserved");
+    s = cfg_name_problem(c->name);
+    if ( s )
+        return ferr(fname, err, errlen, "name '%s': %s", c->name, s);
     if ( c->type[0] && strcmp(c->type, "pv") )
         return ferr(fname, err, errlen,
                     "type '%s' is not supported (only \"pv\")", c->type);
@@ -365,49 +381,29 @@ void cfg_cmdline(const struct xcfg *c, char *out, size_t len)
         snprintf(out, len, "%s", c->extra);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for ( ; *s; s++ )
-    {
-        if ( *s == '"' || *s == '\\' )
-            fprintf(f, "\\%c", *s);
-        else if ( (unsigned char)*s < 0x20 )
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 void cfg_print_json(const struct xcfg *c, FILE *f)
 {
     char cl[1100];
+    yajl_gen g = xj_new();
 
+    if ( !g )
+        return;
     cfg_cmdline(c, cl, sizeof(cl));
-    fprintf(f, "{\n  \"schema\": \"xenia-domain-config/1\",\n  \"name\": ");
-    json_str(f, c->name);
-    fprintf(f, ",\n  \"uuid\": ");
-    if ( c->uuid[0] )
-        json_str(f, c->uuid);
-    else
-        fprintf(f, "null");
-    fprintf(f, ",\n  \"type\": \"pv\",\n  \"kernel\": ");
-    json_str(f, c->kernel);
-    fprintf(f, ",\n  \"ramdisk\": ");
-    if ( c->ramdisk[0] )
-        json_str(f, c->ramdisk);
-    else
-        fprintf(f, "null");
-    fprintf(f, ",\n  \"cmdline\": ");
-    json_str(f, cl);
-    fprintf(f, ",\n  \"memory_kb\": %ld,\n  \"maxmem_kb\": %ld,\n"
-            "  \"vcpus\": %ld,\n  \"maxvcpus\": %ld,\n  \"on_poweroff\": ",
-            c->memory * 1024, c->maxmem * 1024, c->vcpus, c->maxvcpus);
-    json_str(f, c->on_poweroff);
-    fprintf(f, ",\n  \"on_reboot\": ");
-    json_str(f, c->on_reboot);
-    fprintf(f, ",\n  \"on_crash\": ");
-    json_str(f, c->on_crash);
-    fprintf(f, "\n}\n");
+    yajl_gen_map_open(g);
+    xj_kstr(g, "schema", "xenia-domain-config/1");
+    xj_kstr(g, "name", c->name);
+    xj_kstr(g, "uuid", c->uuid[0] ? c->uuid : NULL);
+    xj_kstr(g, "type", "pv");
+    xj_kstr(g, "kernel", c->kernel);
+    xj_kstr(g, "ramdisk", c->ramdisk[0] ? c->ramdisk : NULL);
+    xj_kstr(g, "cmdline", cl);
+    xj_kint(g, "memory_kb", c->memory * 1024LL);
+    xj_kint(g, "maxmem_kb", c->maxmem * 1024LL);
+    xj_kint(g, "vcpus", c->vcpus);
+    xj_kint(g, "maxvcpus", c->maxvcpus);
+    xj_kstr(g, "on_poweroff", c->on_poweroff);
+    xj_kstr(g, "on_reboot", c->on_reboot);
+    xj_kstr(g, "on_crash", c->on_crash);
+    yajl_gen_map_close(g);
+    xj_flush(g, f);
 }

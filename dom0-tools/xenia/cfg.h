@@ -32,6 +32,17 @@ int cfg_parse(struct xcfg *c, const char *fname, const char *text,
               char *err, size_t errlen);
 /* Check the whole config and fill defaults; -1 with "FNAME: ..." in err. */
 int cfg_finish(struct xcfg *c, const char *fname, char *err, size_t errlen);
+/* NULL if 'name' is a valid domain name, else what is wrong with it. */
+const char *cfg_name_problem(const char *name);
+/*
+ * A libvirt domain XML document (<domain type='xen'>, xml.c) into c, the
+ * same fields the xl.cfg parser fills.  0, or -1 with "FNAME:LINE: ..."
+ * in err.  Warnings (elements not acted on) go to stderr.
+ */
+int cfg_parse_xml(struct xcfg *c, const char *fname, const char *text,
+                  size_t len, char *err, size_t errlen);
+/* The text is a libvirt XML document (its first non-blank byte is '<'). */
+int cfg_is_xml(const char *text, size_t len);
 /* The guest's command line (cmdline, else root= + extra). */
 void cfg_cmdline(const struct xcfg *c, char *out, size_t len);
 /* The resolved config as JSON (schema: docs/toolstack.md). */

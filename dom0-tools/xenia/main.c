@@ -3,6 +3,7 @@
  *
  * Exit codes: 0 success, 1 failure, 2 usage error, 3 no such domain.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,10 +22,18 @@
 #include "consoled.h"
 
 #include "cfg.h"
+#include "json.h"
 #include "xenia_build.h"
 #include "xbuild.h"
 
 #include <public/sched.h>
+#include <xenia/elf_image.h>
+
+/* `xenia top` lives in dom0-tools/top/ (another component). */
+#if __has_include("top.h")
+#include "top.h"
+#define XENIA_HAVE_TOP 1
+#endif
 
 #define EXIT_USAGE  2
 #define EXIT_NODOM  3
@@ -179,7 +188,10 @@ static int load_config(const char *file, int nopts, char **opts,
         free(text);
         return 1;
     }
-    rc = cfg_parse(c, file, text, err, sizeof(err));
+    if ( cfg_is_xml(text, len) )
+        rc = cfg_parse_xml(c, file, text, len, err, sizeof(err));
+    else
+        rc = cfg_parse(c, file, text, err, sizeof(err));
     free(text);
     /* key=value options override the file, each as one more line. */
     for ( i = 0; !rc && i < nopts; i++ )
@@ -341,6 +353,23 @@ static void mon_note_pid(unsigned int domid)
     xs_write_str(xsc, 0, path, val);
 }
 
+/* `xenia rename` changes the store's name: a restart keeps the new one. */
+static void mon_follow_name(struct xn_domain_cfg *dc, unsigned int domid)
+{
+    static char name[CFG_STR];
+    char path[64], *v;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    v = xs_read(xsc, 0, path, NULL);
+    if ( v && strcmp(v, dc->name) && !cfg_name_problem(v) )
+    {
+        mon_log("domain %u was renamed %s -> %s", domid, dc->name, v);
+        snprintf(name, sizeof(name), "%s", v);
+        dc->name = name;
+    }
+    free(v);
+}
+
 static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
 {
     static const char *const reasons[] = { "poweroff", "reboot", "suspend",
@@ -385,6 +414,7 @@ static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
         }
         if ( !strncmp(act, "coredump-", 9) )
             mon_log("no core dump written (not supported)");
+        mon_follow_name(dc, domid);
         xn_destroy_domain(xh, xsc, domid);
         if ( strcmp(act, "restart") && strcmp(act, "rename-restart") &&
              strcmp(act, "coredump-restart") )
@@ -474,19 +504,39 @@ static int cmd_create(int argc, char **argv)
 
         if ( erc )
         {
+            struct elf_image img;
+            char why[ELF_ERR_LEN] = "";
+
+            /* The same parser again, for its message. */
+            if ( !elf_parse(&img, k.elf, k.size, why, sizeof(why)) &&
+                 !elf_xen_check(&img, why, sizeof(why)) &&
+                 !elf_xen_features_ok(&img, false, why, sizeof(why)) )
+                snprintf(why, sizeof(why), "it requires features a PV domU "
+                         "cannot have (%#x)", img.f_required);
+            fprintf(stderr, "%s: kernel %s: not a 64-bit PV kernel: %s\n",
+                    argv[optind], c.kernel, why);
             xn_kimage_free(&k);
-            fprintf(stderr, "%s: kernel %s: not a 64-bit PV kernel this "
-                    "builder can load (ELF/Xen notes rejected, %d)\n",
-                    argv[optind], c.kernel, erc);
             return 1;
         }
     }
-    if ( c.ramdisk[0] && access(c.ramdisk, R_OK) )
+    if ( c.ramdisk[0] )
     {
-        fprintf(stderr, "%s: ramdisk %s: %s\n", argv[optind], c.ramdisk,
-                strerror(errno));
-        xn_kimage_free(&k);
-        return 1;
+        struct stat st;
+        const char *why = NULL;
+
+        if ( stat(c.ramdisk, &st) || access(c.ramdisk, R_OK) )
+            why = strerror(errno);
+        else if ( !S_ISREG(st.st_mode) )
+            why = "not a regular file";
+        else if ( st.st_size == 0 )
+            why = "empty file";
+        if ( why )
+        {
+            fprintf(stderr, "%s: ramdisk %s: %s\n", argv[optind], c.ramdisk,
+                    why);
+            xn_kimage_free(&k);
+            return 1;
+        }
     }
     if ( dry )
     {
@@ -581,12 +631,55 @@ static char *dom_name(unsigned int domid)
     return v ? v : strdup("(null)");
 }
 
+/*
+ * What still holds a dying domain, as far as dom0 can see: the frames it
+ * still owns (tot_pages: a dying domain keeps the frames another domain
+ * still maps or has grant-mapped, in practice dom0's backends, the store
+ * or a console daemon), whether the store still has it introduced, and
+ * whether its /local/domain node is still there.
+ */
+struct dying_info
+{
+    unsigned long long frames;
+    int introduced;            /* 1, 0, or -1 unknown */
+    int store_node;            /* 1, 0, or -1 unknown */
+};
+
+static void dying_probe(const struct xen_domctl_getdomaininfo *d,
+                        struct dying_info *di)
+{
+    char path[64], *v;
+
+    di->frames = d->tot_pages;
+    di->introduced = di->store_node = -1;
+    if ( !xsc )
+        return;
+    di->introduced = xs_is_introduced(xsc, d->domain);
+    if ( di->introduced < 0 )
+        di->introduced = -1;
+    snprintf(path, sizeof(path), "/local/domain/%u", d->domain);
+    v = xs_read(xsc, 0, path, NULL);
+    di->store_node = v ? 1 : (errno == ENOENT ? 0 : -1);
+    free(v);
+}
+
+static void dying_text(const struct dying_info *di, char *out, size_t len)
+{
+    snprintf(out, len, "dying: %llu frame%s still held%s%s%s",
+             di->frames, di->frames == 1 ? "" : "s",
+             di->frames ? " (mapped or granted to another domain)" : "",
+             di->introduced == 1 ? "; the store still has it introduced" :
+             di->introduced == 0 ? "; released by the store" : "",
+             di->store_node == 1 ? "; its /local/domain node remains" : "");
+}
+
 static int cmd_list(int argc, char **argv)
 {
     struct xen_domctl_getdomaininfo info[128];
-    int opt, longfmt = 0, i, want = -1, first = 1;
+    int opt, longfmt = 0, i, want = -1;
     long n;
     domid_t next = 0;
+    yajl_gen g = NULL;
 
     optind = 1;
     while ( (opt = getopt(argc, argv, "+l")) != -1 )
@@ -595,6 +688,8 @@ static int cmd_list(int argc, char **argv)
             return usage_error("unknown option");
         longfmt = 1;
     }
+    if ( optind + 1 < argc )
+        return usage_error("too many arguments");
     if ( open_hv(0) )
         return 1;
     xsc = xs_open(XS_OPEN_ANY);
@@ -606,7 +701,12 @@ static int cmd_list(int argc, char **argv)
             return rc;
     }
     if ( longfmt )
-        printf("[\n");
+    {
+        g = xj_new();
+        if ( !g )
+            return 1;
+        yajl_gen_array_open(g);
+    }
     else
         printf("%-32s %5s %7s %5s %6s %9s\n", "Name", "ID", "Mem", "VCPUs",
                "State", "Time(s)");
@@ -617,6 +717,8 @@ static int cmd_list(int argc, char **argv)
         {
             fprintf(stderr, "xenia list: XEN_SYSCTL_getdomaininfolist: %s\n",
                     strerror(-n));
+            if ( g )
+                yajl_gen_free(g);
             return 1;
         }
         if ( n == 0 )
@@ -624,39 +726,69 @@ static int cmd_list(int argc, char **argv)
         for ( i = 0; i < n; i++ )
         {
             struct xen_domctl_getdomaininfo *d = &info[i];
-            char st[8], *name;
+            struct dying_info dy = { 0, -1, -1 };
+            char st[8], *name, note[200] = "";
             char uuid[37];
+            int dying = !!(d->flags & XEN_DOMINF_dying);
 
             if ( want >= 0 && d->domain != want )
                 continue;
             state_str(d, st);
             name = dom_name(d->domain);
+            if ( dying )
+            {
+                dying_probe(d, &dy);
+                dying_text(&dy, note, sizeof(note));
+            }
             if ( longfmt )
             {
                 uuid_unparse_lower(d->handle, uuid);
-                printf("%s  {\"domid\": %u, \"name\": \"%s\", \"uuid\": \"%s\", "
-                       "\"state\": \"%s\", \"mem_kb\": %llu, "
-                       "\"maxmem_kb\": %llu, \"vcpus\": %u, "
-                       "\"cpu_time_ns\": %llu, \"shutdown_reason\": %d}",
-                       first ? "" : ",\n", d->domain, name, uuid, st,
-                       (unsigned long long)d->tot_pages * 4,
-                       (unsigned long long)d->max_pages * 4,
-                       d->nr_online_vcpus,
-                       (unsigned long long)d->cpu_time,
-                       (d->flags & XEN_DOMINF_shutdown) ?
-                       (int)xb_shutdown_reason(d) : -1);
-                first = 0;
+                yajl_gen_map_open(g);
+                xj_kint(g, "domid", d->domain);
+                xj_kstr(g, "name", name);
+                xj_kstr(g, "uuid", uuid);
+                xj_kstr(g, "state", st);
+                xj_kint(g, "mem_kb", (long long)d->tot_pages * 4);
+                xj_kint(g, "maxmem_kb", (long long)d->max_pages * 4);
+                xj_kint(g, "vcpus", d->nr_online_vcpus);
+                xj_kint(g, "cpu_time_ns", (long long)d->cpu_time);
+                xj_kint(g, "shutdown_reason",
+                        (d->flags & XEN_DOMINF_shutdown) ?
+                        (int)xb_shutdown_reason(d) : -1);
+                if ( dying )
+                {
+                    xj_key(g, "dying");
+                    yajl_gen_map_open(g);
+                    xj_kint(g, "frames_held", (long long)dy.frames);
+                    xj_key(g, "store_introduced");
+                    if ( dy.introduced < 0 )
+                        xj_null(g);
+                    else
+                        xj_bool(g, dy.introduced);
+                    xj_key(g, "store_node");
+                    if ( dy.store_node < 0 )
+                        xj_null(g);
+                    else
+                        xj_bool(g, dy.store_node);
+                    xj_kstr(g, "summary", note);
+                    yajl_gen_map_close(g);
+                }
+                yajl_gen_map_close(g);
             }
             else
-                printf("%-32s %5u %7llu %5u %6s %9.1f\n", name, d->domain,
+                printf("%-32s %5u %7llu %5u %6s %9.1f%s%s\n", name, d->domain,
                        (unsigned long long)d->tot_pages / 256,
-                       d->nr_online_vcpus, st, d->cpu_time / 1e9);
+                       d->nr_online_vcpus, st, d->cpu_time / 1e9,
+                       note[0] ? "  " : "", note);
             free(name);
         }
         next = info[n - 1].domain + 1;
     }
-    if ( longfmt )
-        printf("%s]\n", first ? "" : "\n");
+    if ( g )
+    {
+        yajl_gen_array_close(g);
+        xj_flush(g, stdout);
+    }
     return 0;
 }
 
@@ -839,11 +971,13 @@ static int cmd_domname(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
     struct xen_sysctl_physinfo pi;
+    int json = 0;
     long rc;
 
-    (void)argv;
-    if ( argc != 1 )
-        return usage_error("no arguments expected");
+    if ( argc == 2 && !strcmp(argv[1], "--json") )
+        json = 1;
+    else if ( argc != 1 )
+        return usage_error("unexpected argument '%s'", argv[1]);
     if ( open_hv(0) )
         return 1;
     rc = xn_physinfo(xh, &pi);
@@ -852,6 +986,23 @@ static int cmd_info(int argc, char **argv)
         fprintf(stderr, "xenia info: XEN_SYSCTL_physinfo: %s\n",
                 strerror(-rc));
         return 1;
+    }
+    if ( json )
+    {
+        yajl_gen g = xj_new();
+
+        if ( !g )
+            return 1;
+        yajl_gen_map_open(g);
+        xj_kint(g, "nr_cpus", pi.nr_cpus);
+        xj_kint(g, "cpu_mhz", pi.cpu_khz / 1000);
+        xj_kint(g, "total_memory_mib", (long long)pi.total_pages / 256);
+        xj_kint(g, "free_memory_mib", (long long)pi.free_pages / 256);
+        xj_kint(g, "total_pages", (long long)pi.total_pages);
+        xj_kint(g, "free_pages", (long long)pi.free_pages);
+        xj_kint(g, "scrub_pages", (long long)pi.scrub_pages);
+        yajl_gen_map_close(g);
+        return xj_flush(g, stdout) ? 1 : 0;
     }
     printf("nr_cpus                : %u\n", pi.nr_cpus);
     printf("cpu_mhz                : %u\n", pi.cpu_khz / 1000);
@@ -882,19 +1033,659 @@ static int cmd_init_dom0(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* reboot, dmesg, uptime, mem-set, mem-max, vcpu-list, vcpu-set, rename */
+
+/* Read a store node of domain N ("memory/target"); malloc'd or NULL. */
+static char *dom_read(int domid, const char *rel)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/local/domain/%d/%s", domid, rel);
+    return xs_read(xsc, 0, path, NULL);
+}
+
+static int dom_write(int domid, const char *rel, const char *val)
+{
+    char path[128];
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%d/%s", domid, rel);
+    rc = xs_write_str(xsc, 0, path, val);
+    if ( rc )
+        fprintf(stderr, "xenia %s: write %s: %s\n", cur_verb->name, path,
+                strerror(-rc));
+    return rc;
+}
+
+static int cmd_reboot(int argc, char **argv)
+{
+    int opt, wait = 0, domid = -1, rc, i, down = 0, nd;
+    struct xen_domctl_getdomaininfo di;
+    char *name, path[64], *mon;
+
+    optind = 1;
+    while ( (opt = getopt(argc, argv, "+w")) != -1 )
+    {
+        if ( opt != 'w' )
+            return usage_error("unknown option");
+        wait = 1;
+    }
+    rc = one_dom(argc - optind + 1, argv + optind - 1, 1, &domid);
+    if ( rc )
+        return rc;
+    name = dom_name(domid);
+    /* A PV guest watches control/shutdown (xl's way). */
+    if ( dom_write(domid, "control/shutdown", "reboot") )
+    {
+        free(name);
+        return 1;
+    }
+    if ( !wait )
+    {
+        free(name);
+        return 0;
+    }
+    /* Until it went down, then until a domain of that name runs. */
+    for ( i = 0; i < 1200; i++, usleep(100000) )
+    {
+        if ( !down )
+        {
+            if ( getinfo(domid, &di) == 0 &&
+                 !(di.flags & (XEN_DOMINF_shutdown | XEN_DOMINF_dying)) )
+            {
+                if ( i == 600 )
+                    break;     /* 60 s without a shutdown */
+                continue;
+            }
+            down = 1;
+            snprintf(path, sizeof(path), "/libxl/%d/monitor-pid", domid);
+            mon = xs_read(xsc, 0, path, NULL);
+            if ( !mon && getinfo(domid, &di) == 0 &&
+                 !(di.flags & XEN_DOMINF_dying) )
+            {
+                fprintf(stderr, "xenia reboot: domain %d shut down but has "
+                        "no monitor to restart it (not created by xenia "
+                        "create?); left as it is\n", domid);
+                free(name);
+                return 1;
+            }
+            free(mon);
+            i = 0;             /* 120 s more for the new domain */
+            continue;
+        }
+        nd = xn_domid_by_name(xh, xsc, name);
+        if ( nd >= 0 && nd != domid && getinfo(nd, &di) == 0 &&
+             !(di.flags & (XEN_DOMINF_shutdown | XEN_DOMINF_dying |
+                           XEN_DOMINF_paused)) )
+        {
+            printf("Domain %s rebooted: id %d -> %d\n", name, domid, nd);
+            free(name);
+            return 0;
+        }
+    }
+    fprintf(stderr, "xenia reboot: %s\n", down ?
+            "the domain went down but did not come back in 120 s "
+            "(on_reboot is not restart? see /var/log/xenia/monitor-NAME.log)" :
+            "the domain did not shut down in 60 s (hint: does the guest run "
+            "a xenbus driver?)");
+    free(name);
+    return 1;
+}
+
+static int cmd_dmesg(int argc, char **argv)
+{
+    struct xen_sysctl op;
+    static char buf[32768];
+    int opt, clear = 0, first = 1;
+    uint32_t index = 0;
+    long rc;
+
+    optind = 1;
+    while ( (opt = getopt(argc, argv, "+c")) != -1 )
+    {
+        if ( opt != 'c' )
+            return usage_error("unknown option");
+        clear = 1;
+    }
+    if ( optind < argc )
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if ( open_hv(0) )
+        return 1;
+    for ( ;; )
+    {
+        memset(&op, 0, sizeof(op));
+        /* From the oldest byte held, then on from where we got to. */
+        op.u.readconsole.incremental = !first;
+        op.u.readconsole.index = index;
+        op.u.readconsole.clear = clear;
+        op.u.readconsole.count = sizeof(buf);
+        set_xen_guest_handle(op.u.readconsole.buffer, buf);
+        rc = xn_sysctl_op(xh, XEN_SYSCTL_readconsole, &op);
+        if ( rc )
+        {
+            fprintf(stderr, "xenia dmesg: XEN_SYSCTL_readconsole: %s\n",
+                    strerror(-rc));
+            return 1;
+        }
+        if ( op.u.readconsole.count == 0 )
+            break;
+        if ( fwrite(buf, 1, op.u.readconsole.count, stdout) !=
+             op.u.readconsole.count )
+            return 1;
+        index = op.u.readconsole.index;
+        first = 0;
+    }
+    return 0;
+}
+
+static void fmt_uptime(double secs, char *out, size_t len)
+{
+    unsigned long s = secs > 0 ? (unsigned long)secs : 0;
+    unsigned long d = s / 86400;
+
+    s %= 86400;
+    if ( d )
+        snprintf(out, len, "%lu day%s, %lu:%02lu:%02lu", d, d == 1 ? "" : "s",
+                 s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(out, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+}
+
+/* Seconds since the domain was created, or -1 if unknown. */
+static double dom_uptime(int domid)
+{
+    struct timespec now;
+    char *vm, path[128], *v;
+    double start = -1;
+
+    if ( domid == 0 )
+    {
+        FILE *f = fopen("/proc/uptime", "r");
+        double up = -1;
+
+        if ( f )
+        {
+            if ( fscanf(f, "%lf", &up) != 1 )
+                up = -1;
+            fclose(f);
+        }
+        return up;
+    }
+    vm = dom_read(domid, "vm");
+    if ( !vm )
+        return -1;
+    snprintf(path, sizeof(path), "%s/start_time", vm);
+    free(vm);
+    v = xs_read(xsc, 0, path, NULL);
+    if ( v )
+        start = strtod(v, NULL);
+    free(v);
+    if ( start <= 0 )
+        return -1;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec + now.tv_nsec / 1e9 - start;
+}
+
+static int cmd_uptime(int argc, char **argv)
+{
+    struct xen_domctl_getdomaininfo info[128];
+    char up[64], *name;
+    int i, domid, rc;
+    long n, k;
+    domid_t next = 0;
+    double u;
+
+    if ( open_hv(1) )
+        return 1;
+    for ( i = 1; i < argc; i++ )       /* check them all first */
+    {
+        rc = lookup(argv[i], &domid);
+        if ( rc )
+            return rc;
+    }
+    printf("%-32s %5s %s\n", "Name", "ID", "Uptime");
+    if ( argc > 1 )
+    {
+        for ( i = 1; i < argc; i++ )
+        {
+            lookup(argv[i], &domid);
+            u = dom_uptime(domid);
+            name = dom_name(domid);
+            if ( u < 0 )
+                snprintf(up, sizeof(up), "- (no start_time in the store)");
+            else
+                fmt_uptime(u, up, sizeof(up));
+            printf("%-32s %5d %s\n", name, domid, up);
+            free(name);
+        }
+        return 0;
+    }
+    for ( ;; )
+    {
+        n = xn_domain_list(xh, next, info, 128);
+        if ( n < 0 )
+        {
+            fprintf(stderr, "xenia uptime: XEN_SYSCTL_getdomaininfolist: "
+                    "%s\n", strerror(-n));
+            return 1;
+        }
+        if ( n == 0 )
+            break;
+        for ( k = 0; k < n; k++ )
+        {
+            u = dom_uptime(info[k].domain);
+            name = dom_name(info[k].domain);
+            if ( u < 0 )
+                snprintf(up, sizeof(up), "- (no start_time in the store)");
+            else
+                fmt_uptime(u, up, sizeof(up));
+            printf("%-32s %5u %s\n", name, info[k].domain, up);
+            free(name);
+        }
+        next = info[n - 1].domain + 1;
+    }
+    return 0;
+}
+
+/*
+ * SIZE as xl reads it: a number with an optional unit, b, k, m, g or t
+ * (case-insensitive), MiB without one.  In KiB; 0 or -1.
+ */
+static int parse_size_kb(const char *s, unsigned long long *kb)
+{
+    char *end;
+    unsigned long long v;
+    unsigned int shift;
+
+    if ( !isdigit((unsigned char)*s) )
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if ( errno )
+        return -1;
+    switch ( tolower((unsigned char)*end) )
+    {
+    case 'b':
+        *kb = v / 1024;
+        return end[1] ? -1 : 0;
+    case 'k': shift = 0; break;
+    case '\0':
+    case 'm': shift = 10; break;
+    case 'g': shift = 20; break;
+    case 't': shift = 30; break;
+    default: return -1;
+    }
+    if ( *end && end[1] )
+        return -1;
+    if ( v > (1ULL << 40) >> shift )
+        return -1;
+    *kb = v << shift;
+    return 0;
+}
+
+static int set_max_mem(int domid, unsigned long long kb)
+{
+    struct xen_domctl op = { 0 };
+    long rc;
+
+    op.u.max_mem.max_memkb = kb;
+    rc = xn_domctl_op(xh, XEN_DOMCTL_max_mem, domid, &op);
+    if ( rc )
+        fprintf(stderr, "xenia %s: XEN_DOMCTL_max_mem of domain %d to "
+                "%llu KiB: %s\n", cur_verb->name, domid, kb, strerror(-rc));
+    return rc ? 1 : 0;
+}
+
+/* DOM SIZE for mem-set / mem-max (after the options). */
+static int dom_size(int argc, char **argv, int *domid,
+                    unsigned long long *kb)
+{
+    int rc;
+
+    if ( argc != 3 )
+        return usage_error(argc < 3 ? "expected a domain and a size"
+                           : "too many arguments");
+    if ( parse_size_kb(argv[2], kb) || *kb < 1024 )
+        return usage_error("bad size '%s' (a number with an optional unit "
+                           "b, k, m, g, t; MiB without one; at least 1 MiB)",
+                           argv[2]);
+    if ( open_hv(1) )
+        return 1;
+    rc = lookup(argv[1], domid);
+    if ( rc )
+        return rc;
+    return 0;
+}
+
+static int cmd_mem_set(int argc, char **argv)
+{
+    struct xen_domctl_getdomaininfo di;
+    unsigned long long kb, max_kb = 0, act = 0;
+    int opt, wait = 0, domid = -1, rc, i, tries;
+    char *v, num[32];
+
+    optind = 1;
+    while ( (opt = getopt(argc, argv, "+w")) != -1 )
+    {
+        if ( opt != 'w' )
+            return usage_error("unknown option");
+        wait = 1;
+    }
+    rc = dom_size(argc - optind + 1, argv + optind - 1, &domid, &kb);
+    if ( rc )
+        return rc;
+    v = dom_read(domid, "memory/static-max");
+    if ( v )
+        max_kb = strtoull(v, NULL, 10);
+    free(v);
+    if ( getinfo(domid, &di) )
+    {
+        fprintf(stderr, "xenia mem-set: domain %d vanished\n", domid);
+        return EXIT_NODOM;
+    }
+    if ( !max_kb )
+        max_kb = di.max_pages * 4;
+    if ( kb > max_kb )
+    {
+        fprintf(stderr, "xenia mem-set: %llu KiB is above the domain's "
+                "maximum (%llu KiB, memory/static-max; raise it with "
+                "'xenia mem-max')\n", kb, max_kb);
+        return 1;
+    }
+    /* The hypervisor's limit is never lowered here (xl's habit): the
+     * guest gives memory back through its balloon. */
+    if ( kb > di.max_pages * 4 && set_max_mem(domid, kb) )
+        return 1;
+    snprintf(num, sizeof(num), "%llu", kb);
+    if ( dom_write(domid, "memory/target", num) )
+        return 1;
+    /* Does the balloon follow?  A few seconds, or 60 with -w. */
+    tries = wait ? 600 : 30;
+    for ( i = 0; i < tries; i++ )
+    {
+        if ( getinfo(domid, &di) )
+            break;
+        act = di.tot_pages * 4;
+        /* within 1 MiB + 1%: the guest counts some pages differently */
+        if ( act <= kb + 1024 + kb / 100 && act + 1024 + kb / 100 >= kb )
+            break;
+        usleep(100000);
+    }
+    printf("domain %d: target %llu KiB, actual %llu KiB (tot_pages)\n",
+           domid, kb, act);
+    if ( i == tries )
+    {
+        printf("the guest's balloon has not followed in %d s (%s by %llu "
+               "KiB)%s\n", tries / 10, act > kb ? "above" : "below",
+               act > kb ? act - kb : kb - act,
+               wait ? "" : "; -w waits up to 60 s");
+        return wait ? 1 : 0;
+    }
+    return 0;
+}
+
+static int cmd_mem_max(int argc, char **argv)
+{
+    unsigned long long kb, target = 0;
+    int domid = -1, rc;
+    char *v, num[32];
+
+    rc = dom_size(argc, argv, &domid, &kb);
+    if ( rc )
+        return rc;
+    v = dom_read(domid, "memory/target");
+    if ( v )
+        target = strtoull(v, NULL, 10);
+    free(v);
+    if ( kb < target )
+    {
+        fprintf(stderr, "xenia mem-max: %llu KiB is below the domain's "
+                "target (%llu KiB, memory/target; lower it with 'xenia "
+                "mem-set' first)\n", kb, target);
+        return 1;
+    }
+    if ( set_max_mem(domid, kb) )
+        return 1;
+    snprintf(num, sizeof(num), "%llu", kb);
+    return dom_write(domid, "memory/static-max", num) ? 1 : 0;
+}
+
+/* A CPU bitmap as "all" or a list "0-1,3". */
+static void cpumap_str(const uint8_t *map, unsigned int nr, char *out,
+                       size_t len)
+{
+    unsigned int i, j, n = 0, all = 1;
+    size_t k = 0;
+
+    for ( i = 0; i < nr; i++ )
+        if ( !(map[i / 8] & (1U << (i % 8))) )
+            all = 0;
+    if ( all )
+    {
+        snprintf(out, len, "all");
+        return;
+    }
+    out[0] = '\0';
+    for ( i = 0; i < nr && k + 16 < len; i = j )
+    {
+        if ( !(map[i / 8] & (1U << (i % 8))) )
+        {
+            j = i + 1;
+            continue;
+        }
+        for ( j = i + 1; j < nr && (map[j / 8] & (1U << (j % 8))); j++ )
+            ;
+        k += snprintf(out + k, len - k, "%s%u", n++ ? "," : "", i);
+        if ( j - 1 > i )
+            k += snprintf(out + k, len - k, "-%u", j - 1);
+    }
+    if ( !n )
+        snprintf(out, len, "none");
+}
+
+static void vcpu_list_dom(const struct xen_domctl_getdomaininfo *d,
+                          unsigned int nr_cpus)
+{
+    struct xen_domctl op;
+    uint8_t hard[64], soft[64];
+    char *name = dom_name(d->domain), ha[128], sa[128], cpu[8];
+    unsigned int v;
+
+    if ( nr_cpus > sizeof(hard) * 8 )
+        nr_cpus = sizeof(hard) * 8;
+    for ( v = 0; v <= d->max_vcpu_id; v++ )
+    {
+        struct xen_domctl_getvcpuinfo vi;
+
+        memset(&op, 0, sizeof(op));
+        op.u.getvcpuinfo.vcpu = v;
+        if ( xn_domctl_op(xh, XEN_DOMCTL_getvcpuinfo, d->domain, &op) )
+            continue;          /* not allocated */
+        vi = op.u.getvcpuinfo;
+        memset(&op, 0, sizeof(op));
+        memset(hard, 0, sizeof(hard));
+        memset(soft, 0, sizeof(soft));
+        op.u.vcpuaffinity.vcpu = v;
+        op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD |
+                                  XEN_VCPUAFFINITY_SOFT;
+        set_xen_guest_handle(op.u.vcpuaffinity.cpumap_hard.bitmap, hard);
+        set_xen_guest_handle(op.u.vcpuaffinity.cpumap_soft.bitmap, soft);
+        op.u.vcpuaffinity.cpumap_hard.nr_bits = nr_cpus;
+        op.u.vcpuaffinity.cpumap_soft.nr_bits = nr_cpus;
+        if ( xn_domctl_op(xh, XEN_DOMCTL_getvcpuaffinity, d->domain, &op) )
+        {
+            strcpy(ha, "?");
+            strcpy(sa, "?");
+        }
+        else
+        {
+            cpumap_str(hard, nr_cpus, ha, sizeof(ha));
+            cpumap_str(soft, nr_cpus, sa, sizeof(sa));
+        }
+        if ( vi.online )
+            snprintf(cpu, sizeof(cpu), "%u", vi.cpu);
+        else
+            strcpy(cpu, "-");
+        printf("%-32s %5u %5u %5s   %c%c%c  %9.1f  %s / %s\n", name,
+               d->domain, v, cpu, vi.running ? 'r' : '-',
+               vi.blocked ? 'b' : '-', vi.online ? '-' : 'p',
+               vi.cpu_time / 1e9, ha, sa);
+    }
+    free(name);
+}
+
+static int cmd_vcpu_list(int argc, char **argv)
+{
+    struct xen_domctl_getdomaininfo info[128];
+    struct xen_sysctl_physinfo pi;
+    int domid = -1, rc, i;
+    long n;
+    domid_t next = 0;
+
+    if ( argc > 2 )
+        return usage_error("too many arguments");
+    if ( open_hv(1) )
+        return 1;
+    if ( argc == 2 )
+    {
+        rc = lookup(argv[1], &domid);
+        if ( rc )
+            return rc;
+    }
+    rc = xn_physinfo(xh, &pi);
+    if ( rc )
+    {
+        fprintf(stderr, "xenia vcpu-list: XEN_SYSCTL_physinfo: %s\n",
+                strerror(-rc));
+        return 1;
+    }
+    printf("%-32s %5s %5s %5s %5s  %9s  %s\n", "Name", "ID", "VCPU", "CPU",
+           "State", "Time(s)", "Affinity (Hard / Soft)");
+    for ( ;; )
+    {
+        n = xn_domain_list(xh, next, info, 128);
+        if ( n < 0 )
+        {
+            fprintf(stderr, "xenia vcpu-list: XEN_SYSCTL_getdomaininfolist: "
+                    "%s\n", strerror(-n));
+            return 1;
+        }
+        if ( n == 0 )
+            break;
+        for ( i = 0; i < n; i++ )
+            if ( domid < 0 || info[i].domain == domid )
+                vcpu_list_dom(&info[i], pi.max_cpu_id + 1);
+        next = info[n - 1].domain + 1;
+    }
+    return 0;
+}
+
+static int cmd_vcpu_set(int argc, char **argv)
+{
+    struct xen_domctl_getdomaininfo di;
+    char rel[64], *end;
+    unsigned int i, max;
+    int domid = -1, rc;
+    long nv;
+
+    if ( argc != 3 )
+        return usage_error(argc < 3 ? "expected a domain and a count"
+                           : "too many arguments");
+    nv = strtol(argv[2], &end, 10);
+    if ( !isdigit((unsigned char)argv[2][0]) || *end || nv < 1 )
+        return usage_error("bad vCPU count '%s' (a number, at least 1)",
+                           argv[2]);
+    if ( open_hv(1) )
+        return 1;
+    rc = lookup(argv[1], &domid);
+    if ( rc )
+        return rc;
+    if ( getinfo(domid, &di) )
+    {
+        fprintf(stderr, "xenia vcpu-set: domain %d vanished\n", domid);
+        return EXIT_NODOM;
+    }
+    max = di.max_vcpu_id + 1;
+    if ( nv > (long)max )
+    {
+        fprintf(stderr, "xenia vcpu-set: %ld vCPUs requested, the domain "
+                "has at most %u (maxvcpus)\n", nv, max);
+        return 1;
+    }
+    /* The guest's xenbus driver brings vCPUs up and down on these. */
+    for ( i = 0; i < max; i++ )
+    {
+        snprintf(rel, sizeof(rel), "cpu/%u/availability", i);
+        if ( dom_write(domid, rel, i < nv ? "online" : "offline") )
+            return 1;
+    }
+    return 0;
+}
+
+static int cmd_rename(int argc, char **argv)
+{
+    const char *why;
+    char *vm, path[160];
+    int domid = -1, rc, other;
+
+    if ( argc != 3 )
+        return usage_error(argc < 3 ? "expected a domain and a new name"
+                           : "too many arguments");
+    why = cfg_name_problem(argv[2]);
+    if ( why )
+    {
+        fprintf(stderr, "xenia rename: name '%s': %s\n", argv[2], why);
+        return 1;
+    }
+    rc = one_dom(2, argv, 1, &domid);
+    if ( rc )
+        return rc;
+    other = xn_domid_by_name(xh, xsc, argv[2]);
+    if ( other >= 0 )
+    {
+        if ( other == domid )
+            return 0;          /* already so named */
+        fprintf(stderr, "xenia rename: a domain named '%s' already exists "
+                "(id %d)\n", argv[2], other);
+        return 1;
+    }
+    if ( dom_write(domid, "name", argv[2]) )
+        return 1;
+    vm = dom_read(domid, "vm");
+    if ( vm && !strncmp(vm, "/vm/", 4) && strlen(vm) < 100 )
+    {
+        snprintf(path, sizeof(path), "%s/name", vm);
+        rc = xs_write_str(xsc, 0, path, argv[2]);
+        if ( rc )
+            fprintf(stderr, "xenia rename: write %s: %s (the domain is "
+                    "renamed in /local/domain)\n", path, strerror(-rc));
+    }
+    free(vm);
+    return 0;
+}
+
+#ifdef XENIA_HAVE_TOP
+static int cmd_top(int argc, char **argv)
+{
+    return xn_top_main(argc, argv);
+}
+#endif
+
 static int cmd_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
     { "create", cmd_create, "[-c] [-p] [-n] CFG [key=value...]",
-      "Create a domain from an xl.cfg file; key=value settings override\n"
-      "the file.  -p leaves it paused, -n only resolves and checks the\n"
+      "Create a domain from an xl.cfg file or a libvirt domain XML (told\n"
+      "apart by content); key=value settings override the file.\n"
+      "-p leaves it paused, -n only resolves and checks the\n"
       "config and kernel (no hypervisor needed) and prints it as JSON,\n"
       "-c attaches the console once the domain exists (xenia console)." },
     { "destroy", cmd_destroy, "DOMAIN",
       "Destroy a domain at once and remove its store entries." },
     { "list", cmd_list, "[-l] [DOMAIN]",
       "List domains: name, id, memory (MiB), vCPUs, state, CPU time.\n"
-      "-l prints JSON." },
+      "A dying domain's line says what still holds it.  -l prints JSON." },
     { "pause", cmd_pause, "DOMAIN", "Pause a domain." },
     { "unpause", cmd_unpause, "DOMAIN", "Unpause a paused domain." },
     { "shutdown", cmd_shutdown, "[-w] DOMAIN",
@@ -909,7 +1700,44 @@ static const struct verb verbs[] = {
       "foreground, -v logs what it does to stderr." },
     { "domid", cmd_domid, "NAME", "Print the id of the named domain." },
     { "domname", cmd_domname, "ID", "Print the name of a domain." },
-    { "info", cmd_info, "", "Print host information." },
+    { "reboot", cmd_reboot, "[-w] DOMAIN",
+      "Ask a domain to reboot (control/shutdown = reboot).  Its monitor\n"
+      "applies on_reboot (restart: a new domain, new id, same config and\n"
+      "UUID).  -w waits until the new domain runs (120 s)." },
+    { "dmesg", cmd_dmesg, "[-c]",
+      "Print the hypervisor's console ring (XEN_SYSCTL_readconsole);\n"
+      "-c clears what was read." },
+    { "uptime", cmd_uptime, "[DOMAIN...]",
+      "Name, id and uptime of every domain (or those named), from the\n"
+      "start time create writes to /vm/UUID/start_time; dom0: the host's\n"
+      "/proc/uptime." },
+    { "mem-set", cmd_mem_set, "[-w] DOMAIN SIZE",
+      "Set a domain's memory target (memory/target); the guest's balloon\n"
+      "driver follows.  SIZE: a number with b, k, m, g or t (MiB without\n"
+      "one), at most memory/static-max.  Prints target and actual memory\n"
+      "and says when the balloon has not followed within 3 s (-w: 60 s,\n"
+      "then exit 1).  The hypervisor's limit is raised if needed, never\n"
+      "lowered." },
+    { "mem-max", cmd_mem_max, "DOMAIN SIZE",
+      "Set a domain's maximum memory (XEN_DOMCTL_max_mem and\n"
+      "memory/static-max); not below its target.  SIZE as for mem-set." },
+    { "vcpu-list", cmd_vcpu_list, "[DOMAIN]",
+      "List vCPUs: domain, vCPU, physical CPU, state (r running,\n"
+      "b blocked, p offline), CPU time, hard / soft affinity." },
+    { "vcpu-set", cmd_vcpu_set, "DOMAIN N",
+      "Set how many vCPUs a domain has online (cpu/I/availability; the\n"
+      "guest brings them up or down); N at most its maxvcpus." },
+    { "rename", cmd_rename, "DOMAIN NEWNAME",
+      "Rename a domain (its store name and /vm/UUID/name; its monitor\n"
+      "restarts it under the new name).  The name rules are create's;\n"
+      "a name in use is refused." },
+#ifdef XENIA_HAVE_TOP
+    { "top", cmd_top, "[OPTIONS]",
+      "Watch the domains as xentop does (dom0-tools/top/; batch mode\n"
+      "-b -i N -d S, --json); see docs/man/xenia-top.md." },
+#endif
+    { "info", cmd_info, "[--json]",
+      "Print host information (--json: as a JSON object)." },
     { "init-dom0", cmd_init_dom0, "",
       "Write dom0's own store entries (what xen-init-dom0 does)." },
     { "help", cmd_help, "[VERB]", "List the verbs, or describe one." },

@@ -13,18 +13,45 @@ top=$(cd "$here/../.." && pwd)
 res() { printf '%s\t%s\t%s\n' "$1" "toolstack-host.$2" "$3" >> "$tsv"; }
 
 cd "$here/bad-configs" || exit 1
-for f in *.cfg; do
-    want=$(sed -n 's/^# EXPECT: //p' "$f")
+for f in *.cfg *.xml; do
+    want=$(sed -n -e 's/^# EXPECT: //p' -e 's/^<!-- EXPECT: \(.*\) -->$/\1/p' "$f")
     got=$("$xenia" create -n "$f" 2>&1 >/dev/null | head -n 1)
     rc=$?
     "$xenia" create -n "$f" > /dev/null 2>&1
     rc=$?
+    t=bad-config.${f%.*}
+    if [ -z "$want" ]; then
+        res FAIL "$t" "no EXPECT line in $f"
+        continue
+    fi
     case "$got" in
-    "$want"*) [ $rc = 1 ] && res PASS "bad-config.${f%.cfg}" "$got" ||
-                  res FAIL "bad-config.${f%.cfg}" "exit $rc (want 1): $got" ;;
-    *) res FAIL "bad-config.${f%.cfg}" "got '$got', want '$want'" ;;
+    "$want"*) [ $rc = 1 ] && res PASS "$t" "$got" ||
+                  res FAIL "$t" "exit $rc (want 1): $got" ;;
+    *) res FAIL "$t" "got '$got', want '$want'" ;;
     esac
 done
+
+# The bad-image corpus, made here (nothing binary is committed).
+bi=$(mktemp -d)
+if "$here/bad-images/make-images.sh" "$bi" "$top/build/integration/vmlinuz" > "$bi.log" 2>&1; then
+    while IFS=$'\t' read -r n c want; do
+        if [ "$c" = - ]; then
+            res SKIP "bad-image.$n" "${want#SKIP }"
+            continue
+        fi
+        got=$(cd "$bi" && "$xenia" create -n "$c" 2>&1 >/dev/null | head -n 1)
+        (cd "$bi" && "$xenia" create -n "$c" > /dev/null 2>&1)
+        rc=$?
+        case "$got" in
+        "$want"*) [ $rc = 1 ] && res PASS "bad-image.$n" "$got" ||
+                      res FAIL "bad-image.$n" "exit $rc (want 1): $got" ;;
+        *) res FAIL "bad-image.$n" "got '$got', want '$want'" ;;
+        esac
+    done < "$bi/cases.tsv"
+else
+    res FAIL bad-image.make "make-images.sh failed: $(tail -n 2 "$bi.log" | tr '\n' ' ')"
+fi
+rm -rf "$bi" "$bi.log"
 
 # A good config: resolved to JSON (needs the integration kernel if built).
 kernel=$top/build/integration/vmlinuz
@@ -40,7 +67,55 @@ if [ -f "$kernel" ]; then
     else
         res FAIL good-config "exit $rc: $(echo "$out" | tr '\n' ' ' | cut -c1-200)"
     fi
-    rm -f "$tmp"
+    # The JSON parses (python3's json) and has the schema's keys in order.
+    if v=$(echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+keys = ["schema", "name", "uuid", "type", "kernel", "ramdisk", "cmdline",
+        "memory_kb", "maxmem_kb", "vcpus", "maxvcpus", "on_poweroff",
+        "on_reboot", "on_crash"]
+assert list(d) == keys, list(d)
+assert d["schema"] == "xenia-domain-config/1"
+print(len(d), "keys")' 2>&1); then
+        res PASS create-n-json "python3 json: $v, schema xenia-domain-config/1"
+    else
+        res FAIL create-n-json "$(echo "$v" | tail -n 1)"
+    fi
+    # The same guest as libvirt XML resolves to the same JSON.
+    xml=$(mktemp --suffix=.xml)
+    cat > "$xml" <<EOX
+<domain type='xen'>
+  <name>g1</name>
+  <uuid>6b1f1b7e-8f1a-4c59-9d39-0a7c2a9e5b11</uuid>
+  <memory unit='GiB'>1</memory>
+  <currentMemory unit='KiB'>196608</currentMemory>
+  <vcpu current='1'>2</vcpu>
+  <os>
+    <type arch='x86_64'>linux</type>
+    <kernel>$kernel</kernel>
+    <cmdline>root=/dev/xvda console=hvc0</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>preserve</on_crash>
+  <devices>
+    <disk type='file' device='disk'><source file='/dev/null'/></disk>
+    <interface type='bridge'><source bridge='xenbr0'/></interface>
+    <console type='pty'/>
+  </devices>
+  <metadata><x xmlns="urn:example">ignored</x></metadata>
+</domain>
+EOX
+    printf 'name = "g1"\nuuid = "6b1f1b7e-8f1a-4c59-9d39-0a7c2a9e5b11"\nkernel = "%s"\nmemory = 192\nmaxmem = 1024\nvcpus = 1\nmaxvcpus = 2\ncmdline = "root=/dev/xvda console=hvc0"\non_crash = "preserve"\ndisk = [ "/dev/null,raw,xvda,rw" ]\nvif = [ "bridge=xenbr0" ]\n' \
+        "$kernel" > "$tmp"
+    a=$("$xenia" create -n "$tmp" 2>&1); ra=$?
+    b=$("$xenia" create -n "$xml" 2>&1); rb=$?
+    if [ $ra = 0 ] && [ $rb = 0 ] && [ "$a" = "$b" ]; then
+        res PASS xml-equals-cfg "create -n a.cfg and a.xml print the same JSON"
+    else
+        res FAIL xml-equals-cfg "exit $ra/$rb: $(diff <(echo "$a") <(echo "$b") | tr '\n' ' ' | cut -c1-300)"
+    fi
+    rm -f "$tmp" "$xml"
 else
     res SKIP good-config "no $kernel (make -C tests/integration images)"
 fi
@@ -49,7 +124,9 @@ fi
 "$xenia" help > /dev/null 2>&1 && res PASS help "exit 0" ||
     res FAIL help "xenia help exited non-zero"
 bad=
-for v in create destroy list pause unpause shutdown domid domname info help; do
+for v in create destroy list pause unpause shutdown reboot console domid domname \
+         info dmesg uptime mem-set mem-max vcpu-list vcpu-set rename init-dom0 \
+         help; do
     "$xenia" $v --help 2>&1 | grep -q "^usage: xenia $v" || bad="$bad $v"
 done
 [ -z "$bad" ] && res PASS verb-help "every verb takes --help" ||
@@ -62,6 +139,15 @@ rc=$?
 rc=$?
 [ $rc = 2 ] && res PASS create-no-file-exit-2 "exit 2" ||
     res FAIL create-no-file-exit-2 "exit $rc"
+for v in "mem-set" "mem-set d" "mem-set d 12q" "vcpu-set d x" "rename d" "dmesg x" "reboot"; do
+    "$xenia" $v > /dev/null 2>&1
+    rc=$?
+    [ $rc = 2 ] || bad="$bad '$v'=$rc"
+done
+[ -z "$bad" ] && res PASS new-verbs-usage-exit-2 "missing or bad arguments exit 2" ||
+    res FAIL new-verbs-usage-exit-2 "not 2:$bad"
+"$xenia" help | grep -qE '^  top ' && res PASS help-lists-top "xenia help lists top" ||
+    res SKIP help-lists-top "dom0-tools/top/top.h not there when built"
 "$xenia" create -n /nonexistent.cfg > /dev/null 2>&1
 rc=$?
 [ $rc = 1 ] && res PASS missing-config-exit-1 "exit 1" ||

@@ -93,7 +93,9 @@ NUM_COL(vbd_wsect, vbd_wsect)
 
 static int cmp_name(const struct top_dom *a, const struct top_dom *b)
 {
-    return strcmp(a->name, b->name);
+    int r = strcasecmp(a->name, b->name);
+
+    return r ? r : strcmp(a->name, b->name);
 }
 
 static void fmt_name(char *buf, size_t len, int w, const struct top_dom *d)
@@ -538,7 +540,7 @@ static void state_letters(const struct xen_domctl_getdomaininfo *di,
 static void dom_name(struct top_ctx *ctx, unsigned int domid, char *out,
                      size_t len)
 {
-    char path[64], *v = NULL, *p;
+    char path[64], *v = NULL;
 
     if ( domid == 0 )
     {
@@ -552,9 +554,6 @@ static void dom_name(struct top_ctx *ctx, unsigned int domid, char *out,
     }
     snprintf(out, len, "%s", v && *v ? v : "(null)");
     free(v);
-    for ( p = out; *p; p++ )
-        if ( *p < 0x20 || *p > 0x7e )
-            *p = '?';
 }
 
 static uint64_t mono_ns(void)
@@ -593,15 +592,23 @@ static int sample_host(struct top_ctx *ctx, struct top_sample *s)
 
 static void fill_dom(struct top_ctx *ctx, const struct top_sample *prev,
                      const struct xen_domctl_getdomaininfo *di,
-                     struct top_sample *s, struct top_dom *d)
+                     const char *name, struct top_sample *s,
+                     struct top_dom *d)
 {
     double total_kb = s->host.total_kb ? (double)s->host.total_kb : 1.0;
     uint64_t dt;
     unsigned int i;
+    char *p;
 
     memset(d, 0, sizeof(*d));
     d->domid = di->domain;
-    dom_name(ctx, d->domid, d->name, sizeof(d->name));
+    if ( name )
+        snprintf(d->name, sizeof(d->name), "%s", name);
+    else
+        dom_name(ctx, d->domid, d->name, sizeof(d->name));
+    for ( p = d->name; *p; p++ )
+        if ( *p < 0x20 || *p > 0x7e )
+            *p = '?';
     state_letters(di, d->state);
     d->cpu_ns = di->cpu_time;
     d->mem_kb = di->tot_pages * (XN_PAGE_SIZE / 1024);
@@ -651,11 +658,97 @@ static int sample_domains(struct top_ctx *ctx, const struct top_sample *prev,
         }
         s->doms = p;
         for ( i = 0; i < n; i++ )
-            fill_dom(ctx, prev, &info[i], s, &s->doms[s->nr_doms++]);
+            fill_dom(ctx, prev, &info[i], NULL, s, &s->doms[s->nr_doms++]);
         if ( info[n - 1].domain + 1U >= DOMID_FIRST_RESERVED )
             break;
         next = info[n - 1].domain + 1U;
     }
+    return 0;
+}
+
+/*
+ * XENIA_TOP_FAKE=FILE (host tests, docs/man/xenia-top.md): the sample
+ * comes from FILE, read again each interval, instead of the hypervisor:
+ *   host CPUS MHZ TOTAL_PAGES FREE_PAGES
+ *   dom DOMID NAME STATE TOT_PAGES MAX_PAGES CPU_NS VCPUS
+ * STATE as the STATE column ("-b----"); MAX_PAGES "-" is no limit.
+ */
+static uint32_t fake_flags(const char *st)
+{
+    static const uint32_t bit[6] = {
+        XEN_DOMINF_running, XEN_DOMINF_blocked, XEN_DOMINF_paused,
+        XEN_DOMINF_shutdown, XEN_DOMINF_shutdown, XEN_DOMINF_dying
+    };
+    uint32_t f = 0;
+    int i;
+
+    for ( i = 0; i < 6 && st[i]; i++ )
+        if ( st[i] != '-' )
+            f |= bit[i];
+    if ( strlen(st) > 4 && st[4] != '-' )
+        f |= SHUTDOWN_crash << XEN_DOMINF_shutdownshift;
+    return f;
+}
+
+static int fake_line(struct top_ctx *ctx, const struct top_sample *prev,
+                     const char *line, struct top_sample *s)
+{
+    struct xen_domctl_getdomaininfo di;
+    unsigned long long tot, cpu, total, freep;
+    unsigned int domid, vcpus, cpus, mhz;
+    char name[64], st[8], maxs[24];
+    struct top_dom *p;
+
+    if ( sscanf(line, "host %u %u %llu %llu", &cpus, &mhz, &total,
+                &freep) == 4 )
+    {
+        s->host.nr_cpus = cpus;
+        s->host.cpu_mhz = mhz;
+        s->host.total_kb = total * (XN_PAGE_SIZE / 1024);
+        s->host.free_kb = freep * (XN_PAGE_SIZE / 1024);
+        return 0;
+    }
+    if ( sscanf(line, "dom %u %63s %7s %llu %23s %llu %u", &domid, name, st,
+                &tot, maxs, &cpu, &vcpus) != 7 )
+        return line[strspn(line, " \t\n")] && line[0] != '#' ? -1 : 0;
+    memset(&di, 0, sizeof(di));
+    di.domain = domid;
+    di.flags = fake_flags(st);
+    di.tot_pages = tot;
+    di.max_pages = strcmp(maxs, "-") ? strtoull(maxs, NULL, 10) : ~0ULL;
+    di.cpu_time = cpu;
+    di.nr_online_vcpus = vcpus;
+    p = realloc(s->doms, (s->nr_doms + 1) * sizeof(*p));
+    if ( !p )
+        return -1;
+    s->doms = p;
+    fill_dom(ctx, prev, &di, name, s, &s->doms[s->nr_doms++]);
+    return 0;
+}
+
+static int sample_fake(struct top_ctx *ctx, const struct top_sample *prev,
+                       struct top_sample *s)
+{
+    char line[256];
+    FILE *f = fopen(ctx->fake, "r");
+    long n = 0;
+
+    if ( !f )
+    {
+        fprintf(stderr, "xenia top: XENIA_TOP_FAKE=%s: %s\n", ctx->fake,
+                strerror(errno));
+        return -1;
+    }
+    /* The host line comes first: MEM(%) needs its total. */
+    while ( fgets(line, sizeof(line), f) )
+        if ( ++n && fake_line(ctx, prev, line, s) )
+        {
+            fprintf(stderr, "xenia top: XENIA_TOP_FAKE=%s:%ld: not a host "
+                    "or dom line\n", ctx->fake, n);
+            fclose(f);
+            return -1;
+        }
+    fclose(f);
     return 0;
 }
 
@@ -665,12 +758,14 @@ int top_sample_take(struct top_ctx *ctx, const struct top_sample *prev,
     memset(s, 0, sizeof(*s));
     s->wall = time(NULL);
     s->mono_ns = mono_ns();
-    if ( sample_host(ctx, s) || sample_domains(ctx, prev, s) )
+    if ( ctx->fake ? sample_fake(ctx, prev, s)
+                   : sample_host(ctx, s) || sample_domains(ctx, prev, s) )
     {
         top_sample_dispose(s);
         return -1;
     }
-    sample_devices(s);
+    if ( !ctx->fake )
+        sample_devices(s);
     if ( top_sample_view(&ctx->opts, s) )
     {
         fprintf(stderr, "xenia top: out of memory\n");
@@ -910,6 +1005,10 @@ int xn_top_main(int argc, char **argv)
     rc = compile_filter(&ctx.opts);
     if ( rc )
         return rc;
+    ctx.fake = getenv("XENIA_TOP_FAKE");
+    if ( ctx.fake && *ctx.fake )
+        goto run;
+    ctx.fake = NULL;
     ctx.xh = xn_open();
     if ( !ctx.xh )
     {
@@ -919,6 +1018,7 @@ int xn_top_main(int argc, char **argv)
         goto out;
     }
     ctx.xsc = xs_open(XS_OPEN_ANY);
+ run:
     rc = ctx.opts.batch ? run_batch(&ctx) : top_tui_run(&ctx);
  out:
     if ( ctx.xsc )

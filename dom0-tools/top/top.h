@@ -101,6 +101,7 @@ struct top_ctx
     struct top_opts opts;
     struct xn_handle *xh;
     struct xs_conn *xsc;       /* NULL: names show as "(null)"           */
+    const char *fake;          /* XENIA_TOP_FAKE: samples from a file    */
 };
 
 /* top.c */

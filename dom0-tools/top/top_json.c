@@ -41,10 +41,19 @@ static void gen_int(yajl_gen g, const char *k, uint64_t v)
     yajl_gen_integer(g, v > (uint64_t)INT64_MAX ? INT64_MAX : (long long)v);
 }
 
-static void gen_num(yajl_gen g, const char *k, double v)
+/* A fraction with 'prec' decimals: yajl_gen_double would print %.20g. */
+static void gen_fixed(yajl_gen g, double v, int prec)
+{
+    char buf[48];
+    int n = snprintf(buf, sizeof(buf), "%.*f", prec, v);
+
+    yajl_gen_number(g, buf, n);
+}
+
+static void gen_num(yajl_gen g, const char *k, double v, int prec)
 {
     gen_key(g, k);
-    yajl_gen_double(g, v);
+    gen_fixed(g, v, prec);
 }
 
 static void gen_host(yajl_gen g, const struct top_sample *s)
@@ -71,9 +80,9 @@ static void gen_dom(yajl_gen g, const struct top_dom *d)
     gen_str(g, "state", d->state);
     gen_int(g, "cpu_ns", d->cpu_ns);
     gen_int(g, "cpu_sec", d->cpu_ns / 1000000000ULL);
-    gen_num(g, "cpu_pct", d->cpu_pct);
+    gen_num(g, "cpu_pct", d->cpu_pct, 2);
     gen_int(g, "mem_kb", d->mem_kb);
-    gen_num(g, "mem_pct", d->mem_pct);
+    gen_num(g, "mem_pct", d->mem_pct, 2);
     gen_key(g, "maxmem_kb");
     if ( d->maxmem_unlimited )
         yajl_gen_null(g);
@@ -83,7 +92,7 @@ static void gen_dom(yajl_gen g, const struct top_dom *d)
     if ( d->maxmem_unlimited )
         yajl_gen_null(g);
     else
-        yajl_gen_double(g, d->maxmem_pct);
+        gen_fixed(g, d->maxmem_pct, 2);
     gen_int(g, "vcpus", d->vcpus);
     gen_int(g, "nets", d->nets);
     gen_int(g, "net_tx_kb", d->net_tx_bytes / 1024);
@@ -112,7 +121,7 @@ int top_json_print(FILE *f, const struct top_opts *o,
     gen_str(g, "schema", TOP_JSON_SCHEMA);
     gen_int(g, "iteration", iteration);
     gen_int(g, "time", (uint64_t)s->wall);
-    gen_num(g, "delay", o->delay);
+    gen_num(g, "delay", o->delay, 3);
     gen_key(g, "sort");
     yajl_gen_map_open(g);
     gen_str(g, "column", top_col_key(o->sort));

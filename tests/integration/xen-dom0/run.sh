@@ -174,6 +174,13 @@ cp "$out/dom0-base.cpio.gz" "$initrd.tmp"
 pack "$ov" "$ov.cpio.gz"
 cat "$ov.cpio.gz" >> "$initrd.tmp"
 rm -f "$ov.cpio.gz"
+# A scenario may ask for an extra archive ("# EXTRA-IMAGE: KIND"), built by
+# mk-extra.sh KIND (the libvirt overlay; a UTF-8 locale for tmux).
+extra=$(sed -n 's/^# EXTRA-IMAGE:[[:space:]]*\([a-z0-9-]*\).*/\1/p' "$sfile")
+if [ -n "$extra" ]; then
+    extra_img=$("$here/mk-extra.sh" "$extra") || die "mk-extra.sh $extra failed"
+    cat "$extra_img" >> "$initrd.tmp"
+fi
 mv "$initrd.tmp" "$initrd"
 
 # ---- boot -----------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <xenia/errno.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
+#include <xenia/grant_table.h>
 #include <xenia/hypercall.h>
 #include <xenia/guest_access.h>
 #include <xenia/pv_traps.h>
@@ -75,8 +76,10 @@ static long createdomain(struct xen_domctl *op, bool *copyback)
         return -EOPNOTSUPP;         /* no emulated devices for PV */
     if ( !c->max_vcpus || c->max_vcpus > MAX_VIRT_CPUS )
         return -EINVAL;
+    /* As Xen 4.17: a maximum grant version from 1 to what we support. */
     if ( c->grant_opts & ~XEN_DOMCTL_GRANT_version_mask ||
-         XEN_DOMCTL_GRANT_version(c->grant_opts) > 2 )
+         !XEN_DOMCTL_GRANT_version(c->grant_opts) ||
+         XEN_DOMCTL_GRANT_version(c->grant_opts) > GNTTAB_MAX_VERSION )
         return -EINVAL;
     if ( (rc = pick_domid(op->domain, &id)) )
         return rc;
@@ -84,6 +87,7 @@ static long createdomain(struct xen_domctl *op, bool *copyback)
     if ( !d )
         return -ENOMEM;
     memcpy(d->handle, c->handle, sizeof(d->handle));
+    gnttab_set_max_version(d, XEN_DOMCTL_GRANT_version(c->grant_opts));
     d->pause_count = 1;             /* the controller unpauses it */
     d->vcpus_visible = false;       /* until XEN_DOMCTL_max_vcpus */
     op->domain = id;

@@ -3,8 +3,8 @@
  *
  * A domain grants another domain access to one of its frames by filling
  * an entry of its grant table; the grantee maps or copies through the
- * grant reference.  Version-1 entries only are implemented (see
- * docs/grant-tables.md); the v2 sub-ops keep their numbers.
+ * grant reference.  A table holds version-1 or version-2 entries
+ * (GNTTABOP_set_version); see docs/grant-tables.md.
  *
  * Hypercall: grant_table_op(unsigned int cmd, void *ops, unsigned int
  * count).  Batched sub-ops (map, unmap, copy) take an array of count
@@ -31,6 +31,56 @@ struct grant_entry_v1
 };
 typedef struct grant_entry_v1 grant_entry_v1_t;
 _Static_assert(sizeof(struct grant_entry_v1) == 8, "grant_entry_v1");
+
+/*
+ * Version-2 grant entry (16 bytes), written by the granting guest.  The
+ * hypervisor never writes it: GTF_reading/GTF_writing go to the entry's
+ * grant_status_t in the separate status frames instead.
+ *  full_page: GTF_permit_access, the whole frame.
+ *  sub_page: GTF_permit_access|GTF_sub_page, only bytes [page_off,
+ *   page_off + length) of the frame, for GNTTABOP_copy only (a map of a
+ *   sub-page grant fails).
+ *  transitive: GTF_transitive, copy-only access to grant gref of
+ *   trans_domid, which must grant it to this domain; one level only.
+ */
+struct grant_entry_header
+{
+    uint16_t flags;     /* GTF_*                                 */
+    domid_t domid;      /* the domain being granted access       */
+};
+typedef struct grant_entry_header grant_entry_header_t;
+
+union grant_entry_v2
+{
+    grant_entry_header_t hdr;
+    struct {
+        grant_entry_header_t hdr;
+        uint32_t pad0;
+        uint64_t frame;
+    } full_page;
+    struct {
+        grant_entry_header_t hdr;
+        uint16_t page_off;
+        uint16_t length;
+        uint64_t frame;
+    } sub_page;
+    struct {
+        grant_entry_header_t hdr;
+        domid_t trans_domid;
+        uint16_t pad0;
+        grant_ref_t gref;
+    } transitive;
+    uint32_t __spacer[4];
+};
+typedef union grant_entry_v2 grant_entry_v2_t;
+_Static_assert(sizeof(union grant_entry_v2) == 16, "grant_entry_v2");
+_Static_assert(__builtin_offsetof(union grant_entry_v2, sub_page.page_off)
+               == 4, "grant_entry_v2.sub_page");
+_Static_assert(__builtin_offsetof(union grant_entry_v2, transitive.gref)
+               == 8, "grant_entry_v2.transitive");
+
+/* One per v2 entry, in the status frames: GTF_reading | GTF_writing. */
+typedef uint16_t grant_status_t;
 
 #define GNTTAB_NR_RESERVED_ENTRIES 8
 #define GNTTAB_RESERVED_CONSOLE    0
@@ -192,10 +242,41 @@ _Static_assert(__builtin_offsetof(struct gnttab_copy, status) == 36,
                "gnttab_copy.status");
 
 /*
+ * GNTTABOP_unmap_and_replace: undo the host mapping named by handle at
+ *  host_addr (a virtual address; as unmap_grant_ref, host_addr 0 undoes
+ *  nothing) and put in its place the L1 entry that mapped new_addr,
+ *  which is cleared; new_addr 0 leaves host_addr unmapped.  A mapping
+ *  made with GNTMAP_contains_pte cannot be replaced (new_addr must be 0).
+ *  Batched like unmap_grant_ref; only status is written back.  An
+ *  unknown handle is GNTST_bad_handle; a host_addr that does not map the
+ *  grant, or a new_addr without an L1 entry, GNTST_general_error.
+ */
+struct gnttab_unmap_and_replace
+{
+    uint64_t host_addr;       /* IN  */
+    uint64_t new_addr;        /* IN  */
+    grant_handle_t handle;    /* IN  */
+    int16_t status;           /* OUT: GNTST_* */
+};
+typedef struct gnttab_unmap_and_replace gnttab_unmap_and_replace_t;
+_Static_assert(sizeof(struct gnttab_unmap_and_replace) == 24,
+               "unmap_and_replace");
+_Static_assert(__builtin_offsetof(struct gnttab_unmap_and_replace, status)
+               == 20, "unmap_and_replace.status");
+
+/*
  * GNTTABOP_set_version: ask for table version 1 or 2 (-EINVAL for any
- * other); version is written back with the version in force.
+ *  other; -ENOSYS for 2 when the domain was created with a maximum
+ *  version of 1).  version is written back with the version in force,
+ *  also on failure.  Switching needs every entry from
+ *  GNTTAB_NR_RESERVED_ENTRIES on to be unused (-EBUSY); the reserved
+ *  entries keep their grants (v2 -> v1: -ERANGE if one cannot be
+ *  expressed in v1, a transitive grant or a frame above 2^32), every
+ *  other entry is cleared.  Switching to 2 allocates the status frames;
+ *  switching back to 1 frees them, -EBUSY while the domain maps one.
  * GNTTABOP_get_version: the version of dom's table (count is ignored;
- * -ESRCH for an unknown dom).
+ *  -ESRCH for an unknown dom, -EPERM for another domain unless the caller
+ *  is privileged).
  */
 struct gnttab_set_version
 {
@@ -212,6 +293,26 @@ struct gnttab_get_version
 };
 typedef struct gnttab_get_version gnttab_get_version_t;
 _Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version");
+
+/*
+ * GNTTABOP_get_status_frames: the frame numbers (MFNs for a PV domain)
+ *  of the first nr_frames status frames of dom's table.  count must be 1
+ *  (-EINVAL).  dom may be DOMID_SELF; another domain needs a privileged
+ *  caller (GNTST_permission_denied).  nr_frames above the number of
+ *  status frames (0 for a version-1 table): GNTST_general_error; an
+ *  unwritable frame_list: GNTST_bad_virt_addr.  Only status is written
+ *  back besides frame_list.
+ */
+struct gnttab_get_status_frames
+{
+    uint32_t nr_frames;                      /* IN  */
+    domid_t dom;                             /* IN  */
+    int16_t status;                          /* OUT: GNTST_* */
+    XEN_GUEST_HANDLE(uint64_t) frame_list;   /* OUT */
+};
+typedef struct gnttab_get_status_frames gnttab_get_status_frames_t;
+_Static_assert(sizeof(struct gnttab_get_status_frames) == 16,
+               "get_status_frames");
 
 /* GNTMAP_* flags of map_grant_ref. */
 #define _GNTMAP_device_map      0

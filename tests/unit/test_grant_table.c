@@ -1,5 +1,6 @@
 /*
- * Unit tests: hypervisor/common/grant_table.c, grant tables v1, over the
+ * Unit tests: hypervisor/common/grant_table.c, grant tables v1 and v2
+ * (status frames, sub-page and transitive grants), over the
  * real page-type state machine (page_types.c) and buddy allocator, with
  * the arch hooks mocked: a table of host "PTEs" stands in for the page
  * tables, guest memory is host memory (with a faulting page and the
@@ -191,14 +192,20 @@ static bool pte_matches(const struct pte *p, unsigned long frame, unsigned int f
            (p->flags & GNTMAP_readonly) == (flags & GNTMAP_readonly);
 }
 
+/* With new_addr, the PTE there (if any) moves to addr. */
 int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     unsigned long frame, unsigned int flags)
+                                     unsigned long frame, unsigned int flags,
+                                     uint64_t new_addr)
 {
     struct pte *p = pte_at(ld->domain_id, addr);
+    struct pte *n = new_addr ? pte_at(ld->domain_id, new_addr) : NULL;
 
-    if ( !pte_matches(p, frame, flags) )
+    if ( !pte_matches(p, frame, flags) ||
+         (new_addr && (flags & GNTMAP_contains_pte)) )
         return GNTST_general_error;
     p->present = false;
+    if ( n )
+        n->addr = addr;
     return GNTST_okay;
 }
 
@@ -479,9 +486,12 @@ static void test_versions(void **state)
     (void)state;
     assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), 0);
     assert_int_equal(sv.version, 1);
+    /* Limited to v1 (createdomain's grant_opts): v2 is -ENOSYS. */
+    gnttab_set_max_version(&dom1, 1);
     sv.version = 2;
     assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), -ENOSYS);
     assert_int_equal(sv.version, 1);
+    gnttab_set_max_version(&dom1, 2);
     sv.version = 3;
     assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), -EINVAL);
     assert_int_equal(sv.version, 1);
@@ -495,6 +505,154 @@ static void test_versions(void **state)
     assert_int_equal(op(&dom0, GNTTABOP_get_version, &gv, 1), 0);
     gv.dom = 5;
     assert_int_equal(op(&dom0, GNTTABOP_get_version, &gv, 1), -ESRCH);
+
+    /* To v2 and back: status frames come and go. */
+    sv.version = 2;
+    assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 2);
+    gv.dom = 1;
+    assert_int_equal(op(&dom0, GNTTABOP_get_version, &gv, 1), 0);
+    assert_int_equal(gv.version, 2);
+    sv.version = 1;
+    assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 1);
+}
+
+/* v2 helpers: dom d is switched to v2; its entry ref. */
+static void to_v2(struct domain *d)
+{
+    gnttab_set_version_t sv = { 2 };
+
+    assert_int_equal(op(d, GNTTABOP_set_version, &sv, 1), 0);
+    assert_int_equal(sv.version, 2);
+}
+
+static grant_entry_v2_t *entry2(struct domain *d, grant_ref_t ref)
+{
+    xen_pfn_t f[GNTTAB_MAX_FRAMES];
+
+    assert_int_equal(setup(d, DOMID_SELF, ref / 256 + 1, f), GNTST_okay);
+    return (grant_entry_v2_t *)mem[f[ref / 256]] + ref % 256;
+}
+
+static uint16_t *status2(struct domain *d, grant_ref_t ref)
+{
+    uint64_t fl[8];
+    gnttab_get_status_frames_t g = { .nr_frames = 1, .dom = DOMID_SELF };
+
+    set_xen_guest_handle(g.frame_list, fl);
+    assert_int_equal(op(d, GNTTABOP_get_status_frames, &g, 1), 0);
+    assert_int_equal(g.status, GNTST_okay);
+    return (uint16_t *)mem[fl[0]] + ref;
+}
+
+static void transitive(struct domain *d, grant_ref_t ref, domid_t to,
+                       domid_t tdom, grant_ref_t tref)
+{
+    grant_entry_v2_t *e = entry2(d, ref);
+
+    e->transitive.trans_domid = tdom;
+    e->transitive.gref = tref;
+    e->hdr.domid = to;
+    e->hdr.flags = GTF_transitive;
+}
+
+static int16_t copy_from(struct domain *ld, domid_t dom, grant_ref_t ref,
+                         uint16_t off, uint16_t len, unsigned long to)
+{
+    gnttab_copy_t c = {
+        .source = { .u.ref = ref, .domid = dom, .offset = off },
+        .dest = { .u.gmfn = to, .domid = DOMID_SELF, .offset = off },
+        .len = len, .flags = GNTCOPY_source_gref, .status = 99,
+    };
+
+    assert_int_equal(op(ld, GNTTABOP_copy, &c, 1), 0);
+    return c.status;
+}
+
+static void test_v2_transitive(void **state)
+{
+    unsigned long f = new_frame(&dom2), mine = new_frame(&dom0);
+    grant_entry_v2_t *e;
+    gnttab_map_grant_ref_t m;
+
+    (void)state;
+    to_v2(&dom1);
+    to_v2(&dom2);
+    memset(mem[f], 0x77, PAGE_SIZE);
+
+    /* dom2 grants f to dom1, which passes it on to dom0: copy works. */
+    e = entry2(&dom2, 12);
+    e->full_page.frame = f;
+    e->hdr.domid = 1;
+    e->hdr.flags = GTF_permit_access;
+    transitive(&dom1, 13, 0, 2, 12);
+    assert_int_equal(copy_from(&dom0, 1, 13, 8, 32, mine), GNTST_okay);
+    assert_int_equal(((uint8_t *)mem[mine])[8], 0x77);
+    assert_int_equal(((uint8_t *)mem[mine])[7], 0);
+    assert_int_equal(*status2(&dom1, 13), 0);
+    assert_int_equal(*status2(&dom2, 12), 0);
+    assert_int_equal(frames[f].count_info, 1);
+    /* Copy only: a map of it fails and leaves nothing behind. */
+    m = map(&dom0, 1, 13, GNTMAP_host_map, VA(1));
+    assert_int_not_equal(m.status, GNTST_okay);
+    assert_int_equal(*status2(&dom1, 13), 0);
+    assert_int_equal(frames[f].count_info, 1);
+
+    /* A loop dom1:10 -> dom2:11 -> dom1:10 ends at the second step. */
+    transitive(&dom1, 10, 0, 2, 11);
+    transitive(&dom2, 11, 1, 1, 10);
+    assert_int_equal(copy_from(&dom0, 1, 10, 0, 8, mine),
+                     GNTST_general_error);
+    assert_int_equal(*status2(&dom1, 10), 0);
+    assert_int_equal(*status2(&dom2, 11), 0);
+    /* Self-reference and an unknown domain. */
+    transitive(&dom1, 14, 0, 1, 13);
+    assert_int_equal(copy_from(&dom0, 1, 14, 0, 8, mine),
+                     GNTST_general_error);
+    transitive(&dom1, 15, 0, 9, 13);
+    assert_int_equal(copy_from(&dom0, 1, 15, 0, 8, mine),
+                     GNTST_general_error);
+    assert_int_equal(*status2(&dom1, 14), 0);
+    assert_int_equal(*status2(&dom1, 15), 0);
+}
+
+static void test_v2_sub_page(void **state)
+{
+    unsigned long f = new_frame(&dom1), mine = new_frame(&dom0);
+    grant_entry_v2_t *e;
+    gnttab_map_grant_ref_t m;
+
+    (void)state;
+    to_v2(&dom1);
+    memset(mem[f], 0x33, PAGE_SIZE);
+    e = entry2(&dom1, 20);
+    e->sub_page.frame = f;
+    e->sub_page.page_off = 100;
+    e->sub_page.length = 50;
+    e->hdr.domid = 0;
+    e->hdr.flags = GTF_permit_access | GTF_sub_page;
+    assert_int_equal(copy_from(&dom0, 1, 20, 100, 50, mine), GNTST_okay);
+    assert_int_equal(copy_from(&dom0, 1, 20, 99, 8, mine),
+                     GNTST_general_error);
+    assert_int_equal(copy_from(&dom0, 1, 20, 140, 11, mine),
+                     GNTST_general_error);
+    assert_int_equal(copy_from(&dom0, 1, 20, 4090, 16, mine),
+                     GNTST_bad_copy_arg);
+    m = map(&dom0, 1, 20, GNTMAP_host_map, VA(2));
+    assert_int_equal(m.status, GNTST_general_error);
+    /* In use: v2 marks go to the status word, never to the entry. */
+    e = entry2(&dom1, 21);
+    e->full_page.frame = f;
+    e->hdr.domid = 0;
+    e->hdr.flags = GTF_permit_access;
+    m = map(&dom0, 1, 21, GNTMAP_host_map, VA(3));
+    assert_int_equal(m.status, GNTST_okay);
+    assert_int_equal(*status2(&dom1, 21), GTF_reading | GTF_writing);
+    assert_int_equal(e->hdr.flags, GTF_permit_access);
+    assert_int_equal(unmap(&dom0, m.handle, VA(3), 0), GNTST_okay);
+    assert_int_equal(*status2(&dom1, 21), 0);
+    assert_int_equal(frames[f].count_info, 1);
 }
 
 static void test_map_unmap_rw(void **state)
@@ -1032,6 +1190,8 @@ int main(void)
         T(test_table_frames),
         T(test_setup_refusals),
         T(test_versions),
+        T(test_v2_transitive),
+        T(test_v2_sub_page),
         T(test_map_unmap_rw),
         T(test_map_readonly),
         T(test_map_refusals_change_nothing),

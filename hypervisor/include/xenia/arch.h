@@ -84,12 +84,16 @@ void hypercall_page_fill(void *page);
  *      caller took them and hands them over). Stores the machine address
  *      of the entry in *pte_maddr. Called with no grant lock held.
  *
- *  arch_gnttab_replace_host_mapping(ld, addr, frame, flags)
+ *  arch_gnttab_replace_host_mapping(ld, addr, frame, flags, new_addr)
  *      Clears the L1 entry named by 'addr' (as above) if it maps 'frame',
- *      present, and writable exactly when the mapping is. Drops no
- *      references and flushes nothing: the caller flushes TLBs, then
- *      takes back the references. It writes one PTE and nothing else, so
- *      it may be called under the mapper's grant lock.
+ *      present, and writable exactly when the mapping is. With a
+ *      non-zero new_addr (a virtual address; not with
+ *      GNTMAP_contains_pte) it puts there instead the L1 entry that
+ *      mapped new_addr, and clears that one: the entry moves with its
+ *      references. Drops no references and flushes nothing: the caller
+ *      flushes TLBs, then takes back the grant's references. It writes
+ *      PTEs and nothing else, so it may be called under the mapper's
+ *      grant lock.
  *
  *  arch_gnttab_release_host_mapping(d, pte_maddr, frame, flags)
  *      Teardown of domain d, which is not running: the same check and
@@ -102,7 +106,8 @@ int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
                                     unsigned long frame, unsigned int flags,
                                     uint64_t *pte_maddr);
 int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     unsigned long frame, unsigned int flags);
+                                     unsigned long frame, unsigned int flags,
+                                     uint64_t new_addr);
 bool arch_gnttab_release_host_mapping(struct domain *d, uint64_t pte_maddr,
                                       unsigned long frame, unsigned int flags);
 

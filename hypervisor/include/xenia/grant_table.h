@@ -1,6 +1,6 @@
 /*
- * Grant tables, version 1: controlled sharing of frames between domains
- * (include/public/grant_table.h, docs/grant-tables.md).
+ * Grant tables, versions 1 and 2: controlled sharing of frames between
+ * domains (include/public/grant_table.h, docs/grant-tables.md).
  *
  * Each domain owns a table of grant entries in frames it shares with the
  * hypervisor (the guest maps them writable by MFN). A granter fills an
@@ -8,7 +8,10 @@
  * frame (GNTTABOP_map_grant_ref) or copies through it (GNTTABOP_copy).
  * While an entry is in use the hypervisor keeps GTF_reading/GTF_writing
  * set in it, so a granter that revokes with a compare-and-exchange on the
- * flags sees that it cannot.
+ * flags sees that it cannot. A version-2 table (GNTTABOP_set_version)
+ * has 16-byte entries, which may also grant part of a frame (sub-page)
+ * or pass on another domain's grant (transitive), both for copies only;
+ * the hypervisor keeps their in-use flags in separate status frames.
  *
  * Every mapping holds references on the granted frame: one general
  * reference per kind (host and/or device mapping) and, for a writable
@@ -33,12 +36,25 @@ struct grant_table;
 #define GNTTAB_MAX_FRAMES           64
 /* Frames of mapping handles a domain may use (128 handles each). */
 #define GNTTAB_MAX_MAPTRACK_FRAMES  1024
+/*
+ * The highest table version a domain may be allowed (Xen's default
+ * gnttab=max-ver:2): physinfo reports it, createdomain's grant_opts may
+ * ask for 1 up to it, and the hardware domain gets it.
+ */
+#define GNTTAB_MAX_VERSION          2
 
 /*
  * Gives d its table of GNTTAB_INITIAL_FRAMES frames, owned by d and
  * shareable writable. 0, or -ENOMEM with nothing allocated.
  */
 int gnttab_domain_init(struct domain *d);
+
+/*
+ * Limits d's table to 'version' (1 to GNTTAB_MAX_VERSION, checked by the
+ * caller): GNTTABOP_set_version asking for more fails with -ENOSYS. Call
+ * before d runs; a new table allows GNTTAB_MAX_VERSION.
+ */
+void gnttab_set_max_version(struct domain *d, unsigned int version);
 
 /*
  * Releases all grant state of a domain that will not run again: every

@@ -1,6 +1,6 @@
 /*
  * Grant mappings in a PV domain's own page tables: the arch hooks of
- * common/grant_table.c (contracts in include/xenia/grant_table.h).
+ * common/grant_table.c (contracts in include/xenia/arch.h).
  *
  * A host mapping is one L1 entry that the hypervisor writes itself, as
  * Xen 4.17's create_grant_pv_mapping/replace_grant_pv_mapping do. Like a
@@ -101,16 +101,21 @@ int arch_gnttab_create_host_mapping(struct domain *ld, uint64_t addr,
     return GNTST_okay;
 }
 
+/* Whether 'pte' is the mapping of 'frame' that 'flags' describe. */
+static bool is_grant_pte(uint64_t pte, unsigned long frame, unsigned int flags)
+{
+    uint64_t want = _PAGE_PRESENT | ((flags & GNTMAP_readonly) ? 0 : _PAGE_RW);
+
+    return PTE_MFN(pte) == frame && (pte & (_PAGE_PRESENT | _PAGE_RW)) == want;
+}
+
 /* Clears *pl1e if it is the mapping of 'frame' that 'flags' describe. */
 static int clear_grant_pte(uint64_t *pl1e, unsigned long frame,
                            unsigned int flags)
 {
     uint64_t old = __atomic_load_n(pl1e, __ATOMIC_ACQUIRE);
-    uint64_t want = _PAGE_PRESENT |
-                    ((flags & GNTMAP_readonly) ? 0 : _PAGE_RW);
 
-    if ( PTE_MFN(old) != frame ||
-         (old & (_PAGE_PRESENT | _PAGE_RW)) != want )
+    if ( !is_grant_pte(old, frame, flags) )
         return GNTST_general_error;
     if ( !__atomic_compare_exchange_n(pl1e, &old, 0, false, __ATOMIC_ACQ_REL,
                                       __ATOMIC_ACQUIRE) )
@@ -118,12 +123,46 @@ static int clear_grant_pte(uint64_t *pl1e, unsigned long frame,
     return GNTST_okay;
 }
 
-int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
-                                     unsigned long frame, unsigned int flags)
+/*
+ * GNTTABOP_unmap_and_replace (Xen's replace_grant_pv_mapping with a
+ * new_addr): the L1 entry of new_addr is taken out first, as in Xen, then
+ * put where the grant was. Where Xen drops the taken entry when the grant
+ * check fails, it goes back here: a failed op changes nothing.
+ */
+static int replace_with(struct domain *ld, uint64_t addr, unsigned long frame,
+                        unsigned int flags, uint64_t new_addr)
 {
     unsigned long l1mfn;
-    uint64_t *pl1e = grant_l1e(ld, addr, flags, &l1mfn);
+    uint64_t *pnew, *pl1e, stolen, old;
 
+    if ( flags & GNTMAP_contains_pte )
+        return GNTST_general_error;     /* no replace in this mode */
+    pnew = grant_l1e(ld, new_addr, 0, &l1mfn);
+    if ( !pnew )
+        return GNTST_general_error;
+    stolen = __atomic_exchange_n(pnew, 0, __ATOMIC_ACQ_REL);
+    pl1e = grant_l1e(ld, addr, flags, &l1mfn);
+    old = pl1e ? __atomic_load_n(pl1e, __ATOMIC_ACQUIRE) : 0;
+    if ( !pl1e || !is_grant_pte(old, frame, flags) ||
+         !__atomic_compare_exchange_n(pl1e, &old, stolen, false,
+                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) )
+    {
+        __atomic_store_n(pnew, stolen, __ATOMIC_RELEASE);
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
+
+int arch_gnttab_replace_host_mapping(struct domain *ld, uint64_t addr,
+                                     unsigned long frame, unsigned int flags,
+                                     uint64_t new_addr)
+{
+    unsigned long l1mfn;
+    uint64_t *pl1e;
+
+    if ( new_addr )
+        return replace_with(ld, addr, frame, flags, new_addr);
+    pl1e = grant_l1e(ld, addr, flags, &l1mfn);
     return pl1e ? clear_grant_pte(pl1e, frame, flags) : GNTST_general_error;
 }
 

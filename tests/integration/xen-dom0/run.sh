@@ -169,6 +169,11 @@ if [ ! -x "$dom0test" ] || [ "$here/dom0test.c" -nt "$dom0test" ]; then
         die "cannot build $dom0test"
 fi
 cp "$dom0test" "$ov/usr/local/bin/xenia-dom0test"
+# files a component builds for this scenario (build/COMPONENT/overlay-SCENARIO/,
+# e.g. pv-drivers' pv-block guest images), copied in as they are
+for extra in "$top"/build/*/overlay-"$scenario"; do
+    [ -d "$extra" ] && cp -a "$extra"/. "$ov"/
+done
 initrd=$out/run-$name.cpio.gz
 cp "$out/dom0-base.cpio.gz" "$initrd.tmp"
 pack "$ov" "$ov.cpio.gz"

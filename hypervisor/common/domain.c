@@ -71,8 +71,7 @@ static void free_domain_struct(struct domain *d)
             arch_vcpu_destroy(d->vcpu[i]);
             free_xenheap_pages(d->vcpu[i], 0);
         }
-    if ( d->evtchn )
-        free_xenheap_pages(d->evtchn, 4);
+    evtchn_free_tables(d);
     free_xenheap_pages(d, 0);
 }
 
@@ -281,6 +280,7 @@ static void __noreturn hwdom_gone(unsigned int reason)
            (unsigned long)(boot_wallclock_sec() + ns / 1000000000UL),
            (unsigned long)(ns % 1000000000UL));
     gnttab_domain_release(hardware_domain);
+    evtchn_fifo_destroy(hardware_domain);
     if ( opt_audit )
         arch_audit_domain_release(hardware_domain);
     switch ( reason )

@@ -391,6 +391,7 @@ static long sched_poll(vaddr_t arg)
     struct domain *d = v->domain;
     sched_poll_t p;
     unsigned int i;
+    int rc;
 
     if ( copy_from_guest(&p, arg, sizeof(p)) )
         return -EFAULT;
@@ -403,10 +404,8 @@ static long sched_poll(vaddr_t arg)
         if ( copy_from_guest(&port, (vaddr_t)p.ports.p + i * sizeof(port),
                              sizeof(port)) )
             return -EFAULT;
-        if ( port >= EVTCHN_NR_PORTS )
-            return -EINVAL;
-        if ( (d->shared_info->evtchn_pending[port / 64] >> (port % 64)) & 1 )
-            return 0;
+        if ( (rc = evtchn_poll_pending(d, port)) != 0 )
+            return rc < 0 ? rc : 0;
     }
     if ( p.timeout && p.timeout <= get_s_time() )
         return 0;

@@ -110,7 +110,8 @@ struct domain {
     struct page_list page_list;     /* the tot_pages frames (xenia/mm.h) */
     uint8_t handle[16];
     uint64_t vm_assist;
-    struct evtchn *evtchn;          /* EVTCHN_NR_PORTS entries */
+    struct evtchn **evtchn;         /* port buckets (xenia/event.h) */
+    struct evtchn_fifo_domain *evtchn_fifo;     /* NULL: 2-level ABI */
     struct grant_table *grant_table;    /* common/grant_table.c */
     unsigned int pause_count;       /* domctl pausedomain nesting */
     unsigned int refcnt;            /* get_domain/put_domain */

@@ -1527,6 +1527,9 @@ static long get_status_frames(struct domain *ld, vaddr_t uop,
     if ( copy_from_guest(&op, uop, sizeof(op)) )
         return -EFAULT;
     list = (vaddr_t)op.frame_list.p;
+    /* As Xen 4.17: a list starting in the hypervisor's range is -EFAULT. */
+    if ( !guest_range_ok(list, 1) )
+        return -EFAULT;
     op.status = target_table(ld, op.dom, &gt);
     if ( op.status == GNTST_okay )
     {

@@ -299,7 +299,8 @@ _Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version");
  *  of the first nr_frames status frames of dom's table.  count must be 1
  *  (-EINVAL).  dom may be DOMID_SELF; another domain needs a privileged
  *  caller (GNTST_permission_denied).  nr_frames above the number of
- *  status frames (0 for a version-1 table): GNTST_general_error; an
+ *  status frames (0 for a version-1 table): GNTST_general_error; a
+ *  frame_list starting in the hypervisor's range: -EFAULT; otherwise an
  *  unwritable frame_list: GNTST_bad_virt_addr.  Only status is written
  *  back besides frame_list.
  */

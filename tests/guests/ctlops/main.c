@@ -7,7 +7,11 @@
  *  - memory_op acquire_resource of its grant table: either the frames
  *    (Xen 4.17) or -EOPNOTSUPP (Xenia), the answer on which libxc falls
  *    back to GNTTABOP_setup_table for the domain plus a foreign mapping
- *    of the frame, which is checked too.
+ *    of the frame, which is checked too;
+ *  - the grant-table versions libxl reads and asks for: physinfo's
+ *    gnttab_v1/gnttab_v2 capabilities, createdomain refusing a maximum
+ *    version of 0 or above 2 or unknown grant_opts bits, and the bare
+ *    domain's table at version 1 with no status frames.
  * Every answer is compared with facts from physinfo and sched_id rather
  * than fixed numbers, so the checks hold on both hypervisors.
  */
@@ -256,6 +260,59 @@ static void domain_checks(domid_t dom)
 
 /* ---- the grant table: acquire_resource or its fallback (6) ---- */
 
+/* A createdomain that must fail; a domain it made anyway is destroyed. */
+static long create_refused(uint32_t grant_opts)
+{
+    struct xen_domctl d = { 0 };
+    long rc;
+
+    d.u.createdomain.max_vcpus = 1;
+    d.u.createdomain.max_evtchn_port = 1023;
+    d.u.createdomain.max_grant_frames = 4;
+    d.u.createdomain.max_maptrack_frames = 1;
+    d.u.createdomain.grant_opts = grant_opts;
+    rc = xbh_domctl_cmd(XEN_DOMCTL_createdomain, 0, &d);
+    if ( rc == 0 )
+    {
+        domid_t made = d.domain;
+
+        memset(&d, 0, sizeof(d));
+        xbh_domctl_cmd(XEN_DOMCTL_destroydomain, made, &d);
+        xbh_wait_gone(made, -1, 0);
+    }
+    return rc;
+}
+
+static void grant_version_checks(domid_t dom)
+{
+    gnttab_get_version_t gv = { .dom = dom, .version = 99 };
+    gnttab_get_status_frames_t sf = { .nr_frames = 1, .dom = dom,
+                                      .status = 99 };
+    uint64_t list[1];
+    long rc;
+
+    xt_check("physinfo_gnttab_v1_v2", (phys.capabilities &
+             (XEN_SYSCTL_PHYSCAP_gnttab_v1 | XEN_SYSCTL_PHYSCAP_gnttab_v2)) ==
+             (XEN_SYSCTL_PHYSCAP_gnttab_v1 | XEN_SYSCTL_PHYSCAP_gnttab_v2),
+             "capabilities %#x", phys.capabilities);
+    xt_check_rc("createdomain_grant_version_0_einval", create_refused(0),
+                -XEN_EINVAL);
+    xt_check_rc("createdomain_grant_version_3_einval",
+                create_refused(XEN_DOMCTL_GRANT_version(3)), -XEN_EINVAL);
+    xt_check_rc("createdomain_grant_opts_bits_einval",
+                create_refused(XEN_DOMCTL_GRANT_version(1) | 0x10),
+                -XEN_EINVAL);
+    rc = HC(__HYPERVISOR_grant_table_op, GNTTABOP_get_version, &gv, 1, 0, 0);
+    xt_check("domain_grant_version_1", rc == 0 && gv.version == 1,
+             "rc %ld version %u", rc, gv.version);
+    set_xen_guest_handle(sf.frame_list, list);
+    rc = HC(__HYPERVISOR_grant_table_op, GNTTABOP_get_status_frames, &sf, 1,
+            0, 0);
+    xt_check("domain_no_status_frames", rc == 0 &&
+             sf.status == GNTST_general_error, "rc %ld status %d", rc,
+             sf.status);
+}
+
 static void gnttab_checks(domid_t dom)
 {
     xen_pfn_t frames[1] = { 0 };
@@ -448,7 +505,7 @@ static void policy_checks(domid_t dom)
              "rc %ld err %#x/%#x", rc, res.err_leaf, res.err_subleaf);
 }
 
-XTEST(ctlops, 52)
+XTEST(ctlops, 58)
 {
     struct xen_sysctl op = { 0 };
     struct xen_domctl d = { 0 };
@@ -492,6 +549,7 @@ XTEST(ctlops, 52)
 
     domain_checks(dom);                     /* 15 */
     gnttab_checks(dom);                     /* 6 */
+    grant_version_checks(dom);              /* 6 */
     policy_checks(dom);                     /* 12 */
 
     memset(&d, 0, sizeof(d));

@@ -13,7 +13,7 @@
 #
 # TIMEOUT: 420
 # WAIT-EXIT: 30
-# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version dom0-mem-max grant-evtchn store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock hypervisor-wallclock clock-rate frame-audit qemu-exit refusals-listed
+# PLANNED: hypervisor-type control-domain version-names-xenia privcmd-version dom0-mem-max grant-evtchn event-abi store-ls store-write-read vcpu-clocks stress-fork stress-mmap stress-tmpfs stress-pipe dmesg-clean wallclock hypervisor-wallclock clock-rate frame-audit qemu-exit refusals-listed
 
 T=/usr/local/bin/xenia-dom0test
 STRESS_SECS=${STRESS_SECS:-3}
@@ -69,6 +69,7 @@ db_run() {
     # dom0_mem=...,max:N on the hypervisor's command line is dom0's ceiling
     run_t dom0-mem-max $T maxmem
     run_t grant-evtchn $T grant-evtchn 50
+    db_event_abi
 
     # ---- the store ----
     out=$(timeout 20 xenstore-ls /local/domain/0 2>&1)
@@ -114,6 +115,26 @@ db_run() {
     [ "$n" -gt 0 ] && sleep "$n"
     $T stamp rate-end
     stamp "wallclock date=$(date +%s)"
+}
+
+# event-abi: the event-channel ABI dom0's Linux chose, from its boot log.
+# FIFO (xen.fifo_events defaults to on, and both hypervisors offer it)
+# unless the kernel command line turned it off; a fall back to 2-level
+# fails.
+db_event_abi() {
+    local want=FIFO-based got
+    case " $(cat /proc/cmdline) " in
+    *" xen.fifo_events=0 "*|*" xen.fifo_events=n "*|*" xen.fifo_events=N "*|*" xen.fifo_events=off "*)
+        want=2-level ;;
+    esac
+    got=$(dmesg | grep -o 'xen:events: Using [A-Za-z0-9-]* ABI' | head -n 1)
+    got=${got#xen:events: Using }
+    got=${got% ABI}
+    if [ "$got" = "$want" ]; then
+        result event-abi PASS "dom0 uses the $got event-channel ABI (expected: $want)"
+    else
+        result event-abi FAIL "dom0 uses the '${got:-unknown}' event-channel ABI, expected $want"
+    fi
 }
 
 # tmpfs: files of random data written, copied, read back and compared by

@@ -327,8 +327,7 @@ int xn_create_domain(struct xn_handle *h, struct xs_conn *xs,
          (rc = xn_read_file(cfg->ramdisk, &rd, &rdlen)) )
     {
         if ( !cfg->image )
-            if ( !cfg->image )
-        xn_kimage_free(&k);
+            xn_kimage_free(&k);
         return bfail(res, "ramdisk", "read", -rc, "%s", cfg->ramdisk);
     }
     p2m = calloc(cfg->memory_mb * 256, sizeof(*p2m));

@@ -58,15 +58,17 @@ static event_word_t *word_from_port(const struct domain *d,
 {
     const struct evtchn_fifo_domain *f = d->evtchn_fifo;
 
+    event_word_t *page;
+
     if ( port >= f->nr_pages * WORDS_PER_PAGE )
         return NULL;
-    return (event_word_t *)mfn_to_virt(f->array_mfn[port / WORDS_PER_PAGE]) +
-           port % WORDS_PER_PAGE;
+    page = arch_frame_ptr(f->array_mfn[port / WORDS_PER_PAGE]);
+    return page + port % WORDS_PER_PAGE;
 }
 
 static evtchn_fifo_control_block_t *control_block(const struct fifo_vcpu *fv)
 {
-    return (void *)((char *)mfn_to_virt(fv->cb_mfn) + fv->cb_offset);
+    return (void *)((char *)arch_frame_ptr(fv->cb_mfn) + fv->cb_offset);
 }
 
 static bool word_test_and_set(event_word_t *w, unsigned int bit)

@@ -340,7 +340,8 @@ static void section_carry(void)
         return;
     }
     rc = xt_evtchn_send(carried);
-    xt_check("no_array_send", rc == 0 && c->ready == 0 && c->head[PRIO_DEF] == 0,
+    xt_check("no_array_send", rc == 0 && c->ready == 0 &&
+             c->head[PRIO_DEF] == 0,
              "send %ld ready %#x head %u", rc, c->ready, c->head[PRIO_DEF]);
     for ( i = 0; i < WORDS; i++ )
         arr[i] = W_MASKED;

@@ -85,6 +85,7 @@ struct vbd {
     unsigned int nrings;
     struct bring rings[MAX_QUEUES];
     bool seen;
+    bool closing;               /* draining: take no new requests    */
     bool io_error_logged;
     struct bb_stats st, st_written;
     char stats_dir[PATH_MAX];
@@ -179,11 +180,44 @@ static void set_node(struct vbd *v, const char *node, const char *fmt, ...)
     xs_writef(path, "%s", val);
 }
 
+/*
+ * Publish our state, in a transaction that first checks the backend
+ * directory is still there: a toolstack that removed it must not find a
+ * lone `state` node recreated by us.
+ */
 static void set_state(struct vbd *v, int state)
 {
+    char path[192], val[8];
+    uint32_t tx;
+    char *d;
+    int rc, tries;
+
     dbg("%u/%u: state %d -> %d", v->domid, v->devid, v->state, state);
     v->state = state;
-    set_node(v, "state", "%d", state);
+    snprintf(path, sizeof(path), "%s/state", v->bpath);
+    snprintf(val, sizeof(val), "%d", state);
+    for ( tries = 0; tries < 5; tries++ )
+    {
+        if ( xs_transaction_start(bb.xs, &tx) )
+            break;
+        d = xs_read(bb.xs, tx, v->bpath, NULL);
+        if ( !d )
+        {
+            xs_transaction_end(bb.xs, tx, 0);
+            return;
+        }
+        free(d);
+        rc = xs_write_str(bb.xs, tx, path, val);
+        if ( rc )
+        {
+            xs_transaction_end(bb.xs, tx, 0);
+            break;
+        }
+        rc = xs_transaction_end(bb.xs, tx, 1);
+        if ( rc != -EAGAIN )
+            return;
+    }
+    logmsg("%u/%u: could not publish state %d", v->domid, v->devid, state);
 }
 
 /*
@@ -544,7 +578,7 @@ static void process_ring(struct bring *r)
 
     if ( !r->map )
         return;
-    while ( !r->held )
+    while ( !r->held && !r->v->closing )
     {
         rc = blk_ring_next(&r->ring, &rq);
         if ( rc < 0 )
@@ -636,7 +670,9 @@ static void disconnect(struct vbd *v)
     unsigned int i;
 
     /* Requests in flight complete into the ring before it goes. */
+    v->closing = true;
     drain_vbd(v);
+    v->closing = false;
     for ( i = 0; i < v->nrings; i++ )
     {
         struct bring *r = &v->rings[i];

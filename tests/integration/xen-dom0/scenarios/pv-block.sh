@@ -1,0 +1,245 @@
+# Scenario pv-block (sourced by dom0's /init once the store is up): a Linux
+# guest whose root is an ext4 image served by xenia-blkback (pv-drivers/,
+# docs/pv-drivers.md).  The guest (the Debian kernel, pv-drivers' initramfs
+# that loads xen-blkfront and ext4 and switch_roots to /dev/xvda) writes
+# and fsyncs files and prints their checksums; it is destroyed, created
+# again and finds the same checksums; then xenia-blkback is killed (-9)
+# while the guest writes in a loop and started again: it takes the
+# connection over and the guest finishes without an I/O error.  The
+# `xenia` CLI creates the guests and xenia-consoled keeps their consoles,
+# on both hypervisors; pv-drivers/tools/vbd-attach writes the disk's nodes.
+#
+# TIMEOUT: 480
+# XEN-TOOLS: none
+# PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors blkback-alive cleanup
+
+PVB_IMG=/boot/pvb-root.img
+PVB_INITRD=/boot/pvb-initrd.cpio.gz
+PVB_NAME=pvb
+PVB_LOG=/var/log/xenia/console/guest-$PVB_NAME.log
+PVB_BLOG=/var/log/xenia-blkback.log
+PVB_DEV=51712        # xvda
+PVB_LOOPS=${PVB_LOOPS:-40}
+PVB_BOOT_WAIT=${PVB_BOOT_WAIT:-240}     # half-seconds are counted below
+
+pvb_cfg() {   # pvb_cfg STEPS
+    mkdir -p /etc/xen
+    cat > /etc/xen/$PVB_NAME.cfg <<EOC
+name = "$PVB_NAME"
+kernel = "/boot/vmlinuz"
+ramdisk = "$PVB_INITRD"
+extra = "console=hvc0 pvb=$1 pvb_loops=$PVB_LOOPS ${GUEST_EXTRA:-}"
+memory = ${GUEST_MEM:-192}
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "preserve"
+EOC
+}
+
+# Wait until the guest's console log has $1 (at most $2 seconds).
+pvb_wait() {
+    local i=0
+    while [ $i -lt $(($2 * 2)) ]; do
+        grep -q "$1" "$PVB_LOG" 2>/dev/null && return 0
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+
+pvb_evidence() {
+    dump_file blkback "$PVB_BLOG" 40
+    dump_file guest-console "$PVB_LOG" 60
+    dump_file xenia-create /var/log/xenia-create.out 20
+    echo "---- xenstore-ls -f backend/vbd, device/vbd ----"
+    xenstore-ls -f /local/domain/0/backend/vbd 2>&1 | head -n 60 | sed 's/^/xs| /'
+    xenstore-ls -f /local/domain/$domid/device/vbd 2>&1 | head -n 30 | sed 's/^/xs| /'
+    xenstore-ls -f /local/domain/0/error 2>&1 | head -n 10 | sed 's/^/xs| /'
+    xenia list 2>&1 | sed 's/^/list| /'
+}
+
+pvb_blkback_start() {
+    xenia-blkback -v --pidfile /run/xenia-blkback.pid 2>> "$PVB_BLOG"
+    sleep 0.5
+    kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)" 2>/dev/null
+}
+
+# pvb_boot STEPS: create paused, attach the disk, unpause; sets domid.
+pvb_boot() {
+    domid=
+    rm -f "$PVB_LOG"
+    pvb_cfg "$1"
+    if ! xenia create -p /etc/xen/$PVB_NAME.cfg > /var/log/xenia-create.out 2>&1; then
+        echo "xenia create: $(tail -n 3 /var/log/xenia-create.out | tr '\n' ' ')"
+        return 1
+    fi
+    domid=$(xenia domid $PVB_NAME 2>&1)
+    case "$domid" in ''|*[!0-9]*) echo "xenia domid gave '$domid'"; return 1 ;; esac
+    if ! vbd-attach "$domid" xvda "$PVB_IMG" > /var/log/vbd-attach.out 2>&1; then
+        echo "vbd-attach: $(cat /var/log/vbd-attach.out)"
+        return 1
+    fi
+    xenia unpause $PVB_NAME
+}
+
+pvb_sums() { grep 'PVB: sum ' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVB: sum //' | sort; }
+
+pvb_run() {
+    local be st fe v sums1 sums2 pid n last
+
+    if ! command -v xenia-blkback > /dev/null || ! [ -f "$PVB_IMG" ] ||
+       ! command -v xenia > /dev/null; then
+        result blkback-present FAIL "xenia-blkback, xenia or $PVB_IMG missing (make -C pv-drivers; make -C dom0-tools)"
+        return
+    fi
+    result blkback-present PASS "$(command -v xenia-blkback), image $(ls -l $PVB_IMG | awk '{ print $5 }') bytes"
+
+    xenia init-dom0 > /dev/null 2>&1
+    if command -v xenia-consoled > /dev/null; then
+        xenia-consoled -p /run/xenia-consoled.pid 2> /var/log/xenia-consoled.out
+    else
+        xenia consoled -p /run/xenia-consoled.pid 2> /var/log/xenia-consoled.out
+    fi
+    if pvb_blkback_start; then
+        result blkback-start PASS "pid $(cat /run/xenia-blkback.pid)"
+    else
+        result blkback-start FAIL "$(tail -n 3 "$PVB_BLOG" | tr '\n' ' ')"
+        return
+    fi
+
+    # ---- first boot: write ----
+    if pvb_boot write > /tmp/pvb-boot.out 2>&1; then
+        result guest-create PASS "domid $domid"
+    else
+        result guest-create FAIL "$(cat /tmp/pvb-boot.out)"
+        pvb_evidence
+        return
+    fi
+    be=/local/domain/0/backend/vbd/$domid/$PVB_DEV
+    fe=/local/domain/$domid/device/vbd/$PVB_DEV
+    check vbd-attach "$(cat /var/log/vbd-attach.out)" \
+        [ "$(xenstore-read $be/params 2>/dev/null)" = "$PVB_IMG" ]
+
+    if pvb_wait 'PVB: root mounted' "$PVB_BOOT_WAIT"; then
+        st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read $fe/state 2>&1)"
+        check vbd-connected "$st" [ "$st" = "backend 4 frontend 4" ]
+    else
+        result vbd-connected FAIL "the guest never mounted /dev/xvda"
+        pvb_evidence
+    fi
+    v=
+    for n in feature-max-indirect-segments max-ring-page-order \
+             multi-queue-max-queues feature-flush-cache feature-barrier \
+             feature-discard feature-persistent sector-size sectors info; do
+        v="$v $n=$(xenstore-read $be/$n 2>/dev/null)"
+    done
+    case "$v" in
+    *" feature-max-indirect-segments=256 max-ring-page-order=4 multi-queue-max-queues="[1-9]*" feature-flush-cache=1 feature-barrier=1 "*" sector-size=512 sectors=65536 info=0")
+        result backend-features PASS "$v" ;;
+    *) result backend-features FAIL "$v" ;;
+    esac
+
+    if pvb_wait 'PVB: write-done' 120; then
+        result write-fsync PASS "$(pvb_sums | wc -l) files written and fsynced"
+    else
+        result write-fsync FAIL "no write-done from the guest"
+        pvb_evidence
+    fi
+    v=$(grep -m1 'PVB: root-init' "$PVB_LOG" | tr -d '\r')
+    case "$v" in
+    *"/dev/xvda ext4"*) result root-on-pv PASS "${v#*PVB: }" ;;
+    *) result root-on-pv FAIL "'$v'" ;;
+    esac
+    sums1=$(pvb_sums)
+
+    # ---- destroy (no clean shutdown), the toolstack's clean-up ----
+    if xenia destroy $PVB_NAME > /var/log/xenia-destroy.out 2>&1; then
+        result destroy PASS "domain $domid"
+    else
+        result destroy FAIL "$(cat /var/log/xenia-destroy.out)"
+    fi
+    vbd-attach -d "$domid" xvda > /var/log/vbd-detach.out 2>&1
+    sleep 2     # blkback rescans at least every 2 s
+    n=0
+    while [ -d /run/xenia/vbd/$domid-$PVB_DEV ] && [ $n -lt 10 ]; do sleep 1; n=$((n + 1)); done
+    check detach-after-destroy "backend nodes and /run/xenia/vbd/$domid-$PVB_DEV removed" \
+        [ ! -d /run/xenia/vbd/$domid-$PVB_DEV ] && ! xenstore-exists $be 2>/dev/null
+
+    # ---- second boot: verify, then the restart test ----
+    if ! pvb_boot verify,loop > /tmp/pvb-boot.out 2>&1; then
+        result recreate FAIL "$(cat /tmp/pvb-boot.out)"
+        pvb_evidence
+        return
+    fi
+    be=/local/domain/0/backend/vbd/$domid/$PVB_DEV
+    if pvb_wait 'PVB: verify-done' "$PVB_BOOT_WAIT"; then
+        result recreate PASS "domid $domid"
+    else
+        result recreate FAIL "no verify-done from the guest"
+        pvb_evidence
+    fi
+    sums2=$(pvb_sums)
+    if [ -n "$sums1" ] && [ "$sums1" = "$sums2" ]; then
+        result data-intact PASS "$(echo "$sums2" | wc -l) checksums equal"
+    else
+        result data-intact FAIL "before: $(echo $sums1) after: $(echo $sums2)"
+    fi
+
+    # The restart: kill -9 while the guest writes in its loop.
+    if pvb_wait 'PVB: loop 3$' 120 || pvb_wait 'PVB: loop 3' 5; then
+        pid=$(cat /run/xenia-blkback.pid)
+        v=$(cat /run/xenia/vbd/$domid-$PVB_DEV/wr_req 2>/dev/null)
+        f=$(cat /run/xenia/vbd/$domid-$PVB_DEV/f_req 2>/dev/null)
+        r=$(cat /run/xenia/vbd/$domid-$PVB_DEV/rd_req 2>/dev/null)
+        check stats "rd_req=$r wr_req=$v f_req=$f" [ "${r:-0}" -gt 0 ] && [ "${v:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ]
+        kill -9 "$pid"
+        sleep 0.5
+        if kill -0 "$pid" 2>/dev/null; then
+            result backend-kill FAIL "pid $pid survived kill -9"
+        else
+            last=$(grep 'PVB: loop ' "$PVB_LOG" | tail -n 1 | tr -d '\r')
+            sleep 3
+            n=$(grep 'PVB: loop ' "$PVB_LOG" | tail -n 1 | tr -d '\r')
+            st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read /local/domain/$domid/device/vbd/$PVB_DEV/state 2>&1)"
+            result backend-kill PASS "pid $pid killed at '${last#*PVB: }'; 3 s later '${n#*PVB: }', $st"
+        fi
+        echo "---- restart ----" >> "$PVB_BLOG"
+        if pvb_blkback_start; then
+            st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read /local/domain/$domid/device/vbd/$PVB_DEV/state 2>&1)"
+            sleep 1
+            v=$(grep -c 'took over' "$PVB_BLOG")
+            check takeover "new pid $(cat /run/xenia-blkback.pid), $st, took-over lines $v" \
+                [ "$v" -ge 1 ] && [ "$st" = "backend 4 frontend 4" ]
+        else
+            result takeover FAIL "restart failed: $(tail -n 3 "$PVB_BLOG" | tr '\n' ' ')"
+        fi
+    else
+        result stats FAIL "the guest's loop never started"
+        result backend-kill FAIL "the guest's loop never started"
+        result takeover FAIL "the guest's loop never started"
+        pvb_evidence
+    fi
+    if pvb_wait 'PVB: loop-done' 180; then
+        result io-continues PASS "$(grep 'PVB: loop ' "$PVB_LOG" | grep -c -v failed) loops"
+    else
+        result io-continues FAIL "no loop-done: last '$(grep 'PVB: loop ' "$PVB_LOG" | tail -n 1 | tr -d '\r')'"
+        pvb_evidence
+    fi
+    v=$(grep 'PVB: io-errors' "$PVB_LOG" | tr -d '\r')
+    n=$(grep -c 'PVB: loop .* dd failed' "$PVB_LOG")
+    check no-io-errors "${v#*PVB: }, $n failed writes" [ "${v#*PVB: }" = "io-errors 0" ] && [ "$n" = 0 ]
+    check blkback-alive "pid $(cat /run/xenia-blkback.pid 2>/dev/null)" \
+        kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)"
+
+    xenia destroy $PVB_NAME > /dev/null 2>&1
+    vbd-attach -d "$domid" xvda > /dev/null 2>&1
+    kill "$(cat /run/xenia-blkback.pid 2>/dev/null)" 2>/dev/null
+    sleep 1
+    check cleanup "no domain left, backend tree $(xenstore-list /local/domain/0/backend/vbd 2>&1 | tr '\n' ' ')" \
+        [ -z "$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null)" ]
+    if [ "$XENIA_FAILED" != 0 ] || [ -n "${SHOW_BLKBACK_LOG:-}" ]; then
+        dump_file blkback "$PVB_BLOG" 40
+        dump_file guest-console "$PVB_LOG" 40
+    fi
+}
+
+pvb_run

@@ -152,5 +152,6 @@ done
 rc=$?
 [ $rc = 1 ] && res PASS missing-config-exit-1 "exit 1" ||
     res FAIL missing-config-exit-1 "exit $rc"
+"$here/top-host.sh" "$xenia" "$tsv"   # xenia top (appends top-* results)
 echo "toolstack-host: $(grep -c '^PASS' "$tsv") passed, $(grep -c '^FAIL' "$tsv") failed, $(grep -c '^SKIP' "$tsv") skipped"
 exit 0

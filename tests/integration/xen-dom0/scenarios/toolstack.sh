@@ -9,6 +9,7 @@
 #
 # TIMEOUT: 600
 # XEN-TOOLS: none
+# EXTRA-IMAGE: locale   (C.UTF-8: tmux needs it for xenia top's top-tui check)
 # PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui on-crash shutdown-wait destroy cycles cycles-memory cycles-domains
 
 TS_GUEST=tsguest

@@ -168,12 +168,12 @@ top_tui_check() {
         return
     fi
     if ! top_wait_pane "^ *$name [-rbpscd]{6} "; then
-        sed 's/^/top-tui-pane| /' /tmp/top-pane
+        grep -v '^ *$' /tmp/top-pane | sed 's/^/top-tui-pane| /'
         result top-tui FAIL "no $name row on the screen ($(head -n 2 /tmp/top-tui.err 2>/dev/null | tr '\n' ' '))"
         $TOP_TMUX kill-server 2>/dev/null
         return
     fi
-    sed 's/^/top-tui-pane| /' /tmp/top-pane
+    grep -v '^ *$' /tmp/top-pane | sed 's/^/top-tui-pane| /'
     grep -q "^ *NAME  *STATE  *CPU(sec)  *CPU(%)  *MEM(k) .* VBD_WSECT *$" /tmp/top-pane ||
         why="$why no column header;"
     grep -q "Sort: ID ascending" /tmp/top-pane || why="$why no 'Sort: ID ascending';"
@@ -185,7 +185,7 @@ top_tui_check() {
     [ "$first" = Domain-0 ] || why="$why NAME ascending shows '$first' first;"
     $TOP_TMUX send-keys -t xtop r
     top_wait_pane "Sort: NAME descending" || why="$why 'r' did not reverse;"
-    sed 's/^/top-tui-pane| /' /tmp/top-pane
+    grep -v '^ *$' /tmp/top-pane | sed 's/^/top-tui-pane| /'
     first=$(top_first_row)
     [ "$first" = "$name" ] || why="$why NAME descending shows '$first' first;"
     # q: the program ends, then the pane and the session with it.

@@ -3,14 +3,16 @@
 # them runs: dom0's own store entries, then a Linux PV guest (the Debian
 # kernel and the busybox initramfs) from an xl.cfg, list, pause, unpause,
 # destroy, and create/destroy cycles that must leave free memory and the
-# domain count as they were.  xenia-consoled serves the guests' consoles
+# domain count as they were; the same guest from libvirt XML; reboot,
+# mem-set, vcpu-list, uptime, rename, dmesg; bad images that must leave
+# nothing behind.  xenia-consoled serves the guests' consoles
 # (instead of xenconsoled): the guest's output reaches its log file and
 # `xenia console`.  See docs/toolstack.md.
 #
-# TIMEOUT: 600
+# TIMEOUT: 900
 # XEN-TOOLS: none
 # EXTRA-IMAGE: locale   (C.UTF-8: tmux needs it for xenia top's top-tui check)
-# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui on-crash shutdown-wait destroy cycles cycles-memory cycles-domains
+# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui vcpu-list uptime mem-set rename dmesg reboot on-crash shutdown-wait create-xml destroy bad-image-no-leftovers cycles cycles-memory cycles-domains
 
 TS_GUEST=tsguest
 TS_CFG=/etc/xen/$TS_GUEST.cfg
@@ -50,6 +52,27 @@ on_poweroff = "destroy"
 on_crash = "destroy"
 EOC
 
+# The same guest as libvirt domain XML (create-xml).
+cat > "/etc/xen/$TS_GUEST.xml" <<EOX
+<domain type='xen'>
+  <name>$TS_GUEST</name>
+  <memory unit='MiB'>${GUEST_MEM:-192}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type>linux</type>
+    <kernel>/boot/vmlinuz</kernel>
+    <initrd>$TS_RAMDISK</initrd>
+    <cmdline>console=hvc0 sysrq_always_enabled ${GUEST_EXTRA:-}</cmdline>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <console type='pty'/>
+  </devices>
+</domain>
+EOX
+
 ts_free() { xenia info 2>/dev/null | sed -n 's/^free_pages *: *//p'; }
 ts_ndoms() { xenia list 2>/dev/null | tail -n +2 | grep -c .; }
 ts_state() { xenia list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
@@ -73,6 +96,18 @@ ts_wait_log() {
     local i=0
     while [ $i -lt "$2" ]; do
         grep -q "$1" "$TS_LOG" 2>/dev/null && return 0
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+
+# How many times the guest's console log shows its /init marker.
+ts_inits() { grep -c "XENIA-DOMU: init reached" "$TS_LOG" 2>/dev/null || echo 0; }
+# Wait (at most $2 half-seconds) until the marker count exceeds $1.
+ts_wait_inits() {
+    local i=0
+    while [ $i -lt "$2" ]; do
+        [ "$(ts_inits)" -gt "$1" ] && return 0
         sleep 0.5; i=$((i + 1))
     done
     return 1
@@ -197,6 +232,78 @@ ts_run() {
         top_checks "$TS_GUEST"
     fi
 
+    # The verbs that look at or adjust a running guest.
+    domid=$(xenia domid "$TS_GUEST" 2>/dev/null)
+    xenia vcpu-list "$TS_GUEST" > /tmp/ts-vcpu.out 2>&1
+    rc=$?
+    sed 's/^/vcpu-list| /' /tmp/ts-vcpu.out
+    xenia vcpu-set "$TS_GUEST" 1 > /tmp/ts-vcpuset.out 2>&1; r1=$?
+    xenia vcpu-set "$TS_GUEST" 2 >> /tmp/ts-vcpuset.out 2>&1; r2=$?
+    v=$(xenstore-read /local/domain/$domid/cpu/0/availability 2>&1)
+    ok=0
+    [ $rc = 0 ] && grep -Eq "^$TS_GUEST +$domid +0 " /tmp/ts-vcpu.out &&
+        [ $r1 = 0 ] && [ $r2 = 1 ] && [ "$v" = online ] && ok=1
+    check vcpu-list "exit $rc, $(grep -E "^$TS_GUEST " /tmp/ts-vcpu.out | tr -s ' ' | head -n 1); vcpu-set 1: exit $r1 (cpu/0 $v), vcpu-set 2 over maxvcpus: exit $r2" \
+        [ $ok = 1 ]
+
+    v=$(xenia uptime "$TS_GUEST" 2>&1 | tail -n 1)
+    xenia uptime | sed 's/^/uptime| /'
+    ok=0
+    echo "$v" | grep -Eq "^$TS_GUEST +$domid +[0-9]+:[0-9]{2}:[0-9]{2}\$" && ok=1
+    check uptime "'$(echo "$v" | tr -s ' ')'; start_time $(xenstore-read "$(xenstore-read /local/domain/$domid/vm)/start_time" 2>&1)" \
+        [ $ok = 1 ]
+
+    # mem-set below memory: the target is written; whether the balloon
+    # followed is reported, not required.
+    xenia mem-set "$TS_GUEST" 160m > /tmp/ts-memset.out 2>&1
+    rc=$?
+    v=$(xenstore-read /local/domain/$domid/memory/target 2>&1)
+    xenia mem-set "$TS_GUEST" 4g > /tmp/ts-memset2.out 2>&1
+    r2=$?
+    ok=0
+    [ $rc = 0 ] && [ "$v" = 163840 ] && grep -q "target 163840 KiB, actual" /tmp/ts-memset.out &&
+        [ $r2 = 1 ] && ok=1
+    check mem-set "exit $rc, memory/target $v: $(tr '\n' ' ' < /tmp/ts-memset.out); above static-max: exit $r2" \
+        [ $ok = 1 ]
+
+    # rename and back; a taken name is refused.
+    xenia rename "$TS_GUEST" "$TS_GUEST-renamed" > /tmp/ts-rename.out 2>&1
+    rc=$?
+    d2=$(xenia domid "$TS_GUEST-renamed" 2>/dev/null)
+    vmname=$(xenstore-read "$(xenstore-read /local/domain/$domid/vm 2>/dev/null)/name" 2>&1)
+    xenia domid "$TS_GUEST" > /dev/null 2>&1; r2=$?
+    xenia rename "$TS_GUEST-renamed" Domain-0 >> /tmp/ts-rename.out 2>&1; r3=$?
+    xenia rename "$TS_GUEST-renamed" "$TS_GUEST" >> /tmp/ts-rename.out 2>&1; r4=$?
+    d3=$(xenia domid "$TS_GUEST" 2>/dev/null)
+    ok=0
+    [ $rc = 0 ] && [ "$d2" = "$domid" ] && [ "$vmname" = "$TS_GUEST-renamed" ] &&
+        [ $r2 = 3 ] && [ $r3 = 1 ] && [ $r4 = 0 ] && [ "$d3" = "$domid" ] && ok=1
+    check rename "renamed: exit $rc, domid $d2, /vm name $vmname, old name exit $r2; to Domain-0: exit $r3; back: exit $r4, domid $d3" \
+        [ $ok = 1 ]
+
+    xenia dmesg > /tmp/ts-dmesg.out 2>&1
+    rc=$?
+    check dmesg "exit $rc, $(wc -c < /tmp/ts-dmesg.out) bytes, last line: $(grep . /tmp/ts-dmesg.out | tail -n 1 | cut -c1-80)" \
+        [ $rc = 0 ] && [ -s /tmp/ts-dmesg.out ]
+
+    # reboot -w: the monitor restarts it (on_reboot=restart) under a new
+    # domid, and it reaches /init again.
+    d1=$(xenia domid "$TS_GUEST" 2>/dev/null)
+    k=$(ts_inits)
+    t0=$(now_ms)
+    xenia reboot -w "$TS_GUEST" > /tmp/ts-reboot.out 2>&1
+    rc=$?
+    d2=$(xenia domid "$TS_GUEST" 2>/dev/null)
+    ts_wait_inits "$k" 360
+    k2=$(ts_inits)
+    ok=0
+    [ $rc = 0 ] && [ -n "$d2" ] && [ "$d2" != "$d1" ] && [ "$k2" -gt "$k" ] && ok=1
+    check reboot "exit $rc in $(( $(now_ms) - t0 )) ms: $(tr '\n' ' ' < /tmp/ts-reboot.out) domid $d1 -> ${d2:-none}, /init markers $k -> $k2" \
+        [ $ok = 1 ]
+    [ $ok = 1 ] || ts_evidence
+    ts_wait_log "XENIA-DOMU: done" 60
+    domid=$(xenia domid "$TS_GUEST" 2>/dev/null)
+
     # on_crash (the guest was created with on_crash="restart"): crashed
     # through its console (^O c: the hvc driver's SysRq, enabled by
     # sysrq_always_enabled); the monitor `create` forked restarts it.
@@ -224,16 +331,56 @@ ts_run() {
         xenia destroy "$TS_GUEST" 2>/dev/null
     fi
 
-    # destroy: a paused guest is enough.
-    xenia create -p "$TS_CFG" > /var/log/xenia-create.out 2>&1
+    # The same guest from libvirt XML: it boots to /init; then destroy.
+    k=$(ts_inits)
+    t0=$(now_ms)
+    if xenia create "/etc/xen/$TS_GUEST.xml" > /var/log/xenia-create.out 2>&1 &&
+       ts_wait_inits "$k" 360; then
+        result create-xml PASS "$(head -n 1 /var/log/xenia-create.out); /init reached in $(( $(now_ms) - t0 )) ms"
+    else
+        result create-xml FAIL "$(tail -n 3 /var/log/xenia-create.out | tr '\n' ' ') /init markers $k -> $(ts_inits)"
+        ts_evidence
+        xenia domid "$TS_GUEST" > /dev/null 2>&1 ||
+            xenia create -p "$TS_CFG" > /var/log/xenia-create.out 2>&1
+    fi
     domid=$(xenia domid "$TS_GUEST" 2>&1)
     if xenia destroy "$TS_GUEST" && ! xenia domid "$TS_GUEST" > /dev/null 2>&1 &&
        ! xenstore-exists /local/domain/$domid 2>/dev/null; then
-        result destroy PASS "gone from list and store"
+        result destroy PASS "domain $domid gone from list and store"
     else
         result destroy FAIL "still there: $(xenia list 2>&1 | tr '\n' ' ')"
         ts_evidence
     fi
+
+    # Bad images (and a guest too big for the host's memory, which fails
+    # inside the build): each fails with its message and leaves no domain
+    # and no store node behind.
+    xenstore-ls -f /local/domain 2>&1 | sort > /tmp/ts-xs-before
+    nb=$(ts_ndoms)
+    bi=/tmp/ts-bad
+    rm -rf $bi; mkdir -p $bi
+    : > $bi/empty.img
+    head -c 65536 /dev/urandom | sed 's/^\x7fELF/XELF/' > $bi/random.img
+    head -c 4096 /boot/vmlinuz > $bi/truncated.img
+    bad=
+    for c in "kernel=\"$bi/empty.img\"|not an ELF kernel nor a Linux bzImage" \
+             "kernel=\"$bi/random.img\"|not an ELF kernel nor a Linux bzImage" \
+             "kernel=\"$bi/truncated.img\"|bzImage payload" \
+             "ramdisk=\"$bi/none.img\"|No such file or directory" \
+             "memory=100000|failed"; do
+        o=${c%%|*}; want=${c#*|}
+        xenia create "$TS_CFG" "$o" > $bi/out 2>&1
+        rc=$?
+        head -n 1 $bi/out | sed 's/^/bad-image| /'
+        { [ $rc = 1 ] && grep -q "$want" $bi/out; } || bad="$bad [$o: exit $rc, $(head -n 1 $bi/out)]"
+    done
+    xenstore-ls -f /local/domain 2>&1 | sort > /tmp/ts-xs-after
+    na=$(ts_ndoms)
+    ok=0
+    [ -z "$bad" ] && [ "$na" = "$nb" ] && cmp -s /tmp/ts-xs-before /tmp/ts-xs-after && ok=1
+    check bad-image-no-leftovers "5 failing creates;${bad:- each with its message;} domains $nb -> $na, /local/domain $(wc -l < /tmp/ts-xs-before) -> $(wc -l < /tmp/ts-xs-after) nodes$(cmp -s /tmp/ts-xs-before /tmp/ts-xs-after || echo ' (changed)')" \
+        [ $ok = 1 ]
+    [ $ok = 1 ] || diff /tmp/ts-xs-before /tmp/ts-xs-after 2>&1 | head -n 20 | sed 's/^/xs-diff| /'
 
     # The first guest leaves dom0's maptrack grown for good (the store's
     # first grant mapping: one page, see above): the cycles are measured

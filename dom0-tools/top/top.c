@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -514,6 +515,33 @@ static void sample_devices(struct top_sample *s)
 /* ------------------------------------------------------------------ */
 /* Samples.                                                             */
 
+/*
+ * A sampling error: printed at once, or kept while the screen is up
+ * (ctx->defer_errors) for top_tui_run to print after endwin().
+ */
+static char sample_err[256];
+
+static void sample_error(const struct top_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void sample_error(const struct top_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    n = snprintf(sample_err, sizeof(sample_err), "xenia top: ");
+    va_start(ap, fmt);
+    vsnprintf(sample_err + n, sizeof(sample_err) - n, fmt, ap);
+    va_end(ap);
+    if ( !ctx->defer_errors )
+        fprintf(stderr, "%s\n", sample_err);
+}
+
+const char *top_sample_error(void)
+{
+    return sample_err;
+}
+
 static void state_letters(const struct xen_domctl_getdomaininfo *di,
                           char *s)
 {
@@ -573,7 +601,7 @@ static int sample_host(struct top_ctx *ctx, struct top_sample *s)
     rc = xn_physinfo(ctx->xh, &pi);
     if ( rc < 0 )
     {
-        fprintf(stderr, "xenia top: XEN_SYSCTL_physinfo: %s\n", strerror(-rc));
+        sample_error(ctx, "XEN_SYSCTL_physinfo: %s", strerror(-rc));
         return -1;
     }
     s->host.nr_cpus = pi.nr_cpus;
@@ -644,8 +672,8 @@ static int sample_domains(struct top_ctx *ctx, const struct top_sample *prev,
         n = xn_domain_list(ctx->xh, next, info, 64);
         if ( n < 0 )
         {
-            fprintf(stderr, "xenia top: XEN_SYSCTL_getdomaininfolist: %s\n",
-                    strerror(-n));
+            sample_error(ctx, "XEN_SYSCTL_getdomaininfolist: %s",
+                         strerror(-n));
             return -1;
         }
         if ( n == 0 || n > 64 )
@@ -653,7 +681,7 @@ static int sample_domains(struct top_ctx *ctx, const struct top_sample *prev,
         p = realloc(s->doms, (s->nr_doms + n) * sizeof(*p));
         if ( !p )
         {
-            fprintf(stderr, "xenia top: out of memory\n");
+            sample_error(ctx, "out of memory");
             return -1;
         }
         s->doms = p;
@@ -735,16 +763,16 @@ static int sample_fake(struct top_ctx *ctx, const struct top_sample *prev,
 
     if ( !f )
     {
-        fprintf(stderr, "xenia top: XENIA_TOP_FAKE=%s: %s\n", ctx->fake,
-                strerror(errno));
+        sample_error(ctx, "XENIA_TOP_FAKE=%s: %s", ctx->fake,
+                     strerror(errno));
         return -1;
     }
     /* The host line comes first: MEM(%) needs its total. */
     while ( fgets(line, sizeof(line), f) )
         if ( ++n && fake_line(ctx, prev, line, s) )
         {
-            fprintf(stderr, "xenia top: XENIA_TOP_FAKE=%s:%ld: not a host "
-                    "or dom line\n", ctx->fake, n);
+            sample_error(ctx, "XENIA_TOP_FAKE=%s:%ld: not a host or dom line",
+                         ctx->fake, n);
             fclose(f);
             return -1;
         }
@@ -768,7 +796,7 @@ int top_sample_take(struct top_ctx *ctx, const struct top_sample *prev,
         sample_devices(s);
     if ( top_sample_view(&ctx->opts, s) )
     {
-        fprintf(stderr, "xenia top: out of memory\n");
+        sample_error(ctx, "out of memory");
         top_sample_dispose(s);
         return -1;
     }

@@ -102,12 +102,15 @@ struct top_ctx
     struct xn_handle *xh;
     struct xs_conn *xsc;       /* NULL: names show as "(null)"           */
     const char *fake;          /* XENIA_TOP_FAKE: samples from a file    */
+    int defer_errors;          /* the screen is up: keep sampling errors */
 };
 
 /* top.c */
 int top_sample_take(struct top_ctx *ctx, const struct top_sample *prev,
                     struct top_sample *s);
 void top_sample_dispose(struct top_sample *s);
+/* The last sampling error ("xenia top: ..."), for the screen to print. */
+const char *top_sample_error(void);
 /* Filter and sort s->doms into s->view with ctx->opts. */
 int top_sample_view(const struct top_opts *o, struct top_sample *s);
 const char *top_col_header(enum top_col_id c);

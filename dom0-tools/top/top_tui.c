@@ -330,9 +330,13 @@ int top_tui_run(struct top_ctx *ctx)
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
+    ctx->defer_errors = 1;
     rc = tui_loop(&t);
+    ctx->defer_errors = 0;
     endwin();
     delscreen(scr);
+    if ( rc )
+        fprintf(stderr, "%s\n", top_sample_error());
     top_sample_dispose(&t.cur);
     return rc;
 }

@@ -12,6 +12,8 @@
  * Clients (`xenia console`) connect to XN_CONSOLED_SOCKET and send
  * "ATTACH <domid>\n"; the reply is "OK\n" followed by the last output
  * (up to XC_HIST bytes) and then the live stream, or "ERR <message>\n".
+ * "MAPPED <domid>\n" is answered "YES\n" or "NO\n": whether the daemon
+ * holds that domain's ring mapped now (`xenia list` on dying domains).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -330,6 +332,14 @@ static void new_client(void)
     line[n] = '\0';
     tv.tv_sec = 0;
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    /* A query, for `xenia list` on dying domains: is its ring mapped? */
+    if ( sscanf(line, "MAPPED %u", &domid) == 1 )
+    {
+        d = find(domid);
+        write_all(fd, d && d->ring ? "YES\n" : "NO\n", d && d->ring ? 4 : 3);
+        close(fd);
+        return;
+    }
     if ( sscanf(line, "ATTACH %u", &domid) != 1 )
     {
         write_all(fd, "ERR expected ATTACH <domid>\n", 28);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <termios.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -643,7 +644,32 @@ struct dying_info
     unsigned long long frames;
     int introduced;            /* 1, 0, or -1 unknown */
     int store_node;            /* 1, 0, or -1 unknown */
+    int consoled;              /* ring mapped by xenia-consoled: 1, 0, -1 */
 };
+
+/* Ask xenia-consoled whether it still maps the domain's console ring. */
+static int consoled_maps(unsigned int domid)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { 1, 0 };
+    char ans[8] = "";
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1;
+    ssize_t n;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", XN_CONSOLED_SOCKET);
+    if ( fd < 0 )
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if ( connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+         dprintf(fd, "MAPPED %u\n", domid) > 0 &&
+         (n = read(fd, ans, sizeof(ans) - 1)) > 0 )
+    {
+        ans[n] = '\0';
+        rc = !strcmp(ans, "YES\n") ? 1 : !strcmp(ans, "NO\n") ? 0 : -1;
+    }
+    close(fd);
+    return rc;
+}
 
 static void dying_probe(const struct xen_domctl_getdomaininfo *d,
                         struct dying_info *di)
@@ -652,6 +678,7 @@ static void dying_probe(const struct xen_domctl_getdomaininfo *d,
 
     di->frames = d->tot_pages;
     di->introduced = di->store_node = -1;
+    di->consoled = consoled_maps(d->domain);
     if ( !xsc )
         return;
     di->introduced = xs_is_introduced(xsc, d->domain);
@@ -665,11 +692,13 @@ static void dying_probe(const struct xen_domctl_getdomaininfo *d,
 
 static void dying_text(const struct dying_info *di, char *out, size_t len)
 {
-    snprintf(out, len, "dying: %llu frame%s still held%s%s%s",
+    snprintf(out, len, "dying: %llu frame%s still held%s%s%s%s",
              di->frames, di->frames == 1 ? "" : "s",
              di->frames ? " (mapped or granted to another domain)" : "",
              di->introduced == 1 ? "; the store still has it introduced" :
              di->introduced == 0 ? "; released by the store" : "",
+             di->consoled == 1 ? "; xenia-consoled maps its console ring" :
+             di->consoled == 0 ? "; not mapped by xenia-consoled" : "",
              di->store_node == 1 ? "; its /local/domain node remains" : "");
 }
 
@@ -726,7 +755,7 @@ static int cmd_list(int argc, char **argv)
         for ( i = 0; i < n; i++ )
         {
             struct xen_domctl_getdomaininfo *d = &info[i];
-            struct dying_info dy = { 0, -1, -1 };
+            struct dying_info dy = { 0, -1, -1, -1 };
             char st[8], *name, note[200] = "";
             char uuid[37];
             int dying = !!(d->flags & XEN_DOMINF_dying);
@@ -770,6 +799,11 @@ static int cmd_list(int argc, char **argv)
                         xj_null(g);
                     else
                         xj_bool(g, dy.store_node);
+                    xj_key(g, "consoled_mapped");
+                    if ( dy.consoled < 0 )
+                        xj_null(g);
+                    else
+                        xj_bool(g, dy.consoled);
                     xj_kstr(g, "summary", note);
                     yajl_gen_map_close(g);
                 }

@@ -1420,6 +1420,122 @@ static void test_reset_watches_in_txn(void **state)
     assert_int_equal(d5->nwatches, 0);
 }
 
+/* ---- Advisory sweep (docs/security.md, "Advisory sweep") -------------- */
+
+/* True if a message queued for c carries more than the maximum payload. */
+static bool out_oversized(struct xs_conn *c)
+{
+    struct mem *m = c->tp_priv;
+    size_t off = m->out_off;
+    struct xsd_sockmsg h;
+
+    xs_conn_output(c);
+    while ( m->out_len - off >= sizeof(h) )
+    {
+        memcpy(&h, m->out + off, sizeof(h));
+        if ( h.len > XENSTORE_PAYLOAD_MAX )
+            return true;
+        off += sizeof(h) + h.len;
+    }
+    return false;
+}
+
+/*
+ * XSA-324: a watch with a token near the payload limit, fired by a long
+ * path, would make an event larger than any message may be.  As Xen's
+ * fix: the event is dropped, nothing oversized reaches the ring, and the
+ * watcher and the store go on.
+ */
+static void test_xsa324_big_token_event(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *w = mconn(0, true);
+    static char tok[4000], path[1100];
+
+    memset(tok, 't', sizeof(tok) - 1);
+    memcpy(path, "/w/", 3);
+    memset(path + 3, 'p', sizeof(path) - 4);
+    assert_int_equal(call2(w, XS_WATCH, 0, "/w", tok), 0);
+    drain_events(w);
+    assert_int_equal(nevents, 1);                /* the set-up event fits */
+    nevents = 0;
+    assert_int_equal(wr(d0, 0, path, "1"), 0);
+    assert_false(out_oversized(w));
+    drain_events(w);
+    assert_int_equal(nevents, 0);
+    assert_int_equal(wr(d0, 0, "/w/b", "1"), 0);
+    assert_false(out_oversized(w));
+    drain_events(w);
+    assert_int_equal(nevents, 1);                /* 4005 bytes: delivered */
+    assert_int_equal(rd(w, 0, "/w/b"), 0);
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/*
+ * XSA-481: "/local/domain/" (and other paths ending in '/') must be
+ * refused with EINVAL; Xen's canonicalize() could return NULL with errno
+ * 0 for it and trip an assertion.
+ */
+static void test_xsa481_trailing_slash_paths(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+    static const char *const bad[] = {
+        "/local/domain/", "/local/domain/5/", "/local/domain//5",
+        "/local/", "device/",
+    };
+    unsigned int i;
+
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/5"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/5", "n5"), 0);
+    for ( i = 0; i < sizeof(bad) / sizeof(bad[0]); i++ )
+    {
+        assert_int_equal(rd(d5, 0, bad[i]), EINVAL);
+        assert_int_equal(wr(d5, 0, bad[i], "x"), EINVAL);
+        assert_int_equal(call1(d5, XS_MKDIR, 0, bad[i]), EINVAL);
+        assert_int_equal(call1(d5, XS_GET_PERMS, 0, bad[i]), EINVAL);
+        assert_int_equal(call2(d5, XS_WATCH, 0, bad[i], "t"), EINVAL);
+        assert_int_equal(rd(d0, 0, bad[i]), EINVAL);
+    }
+    assert_int_equal(wr(d5, 0, "device", "ok"), 0);
+    assert_int_equal(rd(d5, 0, "device"), 0);
+    assert_string_equal(last.data, "ok");
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
+/*
+ * XSA-414/415: a write that must create several missing parents and hits
+ * the node quota half-way leaves nothing behind, inside a transaction or
+ * not: no node, no accounting, no orphan after the commit.
+ */
+static void test_xsa415_failed_create_undone(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xs_conn *d5 = mconn(5, false);
+    unsigned int before;
+    uint32_t t;
+    int rc;
+
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/5"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/5", "n5"), 0);
+    assert_int_equal(wr(d5, 0, "have", "1"), 0);
+    before = core.store.acct[5].nodes;
+    core.quota.nodes = before + 3;
+    assert_int_equal(wr(d5, 0, "a/b/c/d/e/f", "1"), ENOSPC);
+    assert_int_equal(rd(d5, 0, "a"), ENOENT);
+    assert_int_equal(core.store.acct[5].nodes, before);
+
+    t = txstart(d5);
+    assert_int_equal(wr(d5, t, "x/y/z/q/r/s", "1"), ENOSPC);
+    assert_int_equal(wr(d5, t, "have", "2"), 0);
+    rc = call1(d5, XS_TRANSACTION_END, t, "T");
+    assert_true(rc == 0 || rc == EAGAIN || rc == ENOSPC);
+    assert_int_equal(rd(d5, 0, "x"), ENOENT);
+    assert_int_equal(rd(d0, 0, "/local/domain/5/x/y"), ENOENT);
+    assert_int_equal(core.store.acct[5].nodes, before);
+    assert_int_equal(call1(d0, XS_CONTROL, 0, "check"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1469,6 +1585,12 @@ int main(void)
                                         ring_teardown),
         cmocka_unit_test_setup_teardown(test_reset_watches_in_txn, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_xsa324_big_token_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_xsa481_trailing_slash_paths,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xsa415_failed_create_undone,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests_name("xenstore", tests, NULL, NULL);

@@ -25,10 +25,10 @@
 #include <public/sysctl.h>
 
 
+static void physinfo_hw_cap(uint32_t *hw_cap, unsigned int n);
+
 static void physinfo(struct xen_sysctl_physinfo *p)
 {
-    uint32_t a, b, c, d;
-
     memset(p, 0, sizeof(*p));
     p->threads_per_core = 1;
     p->cores_per_socket = nr_cpus_online;
@@ -43,12 +43,7 @@ static void physinfo(struct xen_sysctl_physinfo *p)
     p->total_pages = heap_total_pages;
     p->free_pages = falloc_free_pages(&heap);
     p->max_mfn = max_page - 1;
-    cpuid(1, 0, &a, &b, &c, &d);
-    p->hw_cap[0] = d;
-    p->hw_cap[4] = c;
-    cpuid(0x80000001, 0, &a, &b, &c, &d);
-    p->hw_cap[1] = d;
-    p->hw_cap[6] = c;
+    physinfo_hw_cap(p->hw_cap, sizeof(p->hw_cap) / sizeof(p->hw_cap[0]));
 }
 
 static long getdomaininfolist(struct xen_sysctl_getdomaininfolist *l)
@@ -417,6 +412,44 @@ static long get_cpu_policy(struct xen_sysctl_cpu_policy *p)
  * of the matching index.
  */
 #define NR_FEATURE_WORDS 12
+static const struct { uint32_t leaf, sub; uint8_t reg; } feature_word[] = {
+    { 1, XEN_CPUID_NO_SUBLEAF, 3 }, { 1, XEN_CPUID_NO_SUBLEAF, 2 },
+    { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 3 },
+    { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 2 },
+    { 0xd, 1, 0 }, { 7, 0, 1 }, { 7, 0, 2 },
+    { 0x80000007U, XEN_CPUID_NO_SUBLEAF, 3 },
+    { 0x80000008U, XEN_CPUID_NO_SUBLEAF, 1 }, { 7, 0, 3 },
+    { 7, 1, 0 }, { 0x80000021U, XEN_CPUID_NO_SUBLEAF, 0 },
+};
+
+/* Feature word i of a policy, in Xen's featureset order. */
+static uint32_t feature_word_of(unsigned int policy, unsigned int i)
+{
+    uint32_t r[4];
+
+    /* Leaves beyond the policy's (7.1, 0x80000021) read as 0. */
+    if ( (feature_word[i].leaf == 7 && feature_word[i].sub == 1) ||
+         feature_word[i].leaf > POLICY_EXTD_LAST )
+        return 0;
+    cpu_policy_leaf(policy, feature_word[i].leaf, feature_word[i].sub, r);
+    return r[feature_word[i].reg];
+}
+
+/*
+ * physinfo's hw_cap: the host featureset's first words, in Xen's order
+ * (1.edx, 1.ecx, 0x80000001.edx, 0x80000001.ecx, 0xd.1.eax, 7.0.ebx, ...),
+ * as Xen 4.17 fills it; `xl info` prints them and libvirt's libxl driver
+ * decodes the host CPU from them.
+ */
+static void physinfo_hw_cap(uint32_t *hw_cap, unsigned int n)
+{
+    unsigned int i;
+
+    for ( i = 0; i < n; i++ )
+        hw_cap[i] = i < NR_FEATURE_WORDS
+                    ? feature_word_of(XEN_SYSCTL_cpu_policy_host, i) : 0;
+}
+
 static long get_cpu_featureset(struct xen_sysctl_cpu_featureset *f)
 {
     static const unsigned int policy_of[] = {
@@ -424,16 +457,7 @@ static long get_cpu_featureset(struct xen_sysctl_cpu_featureset *f)
         XEN_SYSCTL_cpu_policy_pv_default, ~0U,
         XEN_SYSCTL_cpu_policy_pv_max, ~0U,
     };
-    static const struct { uint32_t leaf, sub; uint8_t reg; } word[] = {
-        { 1, XEN_CPUID_NO_SUBLEAF, 3 }, { 1, XEN_CPUID_NO_SUBLEAF, 2 },
-        { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 3 },
-        { 0x80000001U, XEN_CPUID_NO_SUBLEAF, 2 },
-        { 0xd, 1, 0 }, { 7, 0, 1 }, { 7, 0, 2 },
-        { 0x80000007U, XEN_CPUID_NO_SUBLEAF, 3 },
-        { 0x80000008U, XEN_CPUID_NO_SUBLEAF, 1 }, { 7, 0, 3 },
-        { 7, 1, 0 }, { 0x80000021U, XEN_CPUID_NO_SUBLEAF, 0 },
-    };
-    uint32_t words[NR_FEATURE_WORDS], r[4];
+    uint32_t words[NR_FEATURE_WORDS];
     unsigned int i, n;
 
     if ( !f->features.p )
@@ -446,18 +470,7 @@ static long get_cpu_featureset(struct xen_sysctl_cpu_featureset *f)
     if ( policy_of[f->index] == ~0U )
         return -EOPNOTSUPP;
     for ( i = 0; i < NR_FEATURE_WORDS; i++ )
-    {
-        /* Leaves beyond the policy's (7.1, 0x80000021) read as 0. */
-        if ( (word[i].leaf == 7 && word[i].sub == 1) ||
-             word[i].leaf > POLICY_EXTD_LAST )
-            words[i] = 0;
-        else
-        {
-            cpu_policy_leaf(policy_of[f->index], word[i].leaf, word[i].sub,
-                            r);
-            words[i] = r[word[i].reg];
-        }
-    }
+        words[i] = feature_word_of(policy_of[f->index], i);
     n = f->nr_features < NR_FEATURE_WORDS ? f->nr_features
                                           : NR_FEATURE_WORDS;
     if ( n && copy_to_guest((vaddr_t)f->features.p, words,

@@ -11,7 +11,8 @@
  *  - the grant-table versions libxl reads and asks for: physinfo's
  *    gnttab_v1/gnttab_v2 capabilities, createdomain refusing a maximum
  *    version of 0 or above 2 or unknown grant_opts bits, and the bare
- *    domain's table at version 1 with no status frames.
+ *    domain's table at version 1 with no status frames;
+ *  - physinfo's hw_cap in Xen's featureset order (xl info, libvirt).
  * Every answer is compared with facts from physinfo and sched_id rather
  * than fixed numbers, so the checks hold on both hypervisors.
  */
@@ -505,7 +506,7 @@ static void policy_checks(domid_t dom)
              "rc %ld err %#x/%#x", rc, res.err_leaf, res.err_subleaf);
 }
 
-XTEST(ctlops, 58)
+XTEST(ctlops, 59)
 {
     struct xen_sysctl op = { 0 };
     struct xen_domctl d = { 0 };
@@ -526,6 +527,15 @@ XTEST(ctlops, 58)
     sched_id = op.u.sched_id.sched_id;
 
     host_checks(&n_dom);                    /* 17 */
+    /*
+     * hw_cap is Xen's featureset order (libvirt's libxl driver decodes the
+     * host CPU from it): word 0 is leaf 1's EDX (FPU, bit 0), word 2 leaf
+     * 0x80000001's EDX (LM, bit 29, on any 64-bit host).
+     */
+    xt_check("physinfo_hw_cap_featureset_order",
+             (phys.hw_cap[0] & 1) && (phys.hw_cap[2] & (1u << 29)),
+             "hw_cap %08x:%08x:%08x:%08x", phys.hw_cap[0], phys.hw_cap[1],
+             phys.hw_cap[2], phys.hw_cap[3]);
 
     d.u.createdomain.max_vcpus = 2;
     d.u.createdomain.max_evtchn_port = 1023;

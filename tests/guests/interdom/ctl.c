@@ -171,6 +171,8 @@ void ctl_init(void)
 
 static xen_pfn_t p2m_ws[CTL_PEER_PAGES];
 
+unsigned int ctl_peer_grant_version;
+
 long peer_build(struct peer *p, const char *cmdline)
 {
     struct xb_config cfg;
@@ -185,6 +187,7 @@ long peer_build(struct peer *p, const char *cmdline)
     cfg.cmdline = cmdline;
     cfg.mem_kb = CTL_PEER_KB;
     cfg.max_vcpus = 1;
+    cfg.max_grant_version = ctl_peer_grant_version;
     cfg.backend_domid = 0;
     cfg.p2m = p2m_ws;
     cfg.p2m_entries = ARRAY_SIZE(p2m_ws);

@@ -72,6 +72,9 @@ struct peer
     char verdict[16];
 };
 
+/* The maximum grant version peers are built with (0: the highest). */
+extern unsigned int ctl_peer_grant_version;
+
 /*
  * Build a peer (paused), bind its console and store ports, map its ring.
  * 0 or the failing result; on failure nothing is left behind.

@@ -223,9 +223,96 @@ static void cmd_grants(void)
     printf(PEER_TAG "grants %ld %d %u\n", rc, q.status, q.nr_frames);
 }
 
+/*
+ * Version 2 (the gnttrans image): the first v2 command switches the
+ * table (set_version 2; the v1 commands above are not used after it),
+ * maps its first frame and its status frame.
+ */
+static grant_entry_v2_t *gt2;
+static volatile grant_status_t *gt2_status;
+
+static long v2_init(void)
+{
+    gnttab_set_version_t sv = { 2 };
+    gnttab_setup_table_t st = { .dom = DOMID_SELF, .nr_frames = 1 };
+    gnttab_get_status_frames_t gs = { .nr_frames = 1, .dom = DOMID_SELF };
+    xen_pfn_t frame = 0;
+    uint64_t status = 0;
+    long rc;
+
+    if ( gt2 )
+        return 0;
+    rc = gnttab(GNTTABOP_set_version, &sv, 1);
+    if ( rc || sv.version != 2 )
+        return rc ?: -1;
+    set_xen_guest_handle(st.frame_list, &frame);
+    set_xen_guest_handle(gs.frame_list, &status);
+    if ( gnttab(GNTTABOP_setup_table, &st, 1) || st.status ||
+         gnttab(GNTTABOP_get_status_frames, &gs, 1) || gs.status )
+        return -2;
+    gt2_status = xt_map_mfn(status, _PAGE_PRESENT | _PAGE_ACCESSED);
+    gt2 = xt_map_mfn(frame, PTE_RW);
+    return gt2 && gt2_status ? 0 : -3;
+}
+
+/* v2grant R F O L: entry R grants dom 0 a fresh page (flags F, bytes O..L). */
+static long cmd_v2grant(unsigned long ref, unsigned long flags,
+                        unsigned long off, unsigned long len)
+{
+    uint64_t *page;
+    unsigned int i;
+    long rc = v2_init();
+
+    if ( rc )
+        return rc;
+    if ( ref >= PEER_NR_REFS || ref_page[ref] )
+        return -4;
+    page = xt_alloc_page();
+    for ( i = 0; i < 512; i++ )
+        page[i] = peer_pattern(ref, i);
+    ref_page[ref] = page;
+    gt2[ref].hdr.flags = 0;
+    barrier();
+    gt2[ref].hdr.domid = 0;
+    gt2[ref].sub_page.page_off = off;
+    gt2[ref].sub_page.length = len;
+    gt2[ref].sub_page.frame = xt_virt_to_mfn(page);
+    barrier();
+    __atomic_store_n(&gt2[ref].hdr.flags, (uint16_t)flags, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* v2trans R D G: entry R passes grant G of domain D on to dom 0. */
+static long cmd_v2trans(unsigned long ref, unsigned long dom,
+                        unsigned long gref)
+{
+    long rc = v2_init();
+
+    if ( rc )
+        return rc;
+    if ( ref >= PAGE_SIZE / sizeof(*gt2) )
+        return -4;
+    gt2[ref].hdr.flags = 0;
+    barrier();
+    gt2[ref].hdr.domid = 0;
+    gt2[ref].transitive.trans_domid = dom;
+    gt2[ref].transitive.pad0 = 0;
+    gt2[ref].transitive.gref = gref;
+    barrier();
+    __atomic_store_n(&gt2[ref].hdr.flags, (uint16_t)GTF_transitive,
+                     __ATOMIC_RELEASE);
+    return 0;
+}
+
 static bool ref_ok(unsigned long ref)
 {
     return gt && ref < PEER_NR_REFS && ref_page[ref];
+}
+
+/* A page a "grants" or "v2grant" entry granted. */
+static bool page_ok(unsigned long ref)
+{
+    return ref < PEER_NR_REFS && ref_page[ref];
 }
 
 /* Linux's way to end access: only while nobody reads or writes. */
@@ -458,13 +545,20 @@ static bool serve(char *line, unsigned int *bad)
     else if ( !strcmp(verb, "clear") && k == 1 && ref_ok(n[0]) )
         printf(PEER_TAG "clear %#x\n",
                __atomic_exchange_n(&gt[n[0]].flags, 0, __ATOMIC_ACQ_REL));
-    else if ( !strcmp(verb, "peek") && k == 2 && ref_ok(n[0]) )
+    else if ( !strcmp(verb, "peek") && k == 2 && page_ok(n[0]) )
         printf(PEER_TAG "peek %#lx\n",
                ((volatile uint64_t *)ref_page[n[0]])[n[1] & 511]);
-    else if ( !strcmp(verb, "sum") && k == 1 && ref_ok(n[0]) )
+    else if ( !strcmp(verb, "sum") && k == 1 && page_ok(n[0]) )
         printf(PEER_TAG "sum %#lx\n", peer_sum(ref_page[n[0]]));
     else if ( !strcmp(verb, "gmap") && k == 2 )
         cmd_gmap(n[0], n[1]);
+    else if ( !strcmp(verb, "v2grant") && k == 4 )
+        printf(PEER_TAG "v2grant %ld\n", cmd_v2grant(n[0], n[1], n[2], n[3]));
+    else if ( !strcmp(verb, "v2trans") && k == 3 )
+        printf(PEER_TAG "v2trans %ld\n", cmd_v2trans(n[0], n[1], n[2]));
+    else if ( !strcmp(verb, "v2status") && k == 1 && gt2 &&
+              n[0] < PAGE_SIZE / sizeof(*gt2) )
+        printf(PEER_TAG "v2status %u\n", gt2_status[n[0]]);
     else if ( !strcmp(verb, "gpoke") && k == 3 && gmap_page(n[0]) )
     {
         gmap_page(n[0])[n[1] & 511] = n[2];

@@ -40,6 +40,17 @@
  *   gpoke H I V           word I of the page mapped    -> 0
  *                         with handle H := V
  *   gpeek H I             word I of that page          -> value
+ *   v2grant R F O L       (first v2 command: switch    -> rc
+ *                         the table to version 2) v2
+ *                         entry R for dom 0 of a fresh
+ *                         page filled as the "grants"
+ *                         ones, flags F, sub-page
+ *                         offset O and length L; peek
+ *                         and sum then read it
+ *   v2trans R D G         v2 entry R: GTF_transitive   -> rc
+ *                         for dom 0 through grant G
+ *                         of domain D
+ *   v2status R            R's v2 status word           -> value
  *   quit                  leave the loop, report, power off
  */
 #ifndef XTEST_PEER_H

@@ -25,8 +25,8 @@
  *    an L1 table, a GNTMAP_contains_pte mapping with a new_addr are
  *    refused and leave the mapping in place; batches; a faulting list.
  * Transitive grants through another domain (and a loop A -> B -> A) need
- * a second grant table the test writes: the hypervisor's unit tests
- * (tests/unit/test_grant_table.c) cover them.  No check depends on time.
+ * a second domain: the gnttrans image covers them.  No check depends on
+ * time.
  */
 #include "xtpv.h"
 #include <public/grant_table.h>

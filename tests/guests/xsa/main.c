@@ -106,10 +106,11 @@ static void debugreg_checks(void)
 #define LIN_SLOT   300                                  /* empty L4 slot */
 
 static void superpage_check(const char *name, unsigned long va,
-                            unsigned int lvl, uint64_t target)
+                            unsigned int lvl)
 {
     uint64_t ma = xt_pt_entry_maddr(va, lvl), v;
-    long rc;
+    void *target = xt_alloc_page();
+    long rc, ro;
     int vec;
 
     if ( !ma || xt_pt_entry(va, lvl) )
@@ -117,14 +118,17 @@ static void superpage_check(const char *name, unsigned long va,
         xt_skip(name, "no empty level-%u slot at %#lx", lvl, va);
         return;
     }
+    /* Read-only, so that it could pass as a lower-level table. */
+    ro = xt_make_ro(target);
     rc = xt_mmu_update1(ma | MMU_NORMAL_PT_UPDATE,
-                        target | PTE_RW | _PAGE_PSE);
+                        (mfn_of(target) << 12) | PTE_RW | _PAGE_PSE);
     vec = xt_probe_read(va, &v);
-    xt_check(name, rc == -XEN_EINVAL && xt_pt_entry(va, lvl) == 0 &&
+    xt_check(name, ro == 0 && rc == -XEN_EINVAL && xt_pt_entry(va, lvl) == 0 &&
              vec == X86_EXC_PF, "rc %ld, entry %#lx, read vector %d", rc,
              xt_pt_entry(va, lvl), vec);
     if ( xt_pt_entry(va, lvl) )
         xt_mmu_update1(ma | MMU_NORMAL_PT_UPDATE, 0);
+    xt_make_rw(target);
 }
 
 static void pagetable_checks(void)
@@ -134,8 +138,13 @@ static void pagetable_checks(void)
     uint64_t self = (l4_mfn << 12) | PTE_RO;
     long rc, rc2, rc3;
 
-    superpage_check("xsa-148-l2-superpage", PSE_L2_VA, 2, 2UL << 20);
-    superpage_check("xsa-148-l3-superpage", PSE_L3_VA, 3, 0);
+    /*
+     * The target is an empty read-only page of ours: without the PSE
+     * refusal it would pass validation as an empty lower-level table,
+     * and the CPU would map the 2 MiB / 1 GiB around it (XSA-148).
+     */
+    superpage_check("xsa-148-l2-superpage", PSE_L2_VA, 2);
+    superpage_check("xsa-148-l3-superpage", PSE_L3_VA, 3);
 
     /*
      * XSA-182: a read-only self-link in the L4 is allowed (a linear page
@@ -356,6 +365,31 @@ static void int80_checks(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* XSA-20: timer periods and deadlines at the ends of their range.     */
+
+static void timer_checks(void)
+{
+    struct vcpu_set_periodic_timer p = { .period_ns = 1UL << 63 };
+    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = ~0UL };
+    long rc[5];
+
+    rc[0] = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+    p.period_ns = ~0UL;
+    rc[1] = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+    p.period_ns = 999999;                    /* under 1 ms */
+    rc[2] = HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+    rc[3] = HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    rc[4] = HYPERVISOR_set_timer_op(~0UL);
+    HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
+    HYPERVISOR_set_timer_op(0);
+    xt_check("xsa-20-timer-bounds",
+             rc[0] == -XEN_EINVAL && rc[1] == -XEN_EINVAL &&
+             rc[2] == -XEN_EINVAL && rc[3] == 0 && rc[4] == 0,
+             "period 2^63 %ld, ~0 %ld, 999999 %ld; singleshot ~0 %ld, "
+             "set_timer_op ~0 %ld", rc[0], rc[1], rc[2], rc[3], rc[4]);
+}
+
+/* ------------------------------------------------------------------ */
 /* XSA-327, 333: vCPU info placement, odd MSRs.                         */
 
 static void vcpu_checks(void)
@@ -528,7 +562,7 @@ static void grant_checks(void)
              flags_of(11));
 }
 
-XTEST(xsa, 22)
+XTEST(xsa, 23)
 {
     xt_traps_init();
     xt_mm_init();
@@ -540,6 +574,7 @@ XTEST(xsa, 22)
     version_checks();
     iret_checks();
     int80_checks();
+    timer_checks();
     vcpu_checks();
     if ( grant_setup() )
         grant_checks();

@@ -551,7 +551,8 @@ int pv_check_debugreg(const struct vcpu *v, unsigned int *reg,
     switch ( *reg )
     {
     case 0: case 1: case 2: case 3:
-        if ( !guest_range_ok(*value, sizeof(long)) )
+        /* One address, as Xen's __addr_ok: not the range DR7 may watch. */
+        if ( !guest_range_ok(*value, 1) )
             return -EPERM;
         return 0;
     case 4:

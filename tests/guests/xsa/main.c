@@ -96,6 +96,18 @@ static void debugreg_checks(void)
     xt_check("xsa-444-breakpoint-in-hypervisor",
              rc[3] == -XEN_EPERM && HYPERVISOR_get_debugreg(0) == dr0,
              "rc %ld, dr0 %#lx", rc[3], HYPERVISOR_get_debugreg(0));
+
+    /* The edges, as Xen 4.17's __addr_ok: one address, not a range. */
+    rc[0] = HYPERVISOR_set_debugreg(1, 0x00007ffffffffffcUL);
+    rc[1] = HYPERVISOR_set_debugreg(1, NONCANON);
+    rc[2] = HYPERVISOR_set_debugreg(1, 0xffff87fffffffff8UL);
+    rc[3] = HYPERVISOR_set_debugreg(1, 0xffff880000000000UL);
+    HYPERVISOR_set_debugreg(1, 0);
+    xt_check("xsa-444-breakpoint-edges",
+             rc[0] == 0 && rc[1] == -XEN_EPERM && rc[2] == -XEN_EPERM &&
+             rc[3] == 0,
+             "top of user half %ld, non-canonical %ld, end of hypervisor "
+             "%ld, guest kernel half %ld", rc[0], rc[1], rc[2], rc[3]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -562,7 +574,7 @@ static void grant_checks(void)
              flags_of(11));
 }
 
-XTEST(xsa, 23)
+XTEST(xsa, 24)
 {
     xt_traps_init();
     xt_mm_init();

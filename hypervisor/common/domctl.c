@@ -79,7 +79,7 @@ static long createdomain(struct xen_domctl *op, bool *copyback)
     /* As Xen 4.17: a maximum grant version from 1 to what we support. */
     if ( c->grant_opts & ~XEN_DOMCTL_GRANT_version_mask ||
          !XEN_DOMCTL_GRANT_version(c->grant_opts) ||
-         XEN_DOMCTL_GRANT_version(c->grant_opts) > GNTTAB_MAX_VERSION )
+         XEN_DOMCTL_GRANT_version(c->grant_opts) > gnttab_max_version() )
         return -EINVAL;
     if ( (rc = pick_domid(op->domain, &id)) )
         return rc;

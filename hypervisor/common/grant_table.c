@@ -57,6 +57,73 @@
 #include <public/xen.h>
 #include <public/grant_table.h>
 
+/* gnttab= (Xen's option): the highest version, transitive copies. */
+static unsigned int opt_max_version = GNTTAB_MAX_VERSION;
+static bool opt_transitive = true;
+
+/* Whether [s, end) is exactly 'word'. */
+static bool word_is(const char *s, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+
+    return (size_t)(end - s) == n && !strncmp(s, word, n);
+}
+
+/* One element of gnttab=: 0 or -EINVAL. */
+static int parse_element(const char *s, const char *end)
+{
+    static const char *const yes[] = { "1", "yes", "on", "true" };
+    static const char *const no[] = { "0", "no", "off", "false" };
+    const char *num;
+    unsigned int i;
+
+    if ( !strncmp(s, "max-ver:", 8) || !strncmp(s, "max_ver:", 8) )
+    {
+        num = s + 8;
+        if ( end - num != 1 || *num < '1' || *num > '0' + GNTTAB_MAX_VERSION )
+            return -EINVAL;
+        opt_max_version = *num - '0';
+        return 0;
+    }
+    if ( word_is(s, end, "transitive") || word_is(s, end, "no-transitive") )
+    {
+        opt_transitive = *s == 't';
+        return 0;
+    }
+    if ( strncmp(s, "transitive=", 11) )
+        return -EINVAL;
+    for ( i = 0; i < ARRAY_SIZE(yes); i++ )
+        if ( word_is(s + 11, end, yes[i]) || word_is(s + 11, end, no[i]) )
+        {
+            opt_transitive = word_is(s + 11, end, yes[i]);
+            return 0;
+        }
+    return -EINVAL;
+}
+
+int gnttab_parse_option(const char *s)
+{
+    int rc = 0;
+
+    for ( ;; )
+    {
+        const char *end = strchr(s, ',');
+
+        if ( !end )
+            end = s + strlen(s);
+        if ( parse_element(s, end) )
+            rc = -EINVAL;
+        if ( !*end )
+            return rc;
+        s = end + 1;
+    }
+}
+
+unsigned int gnttab_max_version(void)
+{
+    return opt_max_version;
+}
+
 /* Pin counts: four 8-bit counters in one word, as Xen keeps them. */
 #define PIN_HOST_RW     (1u << 0)
 #define PIN_HOST_RO     (1u << 8)
@@ -327,7 +394,7 @@ int gnttab_domain_init(struct domain *d)
     gt->domid = d->domain_id;
     gt->refs = 1;
     gt->version = 1;
-    gt->max_version = GNTTAB_MAX_VERSION;
+    gt->max_version = opt_max_version;
     gt->free_head = gt->free_tail = HANDLE_NONE;
     if ( grow_table(gt, d, GNTTAB_INITIAL_FRAMES) )
     {
@@ -342,7 +409,7 @@ void gnttab_set_max_version(struct domain *d, unsigned int version)
 {
     struct grant_table *gt = d->grant_table;
 
-    BUG_ON(version < 1 || version > GNTTAB_MAX_VERSION);
+    BUG_ON(version < 1 || version > opt_max_version);
     spin_lock(&gt->lock);
     gt->max_version = version;
     spin_unlock(&gt->lock);
@@ -1175,7 +1242,7 @@ static int16_t copy_claim(struct domain *ld, struct domain *d,
             return GNTST_bad_domain;
         rc = pin_grant(d->grant_table, d, p->u.ref, ld->domain_id,
                        readonly ? PIN_HOST_RO : PIN_HOST_RW, 1, readonly,
-                       false, true, &use);
+                       false, opt_transitive, &use);
         if ( rc )
             return rc;
         c->gt = d->grant_table;

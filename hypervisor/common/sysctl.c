@@ -38,8 +38,8 @@ static void physinfo(struct xen_sysctl_physinfo *p)
     p->max_node_id = 0;
     p->cpu_khz = cpu_khz;
     p->capabilities = XEN_SYSCTL_PHYSCAP_pv | XEN_SYSCTL_PHYSCAP_gnttab_v1 |
-                      (GNTTAB_MAX_VERSION >= 2 ? XEN_SYSCTL_PHYSCAP_gnttab_v2
-                                               : 0);
+                      (gnttab_max_version() >= 2 ?
+                       XEN_SYSCTL_PHYSCAP_gnttab_v2 : 0);
     p->total_pages = heap_total_pages;
     p->free_pages = falloc_free_pages(&heap);
     p->max_mfn = max_page - 1;

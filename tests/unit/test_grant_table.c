@@ -617,6 +617,51 @@ static void test_v2_transitive(void **state)
     assert_int_equal(*status2(&dom1, 15), 0);
 }
 
+/* gnttab= on the command line: max-ver and transitive. */
+static void test_option(void **state)
+{
+    unsigned long f = new_frame(&dom2), mine = new_frame(&dom0);
+    gnttab_set_version_t sv = { 2 };
+    grant_entry_v2_t *e;
+
+    (void)state;
+    assert_int_equal(gnttab_max_version(), 2);
+    assert_int_equal(gnttab_parse_option("max-ver:1"), 0);
+    assert_int_equal(gnttab_max_version(), 1);
+    /* A table made now is limited to v1. */
+    gnttab_domain_release(&dom1);
+    assert_int_equal(gnttab_domain_init(&dom1), 0);
+    assert_int_equal(op(&dom1, GNTTABOP_set_version, &sv, 1), -ENOSYS);
+    assert_int_equal(sv.version, 1);
+    /* Bad elements: -EINVAL, the good ones still apply (as Xen). */
+    assert_int_equal(gnttab_parse_option("max-ver:3"), -EINVAL);
+    assert_int_equal(gnttab_parse_option("max-ver:0"), -EINVAL);
+    assert_int_equal(gnttab_parse_option("max-ver:"), -EINVAL);
+    assert_int_equal(gnttab_parse_option(""), -EINVAL);
+    assert_int_equal(gnttab_parse_option("transitive=maybe"), -EINVAL);
+    assert_int_equal(gnttab_max_version(), 1);
+    assert_int_equal(gnttab_parse_option("bogus,max_ver:2"), -EINVAL);
+    assert_int_equal(gnttab_max_version(), 2);
+
+    /* no-transitive: a copy through a transitive grant is refused. */
+    assert_int_equal(gnttab_parse_option("max-ver:2,no-transitive"), 0);
+    gnttab_domain_release(&dom1);
+    assert_int_equal(gnttab_domain_init(&dom1), 0);
+    to_v2(&dom1);
+    to_v2(&dom2);
+    e = entry2(&dom2, 12);
+    e->full_page.frame = f;
+    e->hdr.domid = 1;
+    e->hdr.flags = GTF_permit_access;
+    transitive(&dom1, 13, 0, 2, 12);
+    assert_int_equal(copy_from(&dom0, 1, 13, 0, 8, mine),
+                     GNTST_general_error);
+    assert_int_equal(*status2(&dom1, 13), 0);
+    assert_int_equal(gnttab_parse_option("transitive=yes"), 0);
+    assert_int_equal(copy_from(&dom0, 1, 13, 0, 8, mine), GNTST_okay);
+    assert_int_equal(gnttab_parse_option("max-ver:2,transitive"), 0);
+}
+
 static void test_v2_sub_page(void **state)
 {
     unsigned long f = new_frame(&dom1), mine = new_frame(&dom0);
@@ -1192,6 +1237,7 @@ int main(void)
         T(test_versions),
         T(test_v2_transitive),
         T(test_v2_sub_page),
+        T(test_option),
         T(test_map_unmap_rw),
         T(test_map_readonly),
         T(test_map_refusals_change_nothing),

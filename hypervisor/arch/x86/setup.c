@@ -9,6 +9,7 @@
 #include <xenia/config.h>
 #include <xenia/processor.h>
 #include <xenia/cmdline.h>
+#include <xenia/grant_table.h>
 #include <xenia/console.h>
 #include <xenia/mm.h>
 #include <xenia/sched.h>
@@ -73,6 +74,7 @@ static const struct param xenia_params[] = {
     { "console", PARAM_CUSTOM, NULL, 0, set_console },
     { "loglvl", PARAM_CUSTOM, NULL, 0, set_loglvl },
     { "dom0_mem", PARAM_CUSTOM, NULL, 0, set_dom0_mem },
+    { "gnttab", PARAM_CUSTOM, NULL, 0, gnttab_parse_option },
 };
 
 static void report_option(const char *what, const char *opt)

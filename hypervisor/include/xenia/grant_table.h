@@ -36,12 +36,25 @@ struct grant_table;
 #define GNTTAB_MAX_FRAMES           64
 /* Frames of mapping handles a domain may use (128 handles each). */
 #define GNTTAB_MAX_MAPTRACK_FRAMES  1024
-/*
- * The highest table version a domain may be allowed (Xen's default
- * gnttab=max-ver:2): physinfo reports it, createdomain's grant_opts may
- * ask for 1 up to it, and the hardware domain gets it.
- */
+/* The highest table version there is (gnttab=max-ver: may lower it). */
 #define GNTTAB_MAX_VERSION          2
+
+/*
+ * gnttab=<element>[,<element>...], Xen's option, before any domain is
+ * created: "max-ver:N" (or "max_ver:N"), N 1 or 2 (default 2), the
+ * highest version any domain may use; "transitive", "no-transitive" or
+ * "transitive=<bool>" (default on), whether copies may go through
+ * transitive grants. 0, or -EINVAL if an element is unknown or bad (the
+ * others still apply, as in Xen).
+ */
+int gnttab_parse_option(const char *s);
+
+/*
+ * The highest version a domain may use: physinfo reports it, the
+ * hardware domain gets it, createdomain's grant_opts may ask for 1 up
+ * to it.
+ */
+unsigned int gnttab_max_version(void);
 
 /*
  * Gives d its table of GNTTAB_INITIAL_FRAMES frames, owned by d and
@@ -50,9 +63,9 @@ struct grant_table;
 int gnttab_domain_init(struct domain *d);
 
 /*
- * Limits d's table to 'version' (1 to GNTTAB_MAX_VERSION, checked by the
- * caller): GNTTABOP_set_version asking for more fails with -ENOSYS. Call
- * before d runs; a new table allows GNTTAB_MAX_VERSION.
+ * Limits d's table to 'version' (1 to gnttab_max_version(), checked by
+ * the caller): GNTTABOP_set_version asking for more fails with -ENOSYS.
+ * Call before d runs; a new table allows gnttab_max_version().
  */
 void gnttab_set_max_version(struct domain *d, unsigned int version);
 

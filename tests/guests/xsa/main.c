@@ -12,9 +12,20 @@
  * early, which run.py reports as a failure of the checks not reached.
  */
 #include "xtpv.h"
+#include "xbops.h"
+#include "dom0.h"
 
 #include <public/grant_table.h>
 #include <public/version.h>
+
+/* The bounce-frame child (tests/guests/xsachild). */
+asm ( ".pushsection .rodata.xsachild_elf, \"a\", @progbits\n\t"
+      ".balign 4096\n"
+      "xsachild_elf_start:\n\t"
+      ".incbin \"" XSACHILD_ELF "\"\n"
+      "xsachild_elf_end:\n\t"
+      ".popsection" );
+extern const uint8_t xsachild_elf_start[], xsachild_elf_end[];
 
 #define UNMAPPED     0x0000100000000000UL   /* L4 slot 32: nothing there   */
 #define NONCANON     0x0000800000000000UL   /* first non-canonical address */
@@ -574,7 +585,169 @@ static void grant_checks(void)
              flags_of(11));
 }
 
-XTEST(xsa, 24)
+/* ------------------------------------------------------------------ */
+/* XSA-215: bounce frames onto a stack in the hypervisor's range.      */
+
+#define CHILD_MEM_KB 6144
+
+static struct xbh_slot slot;
+static evtchn_port_t virq_port;
+static int baseline_domains;
+static xen_pfn_t p2m_ws[CHILD_MEM_KB / 4];
+
+static void *op_map(void *o, domid_t dom, xen_pfn_t mfn)
+{
+    (void)o;
+    return xbh_slot_map(&slot, dom, mfn, true);
+}
+
+static void op_unmap(void *o, void *va)
+{
+    (void)o;
+    (void)va;
+    xbh_slot_unmap(&slot);
+}
+
+static const struct xb_ops ops = {
+    XBH_HYPERCALL_OPS,
+    .map_foreign = op_map, .unmap_foreign = op_unmap,
+};
+
+static bool child_setup(void)
+{
+    struct evtchn_bind_virq bv = { .virq = VIRQ_DOM_EXC, .vcpu = 0 };
+    long rc;
+
+    xbh_slot_init(&slot);
+    rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
+    if ( rc )
+    {
+        xt_error("bind VIRQ_DOM_EXC: %ld", rc);
+        return false;
+    }
+    virq_port = bv.port;
+    xbh_mask(virq_port);
+    xbh_take_pending(virq_port);
+    baseline_domains = xbh_nr_domains();
+    return true;
+}
+
+/* Runs the child in 'mode' until it shuts down; its reason, or -1. */
+static int run_child(const char *mode, long *rc_out)
+{
+    static char cmdline[64];
+    struct xen_domctl_getdomaininfo di = { 0 };
+    struct xb_config cfg;
+    struct xb_domain out;
+    unsigned long i;
+    bool down = false;
+    long rc;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.kernel = xsachild_elf_start;
+    cfg.kernel_size = xsachild_elf_end - xsachild_elf_start;
+    cfg.mem_kb = CHILD_MEM_KB;
+    cfg.max_vcpus = 1;
+    cfg.backend_domid = 0;
+    cfg.p2m = p2m_ws;
+    cfg.p2m_entries = ARRAY_SIZE(p2m_ws);
+    snprintf(cmdline, sizeof(cmdline), "mode=%s", mode);
+    cfg.cmdline = cmdline;
+    rc = xb_build_pv(&ops, &cfg, &out);
+    if ( rc == 0 )
+        rc = xb_unpause(&ops, out.domid);
+    for ( i = 0; rc == 0 && i < XBH_MAX_POLLS && !down; i++ )
+    {
+        down = xb_getdomaininfo(&ops, out.domid, &di) == 0 &&
+               di.domain == out.domid && (di.flags & XEN_DOMINF_shutdown);
+        if ( !down )
+            xbh_poll1(virq_port, XBH_POLL_NS);
+        xbh_take_pending(virq_port);
+    }
+    if ( rc == 0 )
+        rc = xb_destroy(&ops, out.domid);
+    if ( rc == 0 && !xbh_wait_gone(out.domid, baseline_domains, virq_port) )
+        rc = -1;
+    *rc_out = rc;
+    return down ? (int)xb_shutdown_reason(&di) : -1;
+}
+
+/*
+ * The child's stack pointer is the hypervisor's direct-map address of
+ * physical 0xb9000 (as on Xen, Xenia's direct map starts at
+ * 0xffff830000000000): a hypervisor writing a frame there without
+ * checking would change the off-screen end of the VGA text buffer, which
+ * dom0 maps as I/O memory.  We fill it with a pattern and look.
+ */
+#define VGA_MFN     0xb8UL
+#define VGA_TAIL    0xf00                     /* bytes 0xb8f00-0xb8fff */
+
+static volatile uint8_t *vga;
+
+static bool vga_pattern(bool fill)
+{
+    unsigned int i;
+
+    for ( i = VGA_TAIL; i < PAGE_SIZE; i++ )
+    {
+        if ( fill )
+            vga[i] = (uint8_t)(i * 7 + 1);
+        else if ( vga[i] != (uint8_t)(i * 7 + 1) )
+            return false;
+    }
+    return true;
+}
+
+static void vga_map(void)
+{
+    unsigned long va = xt_scratch_va();
+    struct mmu_update u = {
+        .ptr = xt_pte_maddr(va) | MMU_NORMAL_PT_UPDATE,
+        .val = (VGA_MFN << 12) | PTE_RW | _PAGE_PCD,
+    };
+    long rc = HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_IO);
+
+    if ( rc )
+        xt_error("mapping VGA memory: %ld", rc);
+    else
+        vga = (volatile uint8_t *)va;
+}
+
+static void bounce_checks(void)
+{
+    static const char *const modes[] = { "kstack", "ustack" };
+    static const char *const names[] = {
+        "xsa-215-kernel-stack-in-hypervisor",
+        "xsa-215-user-to-kernel-stack-in-hypervisor",
+    };
+    unsigned int i;
+
+    long rc;
+    int why;
+
+    if ( !child_setup() )
+        return;
+    vga_map();
+    if ( !vga )
+        return;
+    /* Control: without an attack the child powers off. */
+    why = run_child("none", &rc);
+    xt_check("xsa-215-control-child", rc == 0 && why == SHUTDOWN_poweroff,
+             "rc %ld, shutdown reason %d", rc, why);
+    for ( i = 0; i < ARRAY_SIZE(modes); i++ )
+    {
+        bool fill = vga_pattern(true), kept;
+
+        why = run_child(modes[i], &rc);
+        kept = fill && vga_pattern(false);
+        xt_check(names[i], rc == 0 && why == SHUTDOWN_crash && kept,
+                 "rc %ld, shutdown reason %d (crash %d; reboot: the attack "
+                 "returned), hypervisor memory %s", rc, why, SHUTDOWN_crash,
+                 kept ? "untouched" : "WRITTEN");
+    }
+}
+
+XTEST(xsa, 27)
 {
     xt_traps_init();
     xt_mm_init();
@@ -590,4 +763,5 @@ XTEST(xsa, 24)
     vcpu_checks();
     if ( grant_setup() )
         grant_checks();
+    bounce_checks();
 }

@@ -523,6 +523,7 @@ static void grant_checks(void)
     grant_handle_t h = ~0u, h2 = ~0u;
     int16_t st, st2, st3;
     uint64_t v;
+    long rc;
 
     memset(a, 0x11, PAGE_SIZE);
     memset(b, 0x22, PAGE_SIZE);
@@ -548,6 +549,26 @@ static void grant_checks(void)
              st3 == GNTST_okay && flags_of(10) == GTF_permit_access,
              "bad map %d, map %d, unmap %d, flags %#x", st, st2, st3,
              flags_of(10));
+
+    /*
+     * XSA-224/234 class: the guest clears a grant mapping's PTE itself
+     * (Xen 4.17 release builds allow it, dropping the mapping's frame
+     * reference); the unmap then finds no matching PTE and fails as a
+     * whole, leaving the grant pinned until the domain dies.  Xenia's
+     * frame audit at poweroff checks that teardown releases it once.
+     */
+    grant(12, mfn_of(b), GTF_permit_access);
+    st = map(12, GNTMAP_host_map, va, &h);
+    rc = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG);
+    st2 = st == GNTST_okay ? unmap(h, va) : -99;
+    st3 = st == GNTST_okay ? unmap(h, va) : -99;
+    xt_check("xsa-224-implicit-unmap",
+             st == GNTST_okay && rc == 0 && st2 == GNTST_general_error &&
+             st3 == GNTST_general_error &&
+             flags_of(12) == (GTF_permit_access | GTF_reading | GTF_writing),
+             "map %d, clear PTE %ld, unmap %d, again %d, flags %#x", st, rc,
+             st2, st3, flags_of(12));
+    va = xt_scratch_va();
 
     /*
      * XSA-500: a grant pinned read-only by a mapping, whose granter then
@@ -747,7 +768,7 @@ static void bounce_checks(void)
     }
 }
 
-XTEST(xsa, 27)
+XTEST(xsa, 28)
 {
     xt_traps_init();
     xt_mm_init();

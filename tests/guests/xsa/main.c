@@ -243,6 +243,42 @@ static void reservation_checks(void)
              HYPERVISOR_memory_op(XENMEM_current_reservation, &self), before);
 }
 
+/*
+ * XSA-252: giving back a frame that is a pinned page table must not unpin
+ * it behind the guest's back (the pin's type reference would be dropped
+ * while the pin bit said otherwise).  Xen 4.17: the extent is released
+ * (1) but the pin keeps the frame (and its count in the reservation); a
+ * later unpin works and frees it.
+ */
+static void pinned_release_checks(void)
+{
+    void *p = xt_alloc_page();
+    uint64_t mfn = mfn_of(p), pfn = xt_m2p[mfn];
+    domid_t self = DOMID_SELF;
+    long before = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    xen_pfn_t gmfn = mfn;                /* PV: a gmfn is the mfn */
+    struct xt_memory_reservation r = {
+        .extent_start = (uint64_t)&gmfn, .nr_extents = 1,
+        .domid = DOMID_SELF,
+    };
+    long ro, pin, clr, dec, after, unpin, freed;
+
+    ro = xt_make_ro(p);
+    pin = xt_mmuext1(MMUEXT_PIN_L1_TABLE, mfn, 0);
+    clr = xt_set_pte((unsigned long)p, 0, UVMF_INVLPG);
+    dec = HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r);
+    after = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    unpin = xt_mmuext1(MMUEXT_UNPIN_TABLE, mfn, 0);
+    freed = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+    xt_p2m[pfn] = ~0UL;
+    xt_check("xsa-252-release-pinned-table",
+             ro == 0 && pin == 0 && clr == 0 && dec == 1 &&
+             after == before && unpin == 0 && freed == before - 1,
+             "ro %ld pin %ld unmap %ld, released %ld, pages %ld -> %ld, "
+             "unpin %ld, pages %ld", ro, pin, clr, dec, before, after, unpin,
+             freed);
+}
+
 /* ------------------------------------------------------------------ */
 /* XSA-122: xen_version strings carry no stale bytes after their NUL.  */
 
@@ -768,7 +804,7 @@ static void bounce_checks(void)
     }
 }
 
-XTEST(xsa, 28)
+XTEST(xsa, 29)
 {
     xt_traps_init();
     xt_mm_init();
@@ -777,6 +813,7 @@ XTEST(xsa, 28)
     pagetable_checks();
     frame_checks();
     reservation_checks();
+    pinned_release_checks();
     version_checks();
     iret_checks();
     int80_checks();

@@ -777,8 +777,18 @@ static void bounce_checks(void)
         "xsa-215-kernel-stack-in-hypervisor",
         "xsa-215-user-to-kernel-stack-in-hypervisor",
     };
+    /*
+     * XSA-7/8: the hypervisor's own return to a non-canonical user rip
+     * (by iret, and as from a syscall, Xen's SYSRET path): the child must
+     * get #GP in its own context, as on Xen 4.17 (reboot: see xsachild).
+     */
+    static const char *const iret_modes[] = { "iretnc", "iretnc_sc" };
+    static const char *const iret_names[] = {
+        "xsa-8-iret-noncanonical-rip",
+        "xsa-8-iret-syscall-noncanonical-rip",
+    };
+    static const int iret_want[] = { SHUTDOWN_reboot, SHUTDOWN_reboot };
     unsigned int i;
-
     long rc;
     int why;
 
@@ -791,6 +801,13 @@ static void bounce_checks(void)
     why = run_child("none", &rc);
     xt_check("xsa-215-control-child", rc == 0 && why == SHUTDOWN_poweroff,
              "rc %ld, shutdown reason %d", rc, why);
+    for ( i = 0; i < ARRAY_SIZE(iret_modes); i++ )
+    {
+        why = run_child(iret_modes[i], &rc);
+        xt_check(iret_names[i], rc == 0 && why == iret_want[i],
+                 "rc %ld, shutdown reason %d (failsafe 0, #GP 1, crash 3, "
+                 "other fault 4; want %d)", rc, why, iret_want[i]);
+    }
     for ( i = 0; i < ARRAY_SIZE(modes); i++ )
     {
         bool fill = vga_pattern(true), kept;
@@ -804,7 +821,7 @@ static void bounce_checks(void)
     }
 }
 
-XTEST(xsa, 29)
+XTEST(xsa, 31)
 {
     xt_traps_init();
     xt_mm_init();

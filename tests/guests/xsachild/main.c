@@ -13,6 +13,15 @@
  * Both hypervisors must crash the domain (SHUTDOWN_crash) and go on.  If
  * the child is still running after the attack it shuts down with
  * SHUTDOWN_reboot, which the parent reports as a failure.
+ *
+ *   mode=iretnc     returns to user mode through HYPERVISOR_iret at a
+ *   mode=iretnc_sc  non-canonical rip (iretnc_sc: with VGCF_in_syscall,
+ *                   Xen's SYSRET path; XSA-7/8 class).  The hypervisor
+ *                   must not fault on its own return: the child learns
+ *                   the outcome and says it with its shutdown reason:
+ *                   failsafe callback: poweroff; #GP in the child:
+ *                   reboot; any other fault: watchdog; a crash by the
+ *                   hypervisor: crash.
  */
 #include "xtpv.h"
 
@@ -35,6 +44,39 @@ XT_USER_TEXT static long user_ud2(long arg)
     (void)arg;
     asm volatile ( "ud2" ::: "memory" );
     return 0;
+}
+
+static bool on_failsafe(struct xt_regs *r)
+{
+    (void)r;
+    xt_shutdown(SHUTDOWN_poweroff);
+}
+
+static bool on_gp(struct xt_regs *r)
+{
+    (void)r;
+    xt_shutdown(SHUTDOWN_reboot);
+}
+
+static bool on_other(struct xt_regs *r)
+{
+    (void)r;
+    xt_shutdown(SHUTDOWN_watchdog);
+}
+
+static void __attribute__((noreturn)) iret_noncanonical(bool in_syscall)
+{
+    struct xt_regs r;
+    unsigned int v;
+
+    if ( xt_user_init() )
+        xt_shutdown(SHUTDOWN_watchdog);
+    xt_user_frame(&r, user_ud2, 0, 0);
+    r.rip = 0x0000800000000000UL;
+    xt_failsafe_hook = on_failsafe;
+    for ( v = 0; v < 32; v++ )
+        xt_trap_hooks[v] = v == X86_EXC_GP ? on_gp : on_other;
+    xt_iret_to(&r, in_syscall ? VGCF_in_syscall : 0);
 }
 
 XTEST(xsachild, 1)
@@ -63,6 +105,10 @@ XTEST(xsachild, 1)
             xt_shutdown(SHUTDOWN_reboot);
         xt_run_user(user_ud2, 0);
     }
+    else if ( !strncmp(m, "iretnc_sc", 9) )
+        iret_noncanonical(true);
+    else if ( !strncmp(m, "iretnc", 6) )
+        iret_noncanonical(false);
     else
         return;                 /* booted on its own: nothing to attack */
     xt_shutdown(SHUTDOWN_reboot);

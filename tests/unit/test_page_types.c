@@ -27,9 +27,13 @@ static struct domain dom1 = { .domain_id = 1 };
 static struct domain dom2 = { .domain_id = 2 };
 static struct domain dom0 = { .domain_id = 0, .is_privileged = true };
 static unsigned int flushes, freed;
+static uint64_t clock_now = 100, flushed_since = ~0UL;
 
 void *arch_frame_ptr(unsigned long mfn) { return mem[mfn]; }
 void arch_flush_tlb(void) { flushes++; }
+/* The TLB-flush clock: moves by one per stamp; the last flush's stamp. */
+uint64_t arch_tlbflush_stamp(void) { return clock_now++; }
+void arch_flush_tlb_since(uint64_t stamp) { flushes++; flushed_since = stamp; }
 uint64_t arch_hv_l4_entry(unsigned int slot) { return 0xabc000UL | slot; }
 uint64_t arch_nx_mask(void) { return _PAGE_NX; }
 bool arch_iomem_permitted(unsigned long mfn) { return mfn < (1UL << 28); }
@@ -248,6 +252,7 @@ static void test_no_table_with_writable_mapping(void **state)
 {
     unsigned long x = new_frame(&dom1), l1 = new_frame(&dom1);
     unsigned int before;
+    uint64_t stamp;
 
     (void)state;
     mem[l1][0] = e(x, P | RW);
@@ -258,9 +263,43 @@ static void test_no_table_with_writable_mapping(void **state)
     assert_int_equal(ttype(x), PGT_writable_page);
     assert_int_equal(tcount(x), 1);
     /* Once the writable mapping is gone, it may become a table. */
+    stamp = clock_now;
     assert_int_equal(pv_mod_entry(&dom1, l1, 1, 0, 0, false), 0);
     assert_int_equal(pv_pin_table(&dom1, x, PGT_l1_page_table), 0);
     assert_true(flushes > before);          /* type change flushed the TLB */
+    /* ... for what was cached before the writable count fell to zero */
+    assert_true(flushed_since == stamp);
+}
+
+/*
+ * A table's last reference goes: its stamp is taken then, and the flush
+ * when it becomes writable covers translations made before that moment
+ * (walks through it as a table).  Changing an upper-level entry does not
+ * flush by itself (Xen does not either: the guest flushes for itself).
+ */
+static void test_table_to_writable_flushes_since_stamp(void **state)
+{
+    unsigned long l2 = new_frame(&dom1), l1 = new_frame(&dom1),
+                  l1b = new_frame(&dom1), w = new_frame(&dom1);
+    unsigned int before;
+    uint64_t stamp;
+
+    (void)state;
+    mem[l2][0] = e(l1, P | RW);
+    assert_int_equal(pv_pin_table(&dom1, l2, PGT_l2_page_table), 0);
+    assert_int_equal(ttype(l1), PGT_l1_page_table);
+    /* Repoint the L2 entry: no flush for the change itself. */
+    before = flushes;
+    stamp = clock_now;
+    assert_int_equal(pv_mod_entry(&dom1, l2, 2, 0, e(l1b, P | RW), false), 0);
+    assert_int_equal(flushes, before);
+    assert_int_equal(tcount(l1), 0);
+    /* The old L1 becomes writable (mapped RW by an L1 of the guest's). */
+    mem[w][0] = e(l1, P | RW);
+    assert_int_equal(pv_pin_table(&dom1, w, PGT_l1_page_table), 0);
+    assert_int_equal(ttype(l1), PGT_writable_page);
+    assert_true(flushes > before);
+    assert_true(flushed_since == stamp);
 }
 
 static void test_four_levels_and_release(void **state)
@@ -410,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_flags_and_pse, setup),
         cmocka_unit_test_setup(test_no_writable_mapping_of_a_table, setup),
         cmocka_unit_test_setup(test_no_table_with_writable_mapping, setup),
+        cmocka_unit_test_setup(test_table_to_writable_flushes_since_stamp, setup),
         cmocka_unit_test_setup(test_four_levels_and_release, setup),
         cmocka_unit_test_setup(test_wrong_level_refused, setup),
         cmocka_unit_test_setup(test_linear_entries_read_only, setup),

@@ -49,13 +49,14 @@ static void *boot_alloc_pages(unsigned long nr)
  * so the heap flushes every CPU before it hands out any frame again.
  */
 static bool freed_frames_unflushed;
+static uint64_t freed_frames_stamp;     /* the clock at the latest free */
 
 static void flush_before_reuse(void)
 {
     if ( freed_frames_unflushed )
     {
         freed_frames_unflushed = false;
-        flush_tlb_mask(cpu_online_mask);
+        flush_tlb_mask(tlbflush_filter(cpu_online_mask, freed_frames_stamp));
     }
 }
 
@@ -389,6 +390,21 @@ void arch_flush_tlb(void)
     flush_tlb_mask(__atomic_load_n(&guest_loaded_cpumask, __ATOMIC_ACQUIRE));
 }
 
+/* Only the CPUs that have not loaded CR3 since stamp (tlbflush_filter). */
+void arch_flush_tlb_since(uint64_t stamp)
+{
+    cpumask_t m = __atomic_load_n(&guest_loaded_cpumask, __ATOMIC_ACQUIRE);
+
+    m = tlbflush_filter(m, stamp);
+    if ( m )
+        flush_tlb_mask(m);
+}
+
+uint64_t arch_tlbflush_stamp(void)
+{
+    return tlbflush_now();
+}
+
 uint64_t arch_hv_l4_entry(unsigned int slot)
 {
     return boot_l4[slot];
@@ -410,6 +426,7 @@ void arch_free_domain_frame(unsigned long mfn)
     memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
     BUG_ON(falloc_free(&heap, mfn, 0));
     freed_frames_unflushed = true;
+    freed_frames_stamp = tlbflush_now();
 }
 
 /*

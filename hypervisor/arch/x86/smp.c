@@ -82,6 +82,43 @@ void smp_ipi_interrupt(unsigned int vector)
         smp_service_pending_flush();
 }
 
+/* ---- The TLB-flush clock ---- */
+
+static uint64_t tlbflush_clock = 1;
+static uint64_t tlbflush_time[NR_CPUS];
+
+void write_cr3(unsigned long v)
+{
+    uint64_t t = __atomic_add_fetch(&tlbflush_clock, 1, __ATOMIC_SEQ_CST);
+    unsigned int cpu = smp_processor_id();
+
+    __asm__ __volatile__ ( "mov %0, %%cr3" :: "r" (v) : "memory" );
+    /*
+     * Ticked before the load: a stamp read after the tick (t > stamp is
+     * then false) keeps this CPU in the filter until its next load.  An
+     * interrupt's nested load may be overwritten by this older tick:
+     * that only flushes more.
+     */
+    if ( cpu < NR_CPUS )
+        __atomic_store_n(&tlbflush_time[cpu], t, __ATOMIC_RELEASE);
+}
+
+uint64_t tlbflush_now(void)
+{
+    return __atomic_load_n(&tlbflush_clock, __ATOMIC_SEQ_CST);
+}
+
+cpumask_t tlbflush_filter(cpumask_t mask, uint64_t stamp)
+{
+    unsigned int cpu;
+
+    for ( cpu = 0; cpu < NR_CPUS && cpu < 64; cpu++ )
+        if ( (mask & (1UL << cpu)) &&
+             __atomic_load_n(&tlbflush_time[cpu], __ATOMIC_ACQUIRE) > stamp )
+            mask &= ~(1UL << cpu);
+    return mask;
+}
+
 void flush_tlb_mask(cpumask_t mask)
 {
     cpumask_t others = mask & cpu_online_mask & ~this_cpu_mask();

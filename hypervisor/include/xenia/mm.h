@@ -61,6 +61,12 @@ struct page_info {
      * than one link and no cycle forms.
      */
     int16_t linear_pt_count;
+    /*
+     * The TLB-flush clock when the type count last fell to zero: a CPU
+     * that has flushed since holds no translation made through or to
+     * this frame under its old type (arch_flush_tlb_since).
+     */
+    uint64_t tlbflush_stamp;
 };
 
 /*

@@ -98,9 +98,23 @@ static inline void write_cr##n(unsigned long v)                             \
 }
 DEFINE_CR(0)
 DEFINE_CR(2)
-DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
+
+static inline unsigned long read_cr3(void)
+{
+    unsigned long v;
+    __asm__ __volatile__ ( "mov %%cr3, %0" : "=r" (v) );
+    return v;
+}
+
+/*
+ * Loading CR3 flushes the whole TLB (CR4.PGE is off), so every load ticks
+ * the TLB-flush clock (arch/x86/smp.c): a frame stamped with the clock
+ * when its last typed reference went needs no flush on a CPU that has
+ * loaded CR3 since (tlbflush_filter).
+ */
+void write_cr3(unsigned long v);
 
 static inline void invlpg(unsigned long va)
 {

@@ -61,8 +61,14 @@ int validate_segdesc_page(struct domain *d, const uint64_t *page);
  * Arch hooks the state machine calls (arch/x86/mm.c; the host unit tests
  * provide their own):
  *  arch_frame_ptr(mfn)       - a hypervisor pointer to the frame's contents.
- *  arch_flush_tlb()          - flush every TLB that may hold a translation
- *                              of a frame whose type just changed.
+ *  arch_flush_tlb()          - flush every TLB that may hold a guest
+ *                              translation.
+ *  arch_tlbflush_stamp()     - the TLB-flush clock now (a frame is stamped
+ *                              when its type count falls to zero).
+ *  arch_flush_tlb_since(s)   - flush the TLBs that may hold a translation
+ *                              made before stamp s: those of the CPUs with
+ *                              guest page tables loaded that have not
+ *                              flushed since (a frame's type changes).
  *  arch_hv_l4_entry(slot)    - the hypervisor's own L4 entry for slots
  *                              256-271, copied into every validated L4.
  *  arch_nx_mask()            - _PAGE_NX if the CPU supports NX, else 0.
@@ -78,6 +84,8 @@ int validate_segdesc_page(struct domain *d, const uint64_t *page);
  */
 void *arch_frame_ptr(unsigned long mfn);
 void arch_flush_tlb(void);
+uint64_t arch_tlbflush_stamp(void);
+void arch_flush_tlb_since(uint64_t stamp);
 uint64_t arch_hv_l4_entry(unsigned int slot);
 uint64_t arch_nx_mask(void);
 void arch_free_domain_frame(unsigned long mfn);

@@ -29,6 +29,16 @@ extern cpumask_t guest_loaded_cpumask;
 void flush_tlb_mask(cpumask_t mask);
 
 /*
+ * The TLB-flush clock (Xen's tlbflush_clock): ticks at every CR3 load;
+ * tlbflush_time[cpu] is the tick of that CPU's latest load.  A stamp taken
+ * with tlbflush_now() when a frame's last typed reference went tells,
+ * later, which CPUs may still hold a translation made before it:
+ * tlbflush_filter() drops from a mask the CPUs that flushed since.
+ */
+uint64_t tlbflush_now(void);
+cpumask_t tlbflush_filter(cpumask_t mask, uint64_t stamp);
+
+/*
  * Flushes every TLB that may hold a translation made through one of d's
  * page tables: the CPUs that run or ran d's vCPUs since their last flush
  * (d->dirty_cpumask), and this one.

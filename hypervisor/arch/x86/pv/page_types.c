@@ -376,6 +376,22 @@ static void devalidate_table(struct page_info *pg, uint32_t type)
     }
 }
 
+/*
+ * The hypervisor's arch/x86/mm.c defines these; host unit tests that link
+ * this file and provide only arch_flush_tlb() get a clock that never moves
+ * and a flush of everything.
+ */
+__attribute__((weak)) uint64_t arch_tlbflush_stamp(void)
+{
+    return 0;
+}
+
+__attribute__((weak)) void arch_flush_tlb_since(uint64_t stamp)
+{
+    (void)stamp;
+    arch_flush_tlb();
+}
+
 int get_page_type(struct page_info *pg, uint32_t type)
 {
     uint32_t x = pg->type_info;
@@ -393,11 +409,17 @@ int get_page_type(struct page_info *pg, uint32_t type)
         pg->type_info++;
         return 0;
     }
-    /* Count is zero: the type may change. */
+    /*
+     * Count is zero: the type may change.  No CPU may keep a translation
+     * made under the old type: a writable mapping of a frame that becomes
+     * a table, or a walk through a table that becomes writable (or another
+     * level).  Those made before the count fell to zero are the only ones:
+     * flush the CPUs that have not flushed since (Xen's tlbflush_filter).
+     */
     if ( (x & PGT_type_mask) != type )
     {
-        if ( (x & PGT_type_mask) == PGT_writable_page )
-            arch_flush_tlb();      /* no stale writable translation */
+        if ( (x & PGT_type_mask) != PGT_none )
+            arch_flush_tlb_since(pg->tlbflush_stamp);
         x = type;
     }
     if ( type == PGT_writable_page || (x & PGT_validated) )
@@ -429,9 +451,12 @@ void put_page_type(struct page_info *pg)
     {
         /* Last user of a table: drop what its entries hold. */
         pg->type_info = type;       /* count 0, not validated */
+        pg->tlbflush_stamp = arch_tlbflush_stamp();
         devalidate_table(pg, type);
         return;
     }
+    if ( (x & PGT_count_mask) == 1 )
+        pg->tlbflush_stamp = arch_tlbflush_stamp();
     pg->type_info = x - 1;
 }
 
@@ -502,8 +527,11 @@ int pv_mod_entry(struct domain *d, unsigned long tmfn, unsigned int level,
         put_page_from_l1e(oval);
     else
         put_page_from_lne(oval, tmfn);
-    if ( level > 1 )
-        arch_flush_tlb();
+    /*
+     * No flush here, as in Xen: the guest flushes for its own sake, and a
+     * table this entry no longer holds is flushed for before its type can
+     * change (get_page_type, with the stamp put_page_type left).
+     */
     return 0;
 }
 

@@ -413,9 +413,15 @@ void evtchn_destroy(struct domain *d)
     unsigned int port;
 
     for ( port = 1; port < EVTCHN_NR_PORTS; port++ )
-        if ( d->evtchn[port / EVTCHN_PER_BUCKET] &&
-             evtchn_from_port(d, port)->state != ECS_FREE )
+    {
+        if ( !d->evtchn[port / EVTCHN_PER_BUCKET] )
+        {
+            port |= EVTCHN_PER_BUCKET - 1;      /* skip the whole bucket */
+            continue;
+        }
+        if ( evtchn_from_port(d, port)->state != ECS_FREE )
             evtchn_close_port(d, port);
+    }
     evtchn_fifo_destroy(d);
 }
 

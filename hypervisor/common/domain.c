@@ -138,6 +138,7 @@ struct domain *domain_create(domid_t id, bool privileged, unsigned int max_vcpus
     d->state = DOMAIN_RUNNING;
     d->shutdown_code = 0xffff;      /* none yet (Xen's SHUTDOWN_CODE_INVALID) */
     d->vcpus_visible = true;
+    d->max_evtchn_port = ~0u;       /* createdomain narrows it */
     page_list_init(&d->page_list);
     sched_add_domain(d);
     d->shared_info = alloc_xenheap_pages(0);

@@ -88,6 +88,8 @@ static long createdomain(struct xen_domctl *op, bool *copyback)
         return -ENOMEM;
     memcpy(d->handle, c->handle, sizeof(d->handle));
     gnttab_set_max_version(d, XEN_DOMCTL_GRANT_version(c->grant_opts));
+    /* As Xen 4.17: no port above it is ever allocated (xl asks 1023). */
+    d->max_evtchn_port = c->max_evtchn_port;
     d->pause_count = 1;             /* the controller unpauses it */
     d->vcpus_visible = false;       /* until XEN_DOMCTL_max_vcpus */
     op->domain = id;

@@ -203,7 +203,10 @@ static struct evtchn *port_init(struct domain *d, unsigned int port,
 /*
  * A dying domain gets no new port (-EINVAL, as Xen 4.17's get_free_port):
  * domain_kill closed them all and released its shared_info. The lowest
- * free port; past the allocated buckets (FIFO only) a new bucket.
+ * free port; past the allocated buckets (FIFO only) a new bucket.  No
+ * port above the domain's max_evtchn_port (createdomain's, as Xen's
+ * evtchn_allocate_port): -ENOSPC, so a domU xl made with 1023 cannot
+ * make the hypervisor allocate 2^17 ports' worth of buckets under FIFO.
  */
 static int get_free_port(struct domain *d)
 {
@@ -211,7 +214,7 @@ static int get_free_port(struct domain *d)
 
     if ( d->state == DOMAIN_DYING )
         return -EINVAL;
-    for ( p = 1; p < max_ports(d); p++ )
+    for ( p = 1; p < max_ports(d) && p <= d->max_evtchn_port; p++ )
     {
         b = p / EVTCHN_PER_BUCKET;
         if ( !d->evtchn[b] )

@@ -112,6 +112,8 @@ struct domain {
     uint64_t vm_assist;
     struct evtchn **evtchn;         /* port buckets (xenia/event.h) */
     struct evtchn_fifo_domain *evtchn_fifo;     /* NULL: 2-level ABI */
+    uint32_t max_evtchn_port;       /* highest port it may allocate
+                                       (createdomain; ~0: no limit) */
     struct grant_table *grant_table;    /* common/grant_table.c */
     unsigned int pause_count;       /* domctl pausedomain nesting */
     unsigned int refcnt;            /* get_domain/put_domain */

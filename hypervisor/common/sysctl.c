@@ -222,13 +222,15 @@ static long cpupool_op(struct xen_sysctl_cpupool_op *c)
 /*
  * The leaves a policy carries: basic 0..0xd and extended up to
  * 0x80000008, capped by the CPU's own limits (libxc's buffer parser
- * accepts those ranges).  Leaf 4 has subleaves 0-4, 0xb 0-1, 0xd 0-1,
- * 7 subleaf 0 only (max subleaf reported 0); the others none.
+ * accepts those ranges).  Leaf 4 has subleaves 0-4, 0xb 0-1, 0xd 0-62,
+ * 7 subleaf 0 only (max subleaf reported 0); the others none; the
+ * hypervisor leaves 0x40000000 and 0x40000100 follow the basic ones: the
+ * entries and order of libxc's x86_cpuid_copy_to_buffer().
  */
 #define POLICY_BASIC_LAST   0xdU
 #define POLICY_EXTD_LAST    0x80000008U
 #define POLICY_EXTD_AMD     0x80000021U     /* what libxc can parse */
-#define POLICY_MAX_LEAVES   64
+#define POLICY_MAX_LEAVES   128     /* 14 basic + 66 subleaves + 2 + 9 */
 #define POLICY_NR_MSRS      2
 #define MSR_PLATFORM_INFO   0xceU
 #define MSR_ARCH_CAPS       0x10aU
@@ -239,7 +241,7 @@ static unsigned int nr_subleaves(uint32_t leaf)
     {
     case 4:   return 5;
     case 0xb: return 2;
-    case 0xd: return 2;
+    case 0xd: return 63;        /* libxc serialises all of them */
     case 7:   return 1;
     default:  return 0;
     }
@@ -330,6 +332,22 @@ void cpu_policy_leaf(unsigned int index, uint32_t leaf, uint32_t sub,
         pv_mask(leaf, sub, r);
 }
 
+/*
+ * The hypervisor leaves libxc's serialiser puts between the basic and the
+ * extended ones (0x40000000 and 0x40000100, a = their limits, 0: no leaves
+ * beyond): libxc sizes its buffer for the policy it sends back from the
+ * count of the one it got, so both must hold the same entries.
+ */
+static unsigned int policy_hv_leaves(struct xen_cpuid_leaf *out,
+                                     unsigned int n)
+{
+    out[n++] = (struct xen_cpuid_leaf){ .leaf = 0x40000000U,
+                                        .subleaf = XEN_CPUID_NO_SUBLEAF };
+    out[n++] = (struct xen_cpuid_leaf){ .leaf = 0x40000100U,
+                                        .subleaf = XEN_CPUID_NO_SUBLEAF };
+    return n;
+}
+
 /* The leaves of a policy, in order; returns how many. */
 static unsigned int policy_leaves(unsigned int index,
                                   struct xen_cpuid_leaf *out)
@@ -343,6 +361,7 @@ static unsigned int policy_leaves(unsigned int index,
         {
             if ( leaf > 0x80000000U )
                 break;
+            n = policy_hv_leaves(out, n);
             cpu_policy_leaf(index, 0x80000000U, XEN_CPUID_NO_SUBLEAF, r);
             if ( r[0] < 0x80000000U )
                 break;

@@ -486,6 +486,34 @@ static void policy_checks(domid_t dom)
     xt_check("policy_pv_default", rc == 0 && l && l->d && !(l->d & ~hw1d),
              "rc %ld leaves %u msrs %u 1.edx %#x hw %#x", rc, nl, nm,
              l ? l->d : 0, hw1d);
+    /*
+     * libxc sends back a policy with as many entries as it got, written
+     * by its own serialiser; the layout must be the one it writes: the
+     * basic leaves (on Intel, leaf 4 with its 5 subleaves), then
+     * 0x40000000 and 0x40000100, then the extended leaves.  Without the two hypervisor
+     * leaves xl create failed on -cpu core2duo with "Failed to serialise
+     * CPUID (ENOBUFS)".
+     */
+    {
+        const struct xen_cpuid_leaf *b0 = find_leaf(nl, 0);
+        uint32_t hv = 0, at = nl, c4 = 0, misplaced = 0;
+
+        for ( i = 0; i < nl; i++ )
+        {
+            if ( pol[i].leaf == 0x40000000U && at == nl )
+                at = i;
+            hv += pol[i].leaf == 0x40000000U || pol[i].leaf == 0x40000100U;
+            c4 += pol[i].leaf == 4;
+        }
+        for ( i = 0; i < nl; i++ )
+            misplaced += i < at ? pol[i].leaf >= 0x40000000U
+                       : i > at + 1 ? pol[i].leaf < 0x80000000U : 0;
+        xt_check("policy_pv_default_serialised", rc == 0 && hv == 2 &&
+                 at + 1 < nl && pol[at + 1].leaf == 0x40000100U &&
+                 !misplaced, "leaves %u, hypervisor leaves %u at %u, "
+                 "misplaced %u, leaf 4 entries %u, basic max %#x", nl, hv,
+                 at, misplaced, c4, b0 ? b0->a : 0);
+    }
     rc = rc ? rc : set_policy(dom, nl, nm, &res);
     xt_check("set_cpu_policy_pv_default", rc == 0, "rc %ld err %#x/%#x/%#x",
              rc, res.err_leaf, res.err_subleaf, res.err_msr);
@@ -506,7 +534,7 @@ static void policy_checks(domid_t dom)
              "rc %ld err %#x/%#x", rc, res.err_leaf, res.err_subleaf);
 }
 
-XTEST(ctlops, 59)
+XTEST(ctlops, 60)
 {
     struct xen_sysctl op = { 0 };
     struct xen_domctl d = { 0 };
@@ -560,7 +588,7 @@ XTEST(ctlops, 59)
     domain_checks(dom);                     /* 15 */
     gnttab_checks(dom);                     /* 6 */
     grant_version_checks(dom);              /* 6 */
-    policy_checks(dom);                     /* 12 */
+    policy_checks(dom);                     /* 13 */
 
     memset(&d, 0, sizeof(d));
     rc = xbh_domctl_cmd(XEN_DOMCTL_destroydomain, dom, &d);

@@ -97,6 +97,37 @@ else
     res FAIL cpu-pct "$(echo "$out" | awk '{ print $1, $4 }' | tr '\n' '|')"
 fi
 
+# Device counters, laid out as on a dom0 under FAKE.d: the kernel's vbd
+# statistics and vif lines (RX is the guest's TX), Xenia's /run/xenia
+# files, a device in both counted once, malformed names ignored.
+d=$tmp/s1.d
+mkdir -p $d/sys/devices/xen-backend/vbd-3-51712/statistics \
+    $d/sys/devices/xen-backend/vbd-3-51728/statistics $d/sys/devices/xen-backend/vbd-x-1 \
+    $d/run/xenia/vbd/3-51712 $d/run/xenia/vbd/5-51712 $d/run/xenia/vbd/5-1-2 \
+    $d/run/xenia/vif/5-0 $d/proc/net
+for f in oo_req rd_req wr_req rd_sect wr_sect; do
+    echo 10 > $d/sys/devices/xen-backend/vbd-3-51712/statistics/$f
+    echo 1 > $d/sys/devices/xen-backend/vbd-3-51728/statistics/$f
+    echo 1000 > $d/run/xenia/vbd/3-51712/$f
+    echo 7 > $d/run/xenia/vbd/5-51712/$f
+done
+echo 2048 > $d/run/xenia/vif/5-0/tx_bytes
+echo 4096 > $d/run/xenia/vif/5-0/rx_bytes
+printf '%s\n' 'Inter-|   Receive |  Transmit' ' face |bytes packets ...' \
+    '    lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0' \
+    '  vif3.0: 10240 10 0 0 0 0 0 0 20480 20 0 0 0 0 0 0' \
+    '  vif3.1-emu: 9999 1 0 0 0 0 0 0 9999 1 0 0 0 0 0 0' > $d/proc/net/dev
+out=$(fake -b -i 1)
+g=$(echo "$out" | grep '^ *tsguest ' | awk '{ print $10, $11, $12, $13, $14, $15, $16, $17, $18 }')
+a=$(echo "$out" | grep '^ *a-very-lon ' | awk '{ print $11, $12, $13, $14, $15, $16, $17, $18, $19 }')
+z=$(echo "$out" | grep '^ *Domain-0 ' | awk '{ print $10, $13 }')
+if [ "$g" = "1 10 20 2 11 11 11 11 11" ] && [ "$a" = "1 2 4 1 7 7 7 7 7" ] && [ "$z" = "0 0" ]; then
+    res PASS devices "kernel vbd/vif (direction swapped) and /run/xenia counters, one count per device"
+else
+    res FAIL devices "tsguest '$g', a-very-lon '$a', Domain-0 '$z'"
+fi
+rm -rf "$d"
+
 # JSON: documents that --check-json accepts, and broken ones it refuses.
 fake -b -i 2 -d 0.1 --json --sort mem > "$tmp/j"
 out=$("$xenia" top --check-json < "$tmp/j")

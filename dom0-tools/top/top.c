@@ -346,7 +346,7 @@ static void dev_add(struct top_devs *ds, const struct top_dev *nd)
 /* One unsigned decimal from a small file; 0 when absent or garbled. */
 static uint64_t read_u64(const char *dir, const char *name)
 {
-    char path[512], buf[32];
+    char path[1400], buf[32];
     unsigned long long v;
     FILE *f;
     char *end;
@@ -359,7 +359,7 @@ static uint64_t read_u64(const char *dir, const char *name)
         buf[0] = 0;
     fclose(f);
     errno = 0;
-    v = strtoull(buf, &end, 0);
+    v = strtoull(buf, &end, 10);
     if ( errno || end == buf || (*end && !isspace((unsigned char)*end)) )
         return 0;
     return v;
@@ -388,7 +388,7 @@ static const char *const vbd_files[5] = {
 static void scan_vbds(struct top_devs *ds, const char *dir,
                       const char *prefix, const char *sub)
 {
-    char path[512];
+    char path[1024];
     struct top_dev nd;
     struct dirent *e;
     DIR *dp = opendir(dir);
@@ -410,12 +410,12 @@ static void scan_vbds(struct top_devs *ds, const char *dir,
 }
 
 /* Xenia's vifs: /run/xenia/vif/D-N/{tx,rx}_bytes in the guest's view. */
-static void scan_xenia_vifs(struct top_devs *ds)
+static void scan_xenia_vifs(struct top_devs *ds, const char *dir)
 {
-    char path[512];
+    char path[1024];
     struct top_dev nd;
     struct dirent *e;
-    DIR *dp = opendir(XENIA_VIF_DIR);
+    DIR *dp = opendir(dir);
 
     if ( !dp )
         return;
@@ -425,7 +425,7 @@ static void scan_xenia_vifs(struct top_devs *ds)
         nd.is_net = 1;
         if ( parse_dev_name(e->d_name, "", &nd.domid, &nd.devid) )
             continue;
-        snprintf(path, sizeof(path), XENIA_VIF_DIR "/%s", e->d_name);
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         nd.v[0] = read_u64(path, "tx_bytes");
         nd.v[1] = read_u64(path, "rx_bytes");
         dev_add(ds, &nd);
@@ -437,12 +437,12 @@ static void scan_xenia_vifs(struct top_devs *ds)
  * The kernel's vifs: "vifD.N: rx_bytes rx_packets ... tx_bytes ..." in
  * /proc/net/dev.  The backend receives what the guest transmits.
  */
-static void scan_kernel_vifs(struct top_devs *ds)
+static void scan_kernel_vifs(struct top_devs *ds, const char *netdev)
 {
     unsigned long long f[9];
     struct top_dev nd;
     char line[512];
-    FILE *fp = fopen(KERNEL_NET_DEV, "r");
+    FILE *fp = fopen(netdev, "r");
     char *p;
     int n;
 
@@ -500,14 +500,20 @@ static void devs_apply(const struct top_devs *ds, struct top_sample *s)
     }
 }
 
-static void sample_devices(struct top_sample *s)
+/* The device files, under 'root' ("" normally; XENIA_TOP_FAKE's FILE.d). */
+static void sample_devices(const char *root, struct top_sample *s)
 {
     struct top_devs ds = { 0 };
+    char p[4][512];
 
-    scan_vbds(&ds, KERNEL_VBD_DIR, "vbd-", "/statistics");
-    scan_vbds(&ds, XENIA_VBD_DIR, "", "");
-    scan_kernel_vifs(&ds);
-    scan_xenia_vifs(&ds);
+    snprintf(p[0], sizeof(p[0]), "%s" KERNEL_VBD_DIR, root);
+    snprintf(p[1], sizeof(p[1]), "%s" XENIA_VBD_DIR, root);
+    snprintf(p[2], sizeof(p[2]), "%s" KERNEL_NET_DEV, root);
+    snprintf(p[3], sizeof(p[3]), "%s" XENIA_VIF_DIR, root);
+    scan_vbds(&ds, p[0], "vbd-", "/statistics");
+    scan_vbds(&ds, p[1], "", "");
+    scan_kernel_vifs(&ds, p[2]);
+    scan_xenia_vifs(&ds, p[3]);
     devs_apply(&ds, s);
     free(ds.d);
 }
@@ -700,6 +706,8 @@ static int sample_domains(struct top_ctx *ctx, const struct top_sample *prev,
  *   host CPUS MHZ TOTAL_PAGES FREE_PAGES
  *   dom DOMID NAME STATE TOT_PAGES MAX_PAGES CPU_NS VCPUS
  * STATE as the STATE column ("-b----"); MAX_PAGES "-" is no limit.
+ * Device counters come from FILE.d/sys/..., FILE.d/proc/net/dev and
+ * FILE.d/run/xenia/... laid out as on a dom0.
  */
 static uint32_t fake_flags(const char *st)
 {
@@ -792,8 +800,15 @@ int top_sample_take(struct top_ctx *ctx, const struct top_sample *prev,
         top_sample_dispose(s);
         return -1;
     }
-    if ( !ctx->fake )
-        sample_devices(s);
+    if ( ctx->fake )
+    {
+        char root[512];
+
+        snprintf(root, sizeof(root), "%s.d", ctx->fake);
+        sample_devices(root, s);
+    }
+    else
+        sample_devices("", s);
     if ( top_sample_view(&ctx->opts, s) )
     {
         sample_error(ctx, "out of memory");

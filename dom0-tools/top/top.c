@@ -1011,24 +1011,27 @@ static int parse_opts(int argc, char **argv, struct top_opts *o,
     return 0;
 }
 
+/* The --filter regex, anchored: the whole name must match, as the glob. */
 static int compile_filter(struct top_opts *o)
 {
+    size_t n;
+    char *re;
+
     if ( !o->filter )
         return 0;
     if ( !*o->filter )
         return usage("%sthe --filter pattern is empty", "");
-    /* A regex, anchored: the whole name must match (as the glob does). */
+    n = strlen(o->filter) + 5;
+    re = malloc(n);
+    if ( !re )
     {
-        size_t n = strlen(o->filter) + 5;
-        char *re = malloc(n);
-
-        if ( !re )
-            return TOP_EXIT_FAIL;
-        snprintf(re, n, "^(%s)$", o->filter);
-        o->filter_has_re = !regcomp(&o->filter_re, re,
-                                    REG_EXTENDED | REG_NOSUB);
-        free(re);
+        fprintf(stderr, "xenia top: out of memory\n");
+        return TOP_EXIT_FAIL;
     }
+    snprintf(re, n, "^(%s)$", o->filter);
+    /* Not a valid regex (a glob such as "*web"): the glob alone decides. */
+    o->filter_has_re = !regcomp(&o->filter_re, re, REG_EXTENDED | REG_NOSUB);
+    free(re);
     return 0;
 }
 

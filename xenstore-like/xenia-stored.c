@@ -59,7 +59,9 @@ static void usage(FILE *f)
 "  -A, --perm-nb N           permission entries per node (5)\n"
 "  -M, --path-max N          path length below the domain path (2048)\n"
 "  -Q, --quota WHAT=N        outstanding (20), transaction-nodes (1024),\n"
-"                            memory (2621440)\n"
+"                            memory (2621440), write-rate (200 writes/s\n"
+"                            per unprivileged domain; 0: no limit),\n"
+"                            write-burst (10), write-burst-new (50)\n"
 "  -q, --quota-soft WHAT=N   memory (2097152): warn above\n"
 "  -m, --master-domid ID     domain whose kernel uses xsd_kva (0)\n"
 "  -p, --priv-domid ID       a second privileged domain\n"
@@ -367,7 +369,9 @@ static void run(struct loop *l)
             fds[n].revents = 0;
             who[n++] = c;
         }
-        if ( poll(fds, n, 1000) < 0 && errno != EINTR )
+        /* A domain in write-rate debt is read again once it has paid. */
+        if ( poll(fds, n, (int)xs_core_wrl_wait_ms(core, 1000)) < 0 &&
+             errno != EINTR )
         {
             xs_log(core, XS_LOG_ERROR, "poll: %s", strerror(errno));
             break;

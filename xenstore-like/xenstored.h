@@ -232,6 +232,15 @@ struct xs_quota
     unsigned int memory_soft;     /* -q memory: warning only */
     size_t sock_out_throttle;     /* socket: stop reading above this */
     size_t sock_out_max;          /* socket: drop client above this */
+    /*
+     * Write-rate limit of unprivileged domains (Xen's xenstored has one:
+     * 200 writes/s, bursts of 10, new domains 50): each WRITE, MKDIR,
+     * RM, SET_PERMS and committing TRANSACTION_END costs one write; a
+     * domain in debt is not read until time has paid it back.
+     */
+    unsigned int wrl_rate;        /* -Q write-rate: per second; 0: off */
+    unsigned int wrl_burst;       /* -Q write-burst */
+    unsigned int wrl_burst_new;   /* -Q write-burst-new: a new domain's */
 };
 
 void xs_quota_defaults(struct xs_quota *q);
@@ -310,6 +319,12 @@ struct xs_conn
     unsigned int ntxns;
     uint32_t next_txid;
 
+    /* Write-rate limit: credit in thousandths of a write, when last
+     * refilled (ms, core->now_ms); unprivileged domains only. */
+    int64_t wrl_credit;
+    uint64_t wrl_stamp;
+    bool wrl_started, wrl_logged;
+
     bool ignored;             /* stopped talking after a protocol error */
     bool dead;                /* to be freed by the main loop */
 };
@@ -323,6 +338,12 @@ void xs_conn_input(struct xs_conn *c);
 /* Writes queued output; returns true when something was written. */
 bool xs_conn_output(struct xs_conn *c);
 bool xs_conn_can_read(const struct xs_conn *c);
+/* Write-rate limit: charges one write (xs_process); the milliseconds
+ * until c may be read again (0: now), for the daemon's poll timeout. */
+void xs_conn_wrl_debit(struct xs_conn *c);
+unsigned int xs_conn_wrl_wait_ms(const struct xs_conn *c);
+/* The least of xs_conn_wrl_wait_ms over connections in debt, or max. */
+unsigned int xs_core_wrl_wait_ms(struct xs_core *core, unsigned int max);
 /* Stops serving the connection (rings stay mapped, sockets are closed). */
 void xs_conn_ignore(struct xs_conn *c, int err);
 /* Discards watches, transactions, queued output and partial input. */
@@ -473,6 +494,7 @@ struct xs_stats
     uint64_t events_dropped;
     uint64_t event_probes;    /* queued messages examined to merge events */
     uint64_t conns_dropped;
+    uint64_t wrl_debits;      /* writes charged to the write-rate limit */
 };
 
 struct xs_core
@@ -490,6 +512,11 @@ struct xs_core
     enum xs_log_level log_level;
     bool use_syslog;
     struct xs_stats stats;
+    /* Milliseconds of a monotonic clock (tests set their own), and its
+     * reading at the start of the current service turn (the write-rate
+     * limit's time: one clock read per turn, not one per request). */
+    uint64_t (*now_ms)(void);
+    uint64_t turn_ms;
 };
 
 int xs_core_init(struct xs_core *core, const struct xs_quota *q);

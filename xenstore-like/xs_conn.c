@@ -279,6 +279,81 @@ bool xs_conn_output(struct xs_conn *c)
     return moved;
 }
 
+/* ---- Write-rate limit ---- */
+
+static bool wrl_applies(const struct xs_conn *c)
+{
+    return unprivileged_domain(c) && c->core->quota.wrl_rate;
+}
+
+/*
+ * The credit at 'now', in thousandths of a write: what was left, plus
+ * wrl_rate per second since, up to wrl_burst (a new domain starts with
+ * wrl_burst_new, spent but not refilled above wrl_burst).
+ */
+static int64_t wrl_credit_now(const struct xs_conn *c, uint64_t now)
+{
+    const struct xs_quota *q = &c->core->quota;
+    int64_t cap = (int64_t)q->wrl_burst * 1000, v;
+
+    if ( !c->wrl_started )
+        return (int64_t)q->wrl_burst_new * 1000;
+    if ( c->wrl_credit >= cap )
+        return c->wrl_credit;
+    v = c->wrl_credit +
+        (int64_t)((now > c->wrl_stamp ? now - c->wrl_stamp : 0) *
+                  q->wrl_rate);
+    return v > cap ? cap : v;
+}
+
+void xs_conn_wrl_debit(struct xs_conn *c)
+{
+    uint64_t now;
+
+    if ( !wrl_applies(c) )
+        return;
+    now = c->core->turn_ms;
+    c->wrl_credit = wrl_credit_now(c, now) - 1000;
+    c->wrl_stamp = now;
+    c->wrl_started = true;
+    c->core->stats.wrl_debits++;
+    if ( c->wrl_credit < 0 && !c->wrl_logged )
+    {
+        c->wrl_logged = true;
+        xs_log(c->core, XS_LOG_INFO,
+               "domain %u writes faster than %u/s: rate-limited", c->id,
+               c->core->quota.wrl_rate);
+    }
+}
+
+unsigned int xs_conn_wrl_wait_ms(const struct xs_conn *c)
+{
+    int64_t credit;
+
+    if ( !wrl_applies(c) )
+        return 0;
+    credit = wrl_credit_now(c, c->core->turn_ms);
+    if ( credit >= 0 )
+        return 0;
+    return (unsigned int)((-credit + c->core->quota.wrl_rate - 1) /
+                          c->core->quota.wrl_rate);
+}
+
+unsigned int xs_core_wrl_wait_ms(struct xs_core *core, unsigned int max)
+{
+    const struct xs_conn *c;
+    unsigned int w, best = max;
+
+    core->turn_ms = core->now_ms();
+    for ( c = core->conns; c; c = c->next )
+    {
+        w = xs_conn_wrl_wait_ms(c);
+        if ( w && w < best )
+            best = w;
+    }
+    return best;
+}
+
 bool xs_conn_can_read(const struct xs_conn *c)
 {
     const struct xs_quota *q = &c->core->quota;
@@ -287,6 +362,8 @@ bool xs_conn_can_read(const struct xs_conn *c)
         return false;
     if ( unprivileged_domain(c) )
     {
+        if ( q->wrl_rate && xs_conn_wrl_wait_ms(c) )
+            return false;       /* in write debt: not read until paid */
         if ( q->outstanding && c->out_replies >= q->outstanding )
             return false;
         if ( q->memory_hard &&

@@ -40,11 +40,21 @@ static struct xs_perm *default_special(uint32_t *n)
     return p;
 }
 
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int xs_core_init(struct xs_core *core, const struct xs_quota *q)
 {
     int rc;
 
     memset(core, 0, sizeof(*core));
+    core->now_ms = monotonic_ms;
+    core->turn_ms = monotonic_ms();
     if ( q )
         core->quota = *q;
     else

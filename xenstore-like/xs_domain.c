@@ -89,6 +89,7 @@ bool xs_domain_service(struct xs_core *core)
     XENSTORE_RING_IDX rc0, rp0;
     bool moved = false, any;
 
+    core->turn_ms = core->now_ms();
     for ( d = core->domains; d; d = d->next )
     {
         if ( d->gone || !d->conn || !d->ring )

@@ -142,6 +142,10 @@ void xs_quota_defaults(struct xs_quota *q)
     /* Ours: dom0's tools on the socket. */
     q->sock_out_throttle = 256 * 1024;
     q->sock_out_max = 16 * 1024 * 1024;
+    /* Xen 4.17's write-rate limit (WRL_RATE, WRL_DBURST, x WRL_NEWDOMS). */
+    q->wrl_rate = 200;
+    q->wrl_burst = 10;
+    q->wrl_burst_new = 50;
 }
 
 static int parse_uint(const char *s, unsigned int *out)
@@ -175,6 +179,12 @@ int xs_quota_set(struct xs_quota *q, const char *arg, bool soft)
         q->outstanding = val;
     else if ( IS("transaction-nodes") )
         q->trans_nodes = val;
+    else if ( IS("write-rate") )
+        q->wrl_rate = val;
+    else if ( IS("write-burst") && val )
+        q->wrl_burst = val;
+    else if ( IS("write-burst-new") && val )
+        q->wrl_burst_new = val;
     else
         return EINVAL;
 #undef IS

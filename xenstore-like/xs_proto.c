@@ -1125,6 +1125,12 @@ void xs_process(struct xs_conn *c, const struct xsd_sockmsg *hdr,
             r.view.max_mem = c->core->quota.memory_hard;
         }
     }
+    /* Every write costs, served or refused (a flood of failing writes
+     * costs the daemon as much); a transaction costs its commit too. */
+    if ( hdr->type == XS_WRITE || hdr->type == XS_MKDIR ||
+         hdr->type == XS_RM || hdr->type == XS_SET_PERMS ||
+         (hdr->type == XS_TRANSACTION_END && hdr->len && data[0] == 'T') )
+        xs_conn_wrl_debit(c);
     rc = wire_funcs[hdr->type].fn(&r);
     if ( rc == ENOSPC && r.view.txn )
         r.view.txn->failed = true;      /* Xen: the commit will fail */

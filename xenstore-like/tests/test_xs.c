@@ -246,10 +246,20 @@ static bool saw_event(const char *path_token)
     return false;
 }
 
+/* The store's clock in these tests: moves only when a test moves it. */
+static uint64_t fake_ms = 1000;
+static uint64_t fake_now(void) { return fake_ms; }
+
 static int setup(void **state)
 {
+    int rc;
+
     nevents = 0;
-    return xs_core_init(&core, NULL);
+    rc = xs_core_init(&core, NULL);
+    core.now_ms = fake_now;
+    /* Off unless a test is about it: the other tests' guests write fast. */
+    core.quota.wrl_rate = 0;
+    return rc;
 }
 
 static int teardown(void **state)
@@ -913,6 +923,112 @@ static void test_ring_introduce_and_talk(void **state)
     assert_true(guest_recv(g, &m));
     assert_int_equal(m.type, XS_ERROR);
     assert_string_equal(m.data, "EACCES");
+}
+
+/* One write from guest g; whether its reply came (not while in debt). */
+static bool guest_write(struct xenstore_domain_interface *g, uint32_t id,
+                        const char *path)
+{
+    char buf[64];
+    int pl = snprintf(buf, sizeof(buf), "%s", path) + 1;
+    struct msg m;
+
+    memcpy(buf + pl, "v", 1);
+    assert_true(guest_send(g, XS_WRITE, id, 0, buf, pl + 1));
+    return guest_recv(g, &m) && m.type == XS_WRITE && m.req_id == id;
+}
+
+/*
+ * XSA-206 class: the write-rate limit (Xen's xenstored: 200 writes/s,
+ * bursts of 10, a new domain 50).  A domain in debt is not read at all
+ * until the clock has paid it back; others, and dom0's socket, are served
+ * meanwhile; the daemon's poll timeout is the time to the first repayment.
+ */
+static void test_write_rate_limit(void **state)
+{
+    struct xs_conn *d0 = mconn(0, true);
+    struct xenstore_domain_interface *g = new_guest(11), *v = new_guest(12);
+    struct xs_domain *d;
+    struct msg m;
+    unsigned int i, served;
+    char path[48];
+
+    core.quota.wrl_rate = 200;
+    core.quota.wrl_burst = 10;
+    core.quota.wrl_burst_new = 50;
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "11\0" "1\0" "9", 7), 0);
+    assert_int_equal(call(d0, XS_INTRODUCE, 0, "12\0" "1\0" "9", 7), 0);
+    assert_int_equal(call1(d0, XS_MKDIR, 0, "/local/domain/11"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/11", "n11"), 0);
+    assert_int_equal(wr(d0, 0, "/local/domain/12/x", "1"), 0);
+    assert_int_equal(call2(d0, XS_SET_PERMS, 0, "/local/domain/12/x", "n12"),
+                     0);
+    d = xs_domain_find(&core, 11);
+    assert_non_null(d);
+
+    /* A new domain: 50 writes at once, one more into debt, then none. */
+    for ( served = 0; served < 80; served++ )
+    {
+        snprintf(path, sizeof(path), "/local/domain/11/k%u", served);
+        if ( !guest_write(g, served, path) )
+            break;
+    }
+    assert_int_equal(served, 51);
+    assert_true(xs_ring_has_input(g));          /* the 52nd waits */
+    assert_int_equal(xs_conn_wrl_wait_ms(d->conn), 5);
+    assert_int_equal(xs_core_wrl_wait_ms(&core, 1000), 5);
+    /* Meanwhile another guest, and dom0's tools, are served. */
+    assert_true(guest_send(v, XS_READ, 1, 0, "/local/domain/12/x", 19));
+    assert_true(guest_recv(v, &m));
+    assert_int_equal(m.type, XS_READ);
+    for ( i = 0; i < 100; i++ )
+        assert_int_equal(wr(d0, 0, "/tools/n", "1"), 0);
+    /* 4 ms pay back 800 of the 1000: still nothing. */
+    fake_ms += 4;
+    xs_domain_service(&core);
+    assert_false(guest_recv(g, &m));
+    assert_int_equal(xs_conn_wrl_wait_ms(d->conn), 1);
+    /* 1 ms more: the waiting write is served (and costs one again). */
+    fake_ms += 1;
+    xs_domain_service(&core);
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.type, XS_WRITE);
+    assert_int_equal(m.req_id, 51);
+    /* Long idle: credit refills to the burst (10), not to 50. */
+    fake_ms += 60000;
+    for ( served = 0; served < 40; served++ )
+    {
+        snprintf(path, sizeof(path), "/local/domain/11/j%u", served);
+        if ( !guest_write(g, 100 + served, path) )
+            break;
+    }
+    assert_int_equal(served, 11);
+    /* Failing writes cost as much: debt again, however they fail (after
+     * the write that waited, served once the clock moves). */
+    fake_ms += 60000;
+    xs_domain_service(&core);
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.req_id, 111);
+    for ( served = 0; served < 40; served++ )
+    {
+        if ( !guest_send(g, XS_WRITE, 200 + served, 0, "/forbidden\0v", 12) ||
+             !guest_recv(g, &m) )
+            break;
+        assert_int_equal(m.type, XS_ERROR);
+    }
+    assert_int_equal(served, 10);
+    /* -Q write-rate=0 turns it off: the waiting write, then any number. */
+    assert_int_equal(xs_quota_set(&core.quota, "write-rate=0", false), 0);
+    xs_domain_service(&core);
+    assert_true(guest_recv(g, &m));
+    assert_int_equal(m.req_id, 210);
+    for ( served = 0; served < 80; served++ )
+    {
+        snprintf(path, sizeof(path), "/local/domain/11/k%u", served);
+        if ( !guest_write(g, 300 + served, path) )
+            break;
+    }
+    assert_int_equal(served, 80);
 }
 
 static void test_ring_bad_guest(void **state)
@@ -1585,6 +1701,8 @@ int main(void)
                                         ring_teardown),
         cmocka_unit_test_setup_teardown(test_reset_watches_in_txn, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_write_rate_limit, ring_setup,
+                                        ring_teardown),
         cmocka_unit_test_setup_teardown(test_xsa324_big_token_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_xsa481_trailing_slash_paths,

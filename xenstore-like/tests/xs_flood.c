@@ -110,10 +110,13 @@ static int take(struct guest *g)
 }
 
 /* One request and its reply (events on the way are skipped). */
+static double now(void);
+
 static int call(struct guest *g, uint32_t type, uint32_t tx,
                 const void *data, uint32_t len)
 {
     int t, spins = 0;
+    double t0 = now();
 
     while ( !put(g, type, tx, data, len) )
     {
@@ -127,7 +130,8 @@ static int call(struct guest *g, uint32_t type, uint32_t tx,
         while ( (t = take(g)) >= 0 )
             if ( t != XS_WATCH_EVENT )
                 return t;
-        if ( ++spins > 1000 )
+        /* A request may wait for the write-rate limit (5 ms a write). */
+        if ( ++spins > 1000 && spins % 1000 == 0 && now() - t0 > 2.0 )
             return -1;
     }
 }
@@ -177,9 +181,14 @@ static void flood_turn(void)
     char buf[64];
     int l;
 
-    /* Keep the writer's ring full of requests that hit its quotas. */
+    /* Keep the writer's ring full of requests that hit its quotas (the
+     * guest's own work, on its own vCPU: not formatted when the ring has
+     * no room, so that the harness does not charge it to the daemon). */
     for ( ;; )
     {
+        if ( XENSTORE_RING_SIZE -
+             (writer->r->req_prod - writer->r->req_cons) < 64 )
+            break;
         unsigned int i = wseq++;
 
         l = snprintf(buf, sizeof(buf), "over/%u", i) + 1;
@@ -191,23 +200,37 @@ static void flood_turn(void)
         ;
 }
 
+#define VICTIM_WRITE_MS 10
+
 static double victim_rate(double secs, bool flood)
 {
-    double t0 = now(), t;
+    double t0 = now(), t = t0, t_next_write = t0;
     unsigned long ops = 0;
+    unsigned int writes = 0;
     char path[32];
+    bool wr, wr_next;
 
     do
     {
         unsigned int i;
 
-        for ( i = 0; i < 64; i++, ops += 2 )
+        for ( i = 0; i < 64; i++, ops++ )
         {
             if ( flood && !getenv("FLOOD_NO_WRITER") )
                 flood_turn();
-            snprintf(path, sizeof(path), "v%lu", ops % 64);
-            if ( call_str(victim, XS_WRITE, 0, path, "value") != XS_WRITE ||
-                 call_str(victim, XS_READ, 0, path, NULL) != XS_READ )
+            wr_next = t_next_write <= t;
+            snprintf(path, sizeof(path), "v%u", wr_next ? writes % 64 : 0);
+            /* Reads, and a write every VICTIM_WRITE_MS (100 writes/s,
+             * within the write-rate budget), each fanning out to the slow
+             * reader's watches. */
+            wr = wr_next;
+            if ( wr )
+            {
+                t_next_write = t + VICTIM_WRITE_MS / 1000.0;
+                writes++;
+            }
+            if ( wr ? call_str(victim, XS_WRITE, 0, path, "value") != XS_WRITE
+                    : call_str(victim, XS_READ, 0, path, NULL) != XS_READ )
             {
                 fprintf(stderr, "xs_flood: victim request failed\n");
                 exit(1);
@@ -221,6 +244,7 @@ static double victim_rate(double secs, bool flood)
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2.0, alone, flooded;
+    unsigned int wrl_rate;
     bool shared = argc > 2 && !strcmp(argv[2], "shared");
     char buf[64];
     unsigned int i;
@@ -229,6 +253,8 @@ int main(int argc, char **argv)
         return 1;
     core.xen = &fx_ops;
     core.log_level = XS_LOG_ERROR;
+    if ( getenv("FLOOD_NO_WRL") )
+        core.quota.wrl_rate = 0;
     victim = new_guest(8);
     slow = new_guest(7);
     writer = new_guest(9);
@@ -263,7 +289,14 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Its first write, before it is measured. */
+    call_str(victim, XS_WRITE, 0, "v0", "value");
     alone = victim_rate(secs, false);
+
+    /* Setting the stage is not part of the flood: no write-rate limit
+     * while the writer fills its quotas (FLOOD_NO_WRL: none at all). */
+    wrl_rate = core.quota.wrl_rate;
+    core.quota.wrl_rate = 0;
 
     /* The slow reader: 128 watches on the victim's home, then silence. */
     for ( i = 0; i < 128; i++ )
@@ -296,6 +329,8 @@ int main(int argc, char **argv)
         wtx[i] = strtoul(writer->in + sizeof(struct xsd_sockmsg), NULL, 10);
     }
 
+    if ( !getenv("FLOOD_NO_WRL") )
+        core.quota.wrl_rate = wrl_rate;
     flooded = victim_rate(secs, true);
     printf("%.0f %.0f %.0f\n", alone, flooded, 100.0 * flooded / alone);
     fprintf(stderr, "xs_flood: writer owns %u nodes; slow reader holds %zu "

@@ -1766,9 +1766,16 @@ static const struct verb verbs[] = {
       "restarts it under the new name).  The name rules are create's;\n"
       "a name in use is refused." },
 #ifdef XENIA_HAVE_TOP
-    { "top", cmd_top, "[OPTIONS]",
-      "Watch the domains as xentop does (dom0-tools/top/; batch mode\n"
-      "-b -i N -d S, --json); see docs/man/xenia-top.md." },
+    { "top", cmd_top,
+      "[-b] [-i N] [-d SECS] [-s COL] [-r] [-f] [--filter PATTERN] [--json]",
+      "Watch the domains as xentop does: NAME, STATE, CPU, memory, vCPUs,\n"
+      "network and block devices.  Interactive (keys: q quit, s/S sort\n"
+      "column, r reverse, n full names, d delay, h help) or batch (-b):\n"
+      "-i N intervals, -d SECS between them, -s COL sort by COL (id,\n"
+      "name, state, cpu, cpu%, mem, mem%, maxmem, maxmem%, vcpus, ...),\n"
+      "-r reversed, -f full names, --filter a glob or regex on names,\n"
+      "--json one JSON document (xenia-top/1) per interval.  See\n"
+      "docs/man/xenia-top.md." },
 #endif
     { "info", cmd_info, "[--json]",
       "Print host information (--json: as a JSON object)." },

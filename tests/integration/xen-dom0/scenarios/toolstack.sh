@@ -12,7 +12,7 @@
 # TIMEOUT: 900
 # XEN-TOOLS: none
 # EXTRA-IMAGE: locale   (C.UTF-8: tmux needs it for xenia top's top-tui check)
-# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui vcpu-list uptime mem-set rename dmesg reboot on-crash shutdown-wait create-xml destroy bad-image-no-leftovers cycles cycles-memory cycles-domains
+# PLANNED: xenia-present xenia-consoled init-dom0-entries create listed pause pause-cputime unpause console-init console-attach top-batch top-json top-filter-sort top-tui vcpu-list uptime mem-set rename dmesg reboot on-crash shutdown-wait create-xml destroy bad-image-no-leftovers cycles cycles-memory cycles-domains cycles-store
 
 TS_GUEST=tsguest
 TS_CFG=/etc/xen/$TS_GUEST.cfg
@@ -387,6 +387,9 @@ ts_run() {
     # from here, once the first guest is gone and memory has settled.
     ts_settle
     freeA=$free1
+    # The store's paths before the cycles (values such as dom0's memory
+    # target may move; the paths may not).
+    xenstore-ls -f / 2>/dev/null | sed 's/ = .*//' | sort > /tmp/ts-store-before
     log "after the first guest: free_pages=$freeA (boot baseline $free0, $((free0 - freeA)) pages kept), dom0_kb=$(ts_dom0kb)"
 
     ok=0
@@ -413,6 +416,10 @@ ts_run() {
     tail -n 20 /var/log/xenia-consoled.out | sed 's/^/consoled| /'
     n1=$(ts_ndoms)
     check cycles-domains "domains $n0 before, $n1 after" [ "$n1" = "$n0" ]
+    xenstore-ls -f / 2>/dev/null | sed 's/ = .*//' | sort > /tmp/ts-store-after
+    v=$(diff /tmp/ts-store-before /tmp/ts-store-after | grep '^[<>]' | head -n 5 | tr '\n' ' ')
+    check cycles-store "$(wc -l < /tmp/ts-store-before) store paths before the cycles, $(wc -l < /tmp/ts-store-after) after${v:+; differ: $v}" \
+        [ -s /tmp/ts-store-before ] && [ -z "$v" ]
 }
 
 ts_run

@@ -36,6 +36,11 @@ esac
 
 img=$out/extra-$kind.cpio.gz
 base=$out/dom0-base.cpio.gz
+mkdir -p "$out"
+# run.sh calls this before it takes the QEMU lock: two runs at once must
+# not build the same archive together.
+exec 8> "$out/.extra-$kind.lock"
+flock 8
 [ -f "$base" ] || die "$base missing (run mkinitramfs.sh first)"
 locale_dir=
 for d in /usr/lib/locale/C.utf8 /usr/lib/locale/C.UTF-8; do

@@ -73,7 +73,7 @@ import json, sys
 d = json.load(sys.stdin)
 keys = ["schema", "name", "uuid", "type", "kernel", "ramdisk", "cmdline",
         "memory_kb", "maxmem_kb", "vcpus", "maxvcpus", "on_poweroff",
-        "on_reboot", "on_crash"]
+        "on_reboot", "on_crash", "disks", "vifs"]
 assert list(d) == keys, list(d)
 assert d["schema"] == "xenia-domain-config/1"
 print(len(d), "keys")' 2>&1); then
@@ -99,15 +99,15 @@ print(len(d), "keys")' 2>&1); then
   <on_reboot>restart</on_reboot>
   <on_crash>preserve</on_crash>
   <devices>
-    <disk type='file' device='disk'><source file='/dev/null'/></disk>
+    <disk type='file' device='disk'><source file='$kernel'/><target dev='xvda'/></disk>
     <interface type='bridge'><source bridge='xenbr0'/></interface>
     <console type='pty'/>
   </devices>
   <metadata><x xmlns="urn:example">ignored</x></metadata>
 </domain>
 EOX
-    printf 'name = "g1"\nuuid = "6b1f1b7e-8f1a-4c59-9d39-0a7c2a9e5b11"\nkernel = "%s"\nmemory = 192\nmaxmem = 1024\nvcpus = 1\nmaxvcpus = 2\ncmdline = "root=/dev/xvda console=hvc0"\non_crash = "preserve"\ndisk = [ "/dev/null,raw,xvda,rw" ]\nvif = [ "bridge=xenbr0" ]\n' \
-        "$kernel" > "$tmp"
+    printf 'name = "g1"\nuuid = "6b1f1b7e-8f1a-4c59-9d39-0a7c2a9e5b11"\nkernel = "%s"\nmemory = 192\nmaxmem = 1024\nvcpus = 1\nmaxvcpus = 2\ncmdline = "root=/dev/xvda console=hvc0"\non_crash = "preserve"\ndisk = [ "%s,raw,xvda,rw" ]\nvif = [ "bridge=xenbr0" ]\n' \
+        "$kernel" "$kernel" > "$tmp"
     a=$("$xenia" create -n "$tmp" 2>&1); ra=$?
     b=$("$xenia" create -n "$xml" 2>&1); rb=$?
     if [ $ra = 0 ] && [ $rb = 0 ] && [ "$a" = "$b" ]; then
@@ -115,7 +115,36 @@ EOX
     else
         res FAIL xml-equals-cfg "exit $ra/$rb: $(diff <(echo "$a") <(echo "$b") | tr '\n' ' ' | cut -c1-300)"
     fi
-    rm -f "$tmp" "$xml"
+    # Devices: both spec forms, defaults, devids and the XML equivalents.
+    img=$(mktemp)
+    printf 'name = "g1"\nkernel = "%s"\ndisk = [ "format=raw, vdev=xvda, access=rw, target=%s",\n  "phy:%s,xvdb,r", "%s,,xvdq,w" ]\nvif = [ "mac=00:16:3e:01:02:03,bridge=br1,backendtype=kernel", "" ]\n' \
+        "$kernel" "$img" "$img" "$img" > "$tmp"
+    if v=$("$xenia" create -n "$tmp" 2>&1 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+k = [(x["vdev"], x["devid"], x["access"], x["backendtype"]) for x in d["disks"]]
+assert k == [("xvda", 51712, "w", "xenia"), ("xvdb", 51728, "r", "phy"),
+             ("xvdq", (1 << 28) | (16 << 8), "w", "xenia")], k
+v = [(x["devid"], x["mac"], x["bridge"], x["backendtype"]) for x in d["vifs"]]
+assert v == [(0, "00:16:3e:01:02:03", "br1", "kernel"),
+             (1, None, "xenbr0", "xenia")], v
+print("3 disks, 2 vifs")' 2>&1); then
+        res PASS create-n-devices "$v: devids, access, backendtype, defaults"
+    else
+        res FAIL create-n-devices "$(echo "$v" | tail -n 1)"
+    fi
+    printf 'name = "g1"\nkernel = "%s"\ndisk = [ "vdev=xvda,target=/nonexistent/x.img" ]\n' \
+        "$kernel" > "$tmp"
+    got=$("$xenia" create -n "$tmp" 2>&1 >/dev/null | head -n 1)
+    "$xenia" create -n "$tmp" > /dev/null 2>&1
+    rc=$?
+    case "$got" in
+    *"disk xvda: /nonexistent/x.img: No such file or directory"*)
+        [ $rc = 1 ] && res PASS disk-missing-target "$got" ||
+            res FAIL disk-missing-target "exit $rc: $got" ;;
+    *) res FAIL disk-missing-target "got '$got'" ;;
+    esac
+    rm -f "$tmp" "$xml" "$img"
 else
     res SKIP good-config "no $kernel (make -C tests/integration images)"
 fi

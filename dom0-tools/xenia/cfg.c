@@ -12,9 +12,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <uuid/uuid.h>
 
-enum ckind { K_STR, K_INT, K_ACTION, K_IGNORED };
+enum ckind { K_STR, K_INT, K_ACTION, K_DISK, K_VIF };
 
 struct ckey
 {
@@ -35,8 +36,7 @@ static const struct ckey keys[] = {
     I("vcpus", vcpus), I("maxvcpus", maxvcpus),
     A("on_poweroff", on_poweroff), A("on_reboot", on_reboot),
     A("on_crash", on_crash), S("type", type),
-    /* Accepted, not acted on yet (devices come with the backends). */
-    { "disk", K_IGNORED, 0, 0 }, { "vif", K_IGNORED, 0, 0 },
+    { "disk", K_DISK, 0, 0 }, { "vif", K_VIF, 0, 0 },
 };
 #undef S
 #undef I
@@ -113,12 +113,61 @@ static int parse_string(struct pctx *x, char *out, size_t len)
     return 0;
 }
 
-/* A [list]: checked for balance and skipped (kept for later). */
-static int skip_list(struct pctx *x)
+/* One string of a disk= or vif= list, checked and added to c. */
+static int add_device(struct pctx *x, struct xcfg *c, enum ckind kind,
+                      const char *at, const char *spec)
+{
+    char buf[300];
+    const char *why;
+    unsigned int i;
+
+    if ( kind == K_DISK )
+    {
+        struct xdisk d;
+
+        why = cfg_parse_disk(spec, &d, buf, sizeof(buf));
+        if ( why )
+            return perr(x, at, "disk: %s", why);
+        for ( i = 0; i < c->ndisks; i++ )
+            if ( c->disks[i].devid == d.devid )
+                return perr(x, at, "disk: vdev %s is already used by the "
+                            "disk on line %u", d.vdev, c->disks[i].line);
+        if ( c->ndisks == CFG_MAX_DISKS )
+            return perr(x, at, "disk: at most %d disks", CFG_MAX_DISKS);
+        d.line = x->line;
+        c->disks[c->ndisks++] = d;
+        return 0;
+    }
+    {
+        struct xvif v;
+
+        why = cfg_parse_vif(spec, &v, buf, sizeof(buf));
+        if ( why )
+            return perr(x, at, "vif: %s", why);
+        for ( i = 0; v.mac[0] && i < c->nvifs; i++ )
+            if ( !strcasecmp(c->vifs[i].mac, v.mac) )
+                return perr(x, at, "vif: mac %s is already used by vif %u",
+                            v.mac, i);
+        if ( c->nvifs == CFG_MAX_VIFS )
+            return perr(x, at, "vif: at most %d vifs", CFG_MAX_VIFS);
+        v.devid = c->nvifs;
+        c->vifs[c->nvifs++] = v;
+        return 0;
+    }
+}
+
+/* disk = [ '...', ... ] or vif = [ ... ]: a list of quoted specs. */
+static int device_list(struct pctx *x, struct xcfg *c, enum ckind kind)
 {
     const char *start = x->p, *start_line = x->line_start;
     unsigned int line = x->line;
+    int want_item = 1;
+    char spec[1024];
 
+    if ( kind == K_DISK )
+        c->ndisks = 0;         /* a command-line override replaces */
+    else
+        c->nvifs = 0;
     x->p++;
     for ( ;; )
     {
@@ -140,13 +189,26 @@ static int skip_list(struct pctx *x)
             x->p++;
             return 0;
         }
-        if ( *x->p == '"' || *x->p == '\'' )
+        if ( *x->p == ',' && !want_item )
         {
-            if ( parse_string(x, NULL, 0) )
-                return -1;
+            x->p++;
+            want_item = 1;
             continue;
         }
-        x->p++;
+        if ( (*x->p == '"' || *x->p == '\'') && want_item )
+        {
+            const char *at = x->p;
+
+            if ( parse_string(x, spec, sizeof(spec)) ||
+                 add_device(x, c, kind, at, spec) )
+                return -1;
+            want_item = 0;
+            continue;
+        }
+        return perr(x, x->p, want_item ?
+                    "expected a quoted %s spec in the list" :
+                    "expected ',' or ']' after a %s spec",
+                    kind == K_DISK ? "disk" : "vif");
     }
 }
 
@@ -165,7 +227,7 @@ static int parse_setting(struct pctx *x, struct xcfg *c)
     const char *kstart = x->p, *vstart;
     const struct ckey *k;
     size_t klen;
-    unsigned int idx;
+    unsigned int idx, line = x->line;
     char sval[1024];
 
     while ( isalnum((unsigned char)*x->p) || *x->p == '_' )
@@ -183,7 +245,7 @@ static int parse_setting(struct pctx *x, struct xcfg *c)
     if ( !k )
         return perr(x, kstart, "unknown setting '%.*s'", (int)klen, kstart);
     idx = k - keys;
-    if ( idx < 16 && c->line_of[idx] )
+    if ( idx < 24 && c->line_of[idx] )
         return perr(x, kstart, "'%s' is already set on line %u", k->name,
                     c->line_of[idx]);
 
@@ -191,12 +253,15 @@ static int parse_setting(struct pctx *x, struct xcfg *c)
         return perr(x, x->p, "expected a value after '='");
     if ( *x->p == '[' )
     {
-        if ( k->kind != K_IGNORED )
+        if ( k->kind != K_DISK && k->kind != K_VIF )
             return perr(x, vstart, "'%s' takes a single value, not a list",
                         k->name);
-        if ( skip_list(x) )
+        if ( device_list(x, c, k->kind) )
             return -1;
     }
+    else if ( k->kind == K_DISK || k->kind == K_VIF )
+        return perr(x, vstart, "'%s' takes a [list] of quoted specs",
+                    k->name);
     else if ( *x->p == '"' || *x->p == '\'' )
     {
         if ( parse_string(x, sval, sizeof(sval)) )
@@ -235,7 +300,7 @@ static int parse_setting(struct pctx *x, struct xcfg *c)
             return perr(x, vstart, "'%s': bad number '%.*s'", k->name,
                         (int)strcspn(vstart, " \t\r\n;#"), vstart);
         x->p = end;
-        if ( k->kind != K_INT && k->kind != K_IGNORED )
+        if ( k->kind != K_INT )
             return perr(x, vstart, "'%s' takes a quoted string", k->name);
         if ( v <= 0 || v > (1L << 30) )
             return perr(x, vstart, "'%s' must be a positive number, got %ld",
@@ -245,8 +310,8 @@ static int parse_setting(struct pctx *x, struct xcfg *c)
     else
         return perr(x, vstart, "expected a value (a \"string\", a number "
                     "or a [list]) after '='");
-    if ( idx < 16 )
-        c->line_of[idx] = x->line;
+    if ( idx < 24 )
+        c->line_of[idx] = line;
 
     skip_blank(x);
     if ( *x->p == ';' )
@@ -384,6 +449,7 @@ void cfg_cmdline(const struct xcfg *c, char *out, size_t len)
 void cfg_print_json(const struct xcfg *c, FILE *f)
 {
     char cl[1100];
+    unsigned int i;
     yajl_gen g = xj_new();
 
     if ( !g )
@@ -404,6 +470,37 @@ void cfg_print_json(const struct xcfg *c, FILE *f)
     xj_kstr(g, "on_poweroff", c->on_poweroff);
     xj_kstr(g, "on_reboot", c->on_reboot);
     xj_kstr(g, "on_crash", c->on_crash);
+    xj_key(g, "disks");
+    yajl_gen_array_open(g);
+    for ( i = 0; i < c->ndisks; i++ )
+    {
+        const struct xdisk *d = &c->disks[i];
+
+        yajl_gen_map_open(g);
+        xj_kstr(g, "vdev", d->vdev);
+        xj_kint(g, "devid", d->devid);
+        xj_kstr(g, "target", d->target);
+        xj_kstr(g, "format", "raw");
+        xj_kstr(g, "access", d->readonly ? "r" : "w");
+        xj_kstr(g, "devtype", d->cdrom ? "cdrom" : "disk");
+        xj_kstr(g, "backendtype", d->backendtype);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    xj_key(g, "vifs");
+    yajl_gen_array_open(g);
+    for ( i = 0; i < c->nvifs; i++ )
+    {
+        const struct xvif *v = &c->vifs[i];
+
+        yajl_gen_map_open(g);
+        xj_kint(g, "devid", v->devid);
+        xj_kstr(g, "mac", v->mac[0] ? v->mac : NULL);
+        xj_kstr(g, "bridge", v->bridge);
+        xj_kstr(g, "backendtype", v->backendtype);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     xj_flush(g, f);
 }

@@ -201,7 +201,8 @@ static int load_config(const char *file, int nopts, char **opts,
         unsigned int j;
 
         if ( k )
-            for ( j = 0; j < 16; j++ )
+            for ( j = 0; j < sizeof(c->line_of) / sizeof(c->line_of[0]);
+                  j++ )
                 c->line_of[j] = 0;   /* an override may repeat a key */
         rc = cfg_parse(c, "<command line>", opts[i], err, sizeof(err));
     }
@@ -469,6 +470,7 @@ static void start_monitor(struct xn_domain_cfg *dc, unsigned int domid)
 static int cmd_create(int argc, char **argv)
 {
     int opt, console = 0, paused = 0, dry = 0, rc;
+    unsigned int i;
     struct xcfg c;
     struct xn_domain_cfg dc;
     struct xn_build_result res;
@@ -535,6 +537,25 @@ static int cmd_create(int argc, char **argv)
         {
             fprintf(stderr, "%s: ramdisk %s: %s\n", argv[optind], c.ramdisk,
                     why);
+            xn_kimage_free(&k);
+            return 1;
+        }
+    }
+    for ( i = 0; i < c.ndisks; i++ )
+    {
+        const struct xdisk *d = &c.disks[i];
+        struct stat st;
+        const char *why = NULL;
+
+        if ( stat(d->target, &st) ||
+             access(d->target, d->readonly ? R_OK : R_OK | W_OK) )
+            why = strerror(errno);
+        else if ( !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) )
+            why = "not a regular file or block device";
+        if ( why )
+        {
+            fprintf(stderr, "%s: disk %s: %s: %s\n", argv[optind], d->vdev,
+                    d->target, why);
             xn_kimage_free(&k);
             return 1;
         }

@@ -6,8 +6,8 @@
  *   name, uuid, memory, currentMemory (unit attribute: KiB default),
  *   vcpu (current attribute), os/type (linux or xen), os/kernel,
  *   os/initrd, os/cmdline, on_poweroff, on_reboot, on_crash,
- *   devices/disk, devices/interface (accepted, not acted on yet, as
- *   xl.cfg's disk and vif), devices/console (type pty).
+ *   devices/disk, devices/interface (as xl.cfg's disk and vif),
+ *   devices/console (type pty).
  *
  * metadata, title and description are ignored as libvirt does; any other
  * element is reported as a warning on stderr and not acted on.  Errors
@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -262,7 +263,129 @@ static int parse_os(struct xctx *x, struct xcfg *c, xmlNode *os)
     return 0;
 }
 
-static int parse_devices(struct xctx *x, xmlNode *devs)
+/* The first child element called name, or NULL. */
+static xmlNode *child(xmlNode *n, const char *name)
+{
+    for ( n = n->children; n; n = n->next )
+        if ( is(n, name) )
+            return n;
+    return NULL;
+}
+
+/* attribute 'a' of child element 'el' into out ("" if absent). */
+static int child_attr(struct xctx *x, xmlNode *n, const char *el,
+                      const char *a, char *out, size_t len)
+{
+    xmlNode *ch = child(n, el);
+    char *v = ch ? attr(ch, a) : NULL;
+    int rc = 0;
+
+    out[0] = '\0';
+    if ( v && strlen(v) >= len )
+        rc = xerr(x, ch, "<%s %s='...'> is longer than %zu bytes", el, a,
+                  len - 1);
+    else if ( v )
+        strcpy(out, v);
+    xmlFree(v);
+    return rc;
+}
+
+/*
+ * <disk type='file|block' device='disk|cdrom'>: <source file|dev>,
+ * <target dev>, <driver name='xenia|qdisk|qemu|phy' type='raw'>,
+ * <readonly/>.  Checked by the xl.cfg spec parser, so both agree.
+ */
+static int parse_disk(struct xctx *x, struct xcfg *c, xmlNode *n)
+{
+    char type[16], dev[16], src[CFG_STR], tgt[32], drv[16], fmt[16];
+    char spec[CFG_STR + 160], buf[300];
+    const char *why;
+    char *t = attr(n, "type"), *d = attr(n, "device");
+    struct xdisk dk;
+    unsigned int i;
+    int bad = 0;
+
+    snprintf(type, sizeof(type), "%s", t ? t : "file");
+    snprintf(dev, sizeof(dev), "%s", d ? d : "disk");
+    xmlFree(t);
+    xmlFree(d);
+    if ( strcmp(type, "file") && strcmp(type, "block") )
+        return xerr(x, n, "<disk type='%s'>: only file or block", type);
+    if ( strcmp(dev, "disk") && strcmp(dev, "cdrom") )
+        return xerr(x, n, "<disk device='%s'>: only disk or cdrom", dev);
+    bad = child_attr(x, n, "source", !strcmp(type, "file") ? "file" : "dev",
+                     src, sizeof(src)) ||
+          child_attr(x, n, "target", "dev", tgt, sizeof(tgt)) ||
+          child_attr(x, n, "driver", "name", drv, sizeof(drv)) ||
+          child_attr(x, n, "driver", "type", fmt, sizeof(fmt));
+    if ( bad )
+        return -1;
+    if ( !src[0] )
+        return xerr(x, n, "<disk> has no <source %s='...'>",
+                    !strcmp(type, "file") ? "file" : "dev");
+    if ( !tgt[0] )
+        return xerr(x, n, "<disk> has no <target dev='xvdX'>");
+    if ( !strcmp(drv, "qemu") )
+        strcpy(drv, "xenia");  /* libvirt's usual name for a user-space one */
+    snprintf(spec, sizeof(spec), "vdev=%s,access=%s,devtype=%s%s%s%s%s,"
+             "target=%s", tgt, child(n, "readonly") ? "r" : "w", dev,
+             drv[0] ? ",backendtype=" : "", drv, fmt[0] ? ",format=" : "",
+             fmt, src);
+    why = cfg_parse_disk(spec, &dk, buf, sizeof(buf));
+    if ( why )
+        return xerr(x, n, "<disk>: %s", why);
+    for ( i = 0; i < c->ndisks; i++ )
+        if ( c->disks[i].devid == dk.devid )
+            return xerr(x, n, "<disk>: target %s is already used by the "
+                        "disk on line %u", dk.vdev, c->disks[i].line);
+    if ( c->ndisks == CFG_MAX_DISKS )
+        return xerr(x, n, "<disk>: at most %d disks", CFG_MAX_DISKS);
+    dk.line = xmlGetLineNo(n);
+    c->disks[c->ndisks++] = dk;
+    return 0;
+}
+
+/*
+ * <interface type='bridge'>: <mac address>, <source bridge>,
+ * <driver name='xenia|kernel'>.
+ */
+static int parse_interface(struct xctx *x, struct xcfg *c, xmlNode *n)
+{
+    char mac[32], br[64], drv[16], spec[200], buf[300];
+    char *t = attr(n, "type");
+    const char *why;
+    struct xvif v;
+    unsigned int i;
+
+    if ( t && strcmp(t, "bridge") )
+    {
+        xerr(x, n, "<interface type='%s'>: only type='bridge'", t);
+        xmlFree(t);
+        return -1;
+    }
+    xmlFree(t);
+    if ( child_attr(x, n, "mac", "address", mac, sizeof(mac)) ||
+         child_attr(x, n, "source", "bridge", br, sizeof(br)) ||
+         child_attr(x, n, "driver", "name", drv, sizeof(drv)) )
+        return -1;
+    snprintf(spec, sizeof(spec), "%s%s%s%s%s%s", mac[0] ? "mac=" : "", mac,
+             br[0] ? ",bridge=" : "", br, drv[0] ? ",backendtype=" : "",
+             drv);
+    why = cfg_parse_vif(spec, &v, buf, sizeof(buf));
+    if ( why )
+        return xerr(x, n, "<interface>: %s", why);
+    for ( i = 0; v.mac[0] && i < c->nvifs; i++ )
+        if ( !strcasecmp(c->vifs[i].mac, v.mac) )
+            return xerr(x, n, "<interface>: mac %s is already used by "
+                        "interface %u", v.mac, i);
+    if ( c->nvifs == CFG_MAX_VIFS )
+        return xerr(x, n, "<interface>: at most %d", CFG_MAX_VIFS);
+    v.devid = c->nvifs;
+    c->vifs[c->nvifs++] = v;
+    return 0;
+}
+
+static int parse_devices(struct xctx *x, struct xcfg *c, xmlNode *devs)
 {
     xmlNode *n;
 
@@ -270,8 +393,18 @@ static int parse_devices(struct xctx *x, xmlNode *devs)
     {
         if ( n->type != XML_ELEMENT_NODE )
             continue;
-        if ( is(n, "disk") || is(n, "interface") )
-            continue;          /* recorded like xl.cfg's disk/vif: later */
+        if ( is(n, "disk") )
+        {
+            if ( parse_disk(x, c, n) )
+                return -1;
+            continue;
+        }
+        if ( is(n, "interface") )
+        {
+            if ( parse_interface(x, c, n) )
+                return -1;
+            continue;
+        }
         if ( is(n, "console") )
         {
             char *t = attr(n, "type");
@@ -412,7 +545,7 @@ int cfg_parse_xml(struct xcfg *c, const char *fname, const char *text,
         }
         else if ( is(n, "devices") )
         {
-            if ( once(&x, n, 9) || parse_devices(&x, n) )
+            if ( once(&x, n, 9) || parse_devices(&x, c, n) )
                 goto out;
         }
         else if ( is(n, "metadata") || is(n, "title") ||

@@ -38,6 +38,8 @@
 #define MAX_QUEUES       16
 #define MAX_RING_ORDER   4
 #define URING_DEPTH      1024
+/* Data buffers in flight per device: a frontend cannot make us hoard. */
+#define MAX_INFLIGHT_BYTES (64u << 20)
 #define PAGE             4096u
 
 /* xenbus states */
@@ -84,6 +86,7 @@ struct vbd {
     int state;                  /* what we published (or adopted)    */
     unsigned int nrings;
     struct bring rings[MAX_QUEUES];
+    size_t inflight_bytes;      /* data buffers of requests in flight */
     bool seen;
     bool closing;               /* draining: take no new requests    */
     bool io_error_logged;
@@ -425,6 +428,7 @@ static void start_io(struct ioreq *io)
             io_done(io, BLKIF_RSP_ERROR);
             return;
         }
+        v->inflight_bytes += io->len;
         if ( io->req.kind == BLK_WRITE &&
              grant_copy(v->domid, io->req.seg, io->req.nr_segs, io->buf,
                         false) )
@@ -452,6 +456,8 @@ static void io_done(struct ioreq *io, int status)
             v->st.wr_sect += io->req.nr_sectors;
     }
     r->inflight--;
+    if ( io->buf )
+        v->inflight_bytes -= io->len;
     if ( r->map )
         blk_ring_respond(&r->ring, io->req.id, io->req.rsp_op, status);
     free(io->buf);
@@ -580,6 +586,12 @@ static void process_ring(struct bring *r)
         return;
     while ( !r->held && !r->v->closing )
     {
+        if ( r->v->inflight_bytes >= MAX_INFLIGHT_BYTES )
+        {
+            /* Completions call us again. */
+            r->v->st.oo_req++;
+            break;
+        }
         rc = blk_ring_next(&r->ring, &rq);
         if ( rc < 0 )
         {
@@ -1097,7 +1109,12 @@ static void vbd_drive(struct vbd *v)
             logmsg("%u/%u: connected (%u queue%s)", v->domid, v->devid,
                    v->nrings, v->nrings == 1 ? "" : "s");
         }
-        else if ( fstate < 0 || fstate == XB_CLOSING || fstate == XB_CLOSED )
+        /*
+         * A missing frontend state is left alone here: the toolstack may
+         * not have written it yet, and a destroyed guest's device is
+         * forgotten when the toolstack removes the backend directory.
+         */
+        else if ( fstate == XB_CLOSING || fstate == XB_CLOSED )
             set_state(v, fstate == XB_CLOSING ? XB_CLOSING : XB_CLOSED);
         break;
     case XB_CONNECTED:

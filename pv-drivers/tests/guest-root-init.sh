@@ -6,6 +6,8 @@
 #   verify  print the checksums of the files there
 #   loop    write and fsync in a loop (PVB_LOOPS, default 40, from
 #           pvb_loops=N), then count I/O errors in dmesg
+#   hot     wait for a hot-attached /dev/xvdb, checksum its first MiB,
+#           try a write (a read-only disk refuses), wait for its detach
 # Every line for dom0 starts with "PVB: ".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -49,6 +51,26 @@ for s in $(echo "$steps" | tr ',' ' '); do
         dmesg | grep -i -E 'I/O error|blk_update_request|Buffer I/O|EXT4-fs (error|warning)|blkfront' | tail -5 | sed 's/^/PVB: dmesg: /'
         echo "PVB: io-errors $n"
         echo "PVB: loop-done"
+        ;;
+    hot)
+        # a second disk, read-only, hot-attached by dom0 after "hot-ready"
+        echo "PVB: hot-ready"
+        i=0
+        while [ ! -b /dev/xvdb ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+        if [ -b /dev/xvdb ]; then
+            echo "PVB: xvdb-sum $(dd if=/dev/xvdb bs=64k count=16 2>/dev/null | sha256sum | cut -c1-64)"
+            echo "PVB: xvdb-ro $(cat /sys/block/xvdb/ro)"
+            if dd if=/dev/zero of=/dev/xvdb bs=4k count=1 conv=fsync 2>/dev/null; then
+                echo "PVB: xvdb-write accepted"
+            else
+                echo "PVB: xvdb-write refused"
+            fi
+            i=0
+            while [ -b /dev/xvdb ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+            [ -b /dev/xvdb ] && echo "PVB: xvdb-still-there" || echo "PVB: xvdb-gone"
+        else
+            echo "PVB: xvdb-never-appeared"
+        fi
         ;;
     esac
 done

@@ -11,7 +11,7 @@
 #
 # TIMEOUT: 480
 # XEN-TOOLS: none
-# PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors blkback-alive cleanup
+# PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors hot-attach ro-refuses-write hot-detach blkback-alive cleanup
 
 PVB_IMG=/boot/pvb-root.img
 PVB_INITRD=/boot/pvb-initrd.cpio.gz
@@ -162,10 +162,10 @@ pvb_run() {
     n=0
     while [ -d /run/xenia/vbd/$domid-$PVB_DEV ] && [ $n -lt 10 ]; do sleep 1; n=$((n + 1)); done
     check detach-after-destroy "backend nodes and /run/xenia/vbd/$domid-$PVB_DEV removed" \
-        [ ! -d /run/xenia/vbd/$domid-$PVB_DEV ] && ! xenstore-exists $be 2>/dev/null
+        eval '[ ! -d /run/xenia/vbd/$domid-$PVB_DEV ] && ! xenstore-exists $be 2>/dev/null'
 
     # ---- second boot: verify, then the restart test ----
-    if ! pvb_boot verify,loop > /tmp/pvb-boot.out 2>&1; then
+    if ! pvb_boot verify,loop,hot > /tmp/pvb-boot.out 2>&1; then
         result recreate FAIL "$(cat /tmp/pvb-boot.out)"
         pvb_evidence
         return
@@ -185,16 +185,19 @@ pvb_run() {
     fi
 
     # The restart: kill -9 while the guest writes in its loop.
-    if pvb_wait 'PVB: loop 3$' 120 || pvb_wait 'PVB: loop 3' 5; then
+    # (console lines end in \r: no $ anchor; loop 3 comes before 30..39)
+    if pvb_wait 'PVB: loop 3' 120; then
         pid=$(cat /run/xenia-blkback.pid)
         v=$(cat /run/xenia/vbd/$domid-$PVB_DEV/wr_req 2>/dev/null)
         f=$(cat /run/xenia/vbd/$domid-$PVB_DEV/f_req 2>/dev/null)
         r=$(cat /run/xenia/vbd/$domid-$PVB_DEV/rd_req 2>/dev/null)
-        check stats "rd_req=$r wr_req=$v f_req=$f" [ "${r:-0}" -gt 0 ] && [ "${v:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ]
+        check stats "rd_req=$r wr_req=$v f_req=$f" eval '[ "${r:-0}" -gt 0 ] && [ "${v:-0}" -gt 0 ] && [ "${f:-0}" -gt 0 ]'
         kill -9 "$pid"
         sleep 0.5
         if kill -0 "$pid" 2>/dev/null; then
             result backend-kill FAIL "pid $pid survived kill -9"
+        elif grep -q 'PVB: loop-done' "$PVB_LOG"; then
+            result backend-kill FAIL "the guest's loop had finished before the kill: nothing tested"
         else
             last=$(grep 'PVB: loop ' "$PVB_LOG" | tail -n 1 | tr -d '\r')
             sleep 3
@@ -208,7 +211,7 @@ pvb_run() {
             sleep 1
             v=$(grep -c 'took over' "$PVB_BLOG")
             check takeover "new pid $(cat /run/xenia-blkback.pid), $st, took-over lines $v" \
-                [ "$v" -ge 1 ] && [ "$st" = "backend 4 frontend 4" ]
+                eval '[ "$v" -ge 1 ] && [ "$st" = "backend 4 frontend 4" ]'
         else
             result takeover FAIL "restart failed: $(tail -n 3 "$PVB_BLOG" | tr '\n' ' ')"
         fi
@@ -226,7 +229,31 @@ pvb_run() {
     fi
     v=$(grep 'PVB: io-errors' "$PVB_LOG" | tr -d '\r')
     n=$(grep -c 'PVB: loop .* dd failed' "$PVB_LOG")
-    check no-io-errors "${v#*PVB: }, $n failed writes" [ "${v#*PVB: }" = "io-errors 0" ] && [ "$n" = 0 ]
+    check no-io-errors "${v#*PVB: }, $n failed writes" eval '[ "${v#*PVB: }" = "io-errors 0" ] && [ "$n" = 0 ]'
+    # A second disk, read-only, attached to the running guest and detached.
+    dd if=/dev/urandom of=/tmp/pvb-ro.img bs=64k count=32 2>/dev/null
+    sum=$(dd if=/tmp/pvb-ro.img bs=64k count=16 2>/dev/null | sha256sum | cut -c1-64)
+    if pvb_wait 'PVB: hot-ready' 30 &&
+       vbd-attach -r "$domid" xvdb /tmp/pvb-ro.img > /var/log/vbd-attach-b.out 2>&1 &&
+       pvb_wait 'PVB: xvdb-write' 60; then
+        v=$(grep 'PVB: xvdb-sum' "$PVB_LOG" | tr -d '\r')
+        check hot-attach "xvdb: ${v#*PVB: }, dom0 $sum" [ "${v##* }" = "$sum" ]
+        v=$(grep 'PVB: xvdb-ro\|PVB: xvdb-write' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVB: //' | tr '\n' ' ')
+        st=$(xenstore-read /local/domain/0/backend/vbd/$domid/51728/info 2>&1)
+        check ro-refuses-write "$v; backend info $st" eval '[ "$st" = 4 ] &&
+            grep -q "PVB: xvdb-write refused" "$PVB_LOG" && grep -q "PVB: xvdb-ro 1" "$PVB_LOG"'
+        vbd-attach -d "$domid" xvdb > /var/log/vbd-detach-b.out 2>&1
+        v=$?
+        pvb_wait 'PVB: xvdb-gone' 30
+        check hot-detach "vbd-attach -d: rc $v $(cat /var/log/vbd-detach-b.out); guest: $(grep 'PVB: xvdb-gone\|PVB: xvdb-still' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVB: //')" \
+            eval '[ $v = 0 ] && grep -q "PVB: xvdb-gone" "$PVB_LOG" &&
+            ! xenstore-exists /local/domain/0/backend/vbd/$domid/51728 2>/dev/null'
+    else
+        result hot-attach FAIL "no xvdb in the guest ($(cat /var/log/vbd-attach-b.out 2>/dev/null))"
+        result ro-refuses-write FAIL "no xvdb"
+        result hot-detach FAIL "no xvdb"
+        pvb_evidence
+    fi
     check blkback-alive "pid $(cat /run/xenia-blkback.pid 2>/dev/null)" \
         kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)"
 

@@ -23,6 +23,7 @@
 #include "consoled.h"
 
 #include "cfg.h"
+#include "devices.h"
 #include "json.h"
 #include "xenia_build.h"
 #include "xbuild.h"
@@ -372,8 +373,46 @@ static void mon_follow_name(struct xn_domain_cfg *dc, unsigned int domid)
     free(v);
 }
 
-static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
+/* Unpause a domain made paused. */
+static long unpause(unsigned int domid)
 {
+    struct xen_domctl op = { 0 };
+
+    return xn_domctl_op(xh, XEN_DOMCTL_unpausedomain, domid, &op);
+}
+
+/*
+ * Create the domain (paused), add its devices, unpause unless paused.
+ * 0, or -1 with the message printed by the caller from res / err.
+ */
+static int create_with_devices(struct xn_domain_cfg *dc,
+                               const struct xcfg *c, int paused,
+                               struct xn_build_result *res, char *err,
+                               size_t errlen)
+{
+    long r;
+
+    err[0] = '\0';
+    if ( xn_create_domain(xh, xsc, dc, 1, res) )
+        return -1;
+    if ( dev_add_all(xsc, res->domid, c, err, errlen) )
+    {
+        dev_destroy_domain(xh, xsc, res->domid);
+        return -1;
+    }
+    if ( !paused && (r = unpause(res->domid)) )
+    {
+        snprintf(err, errlen, "XEN_DOMCTL_unpausedomain: %s", strerror(-r));
+        dev_destroy_domain(xh, xsc, res->domid);
+        return -1;
+    }
+    return 0;
+}
+
+static void mon_loop(struct xn_domain_cfg *dc, const struct xcfg *c,
+                     unsigned int domid)
+{
+    char derr[512];
     static const char *const reasons[] = { "poweroff", "reboot", "suspend",
                                            "crash", "watchdog",
                                            "soft_reset" };
@@ -417,16 +456,19 @@ static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
         if ( !strncmp(act, "coredump-", 9) )
             mon_log("no core dump written (not supported)");
         mon_follow_name(dc, domid);
-        xn_destroy_domain(xh, xsc, domid);
+        dev_destroy_domain(xh, xsc, domid);
         if ( strcmp(act, "restart") && strcmp(act, "rename-restart") &&
              strcmp(act, "coredump-restart") )
             return;
         for ( i = 0; i < 100 && getinfo(domid, &di) == 0; i++ )
             usleep(100000);
-        if ( xn_create_domain(xh, xsc, dc, 0, &res) )
+        if ( create_with_devices(dc, c, 0, &res, derr, sizeof(derr)) )
         {
-            mon_log("restart failed: %s: %s: %s", res.step, res.call,
-                    strerror(res.err));
+            if ( derr[0] )
+                mon_log("restart failed: devices: %s", derr);
+            else
+                mon_log("restart failed: %s: %s: %s", res.step, res.call,
+                        strerror(res.err));
             return;
         }
         domid = res.domid;
@@ -436,7 +478,8 @@ static void mon_loop(struct xn_domain_cfg *dc, unsigned int domid)
 }
 
 /* Fork the monitor; the caller goes on at once. */
-static void start_monitor(struct xn_domain_cfg *dc, unsigned int domid)
+static void start_monitor(struct xn_domain_cfg *dc, const struct xcfg *c,
+                          unsigned int domid)
 {
     char path[300];
     pid_t pid = fork();
@@ -462,7 +505,7 @@ static void start_monitor(struct xn_domain_cfg *dc, unsigned int domid)
     if ( xh && xsc )
     {
         dc->image = NULL;      /* a restart reads the kernel again */
-        mon_loop(dc, domid);
+        mon_loop(dc, c, domid);
     }
     _exit(0);
 }
@@ -475,7 +518,7 @@ static int cmd_create(int argc, char **argv)
     struct xn_domain_cfg dc;
     struct xn_build_result res;
     struct xn_kimage k;
-    char cl[1100], err[256];
+    char cl[1100], err[512], derr[512];
 
     optind = 1;
     while ( (opt = getopt(argc, argv, "+cpn")) != -1 )
@@ -566,6 +609,13 @@ static int cmd_create(int argc, char **argv)
         cfg_print_json(&c, stdout);
         return 0;
     }
+    if ( dev_check_backends(&c, err, sizeof(err)) )
+    {
+        fprintf(stderr, "%s: %s\n", argv[optind], err);
+        xn_kimage_free(&k);
+        return 1;
+    }
+    dev_fill_macs(&c);
     if ( open_hv(1) )
     {
         xn_kimage_free(&k);
@@ -596,8 +646,14 @@ static int cmd_create(int argc, char **argv)
     dc.on_reboot = c.on_reboot;
     dc.on_crash = c.on_crash;
     dc.image = &k;             /* unpacked once, for the check above */
-    rc = xn_create_domain(xh, xsc, &dc, paused, &res);
+    rc = create_with_devices(&dc, &c, paused, &res, derr, sizeof(derr));
     xn_kimage_free(&k);
+    if ( rc && derr[0] )
+    {
+        fprintf(stderr, "xenia create: %s\n", derr);
+        fprintf(stderr, "xenia create: nothing was left behind\n");
+        return 1;
+    }
     if ( rc )
     {
         fprintf(stderr, "xenia create: %s failed: %s: %s (errno %d)%s%s\n",
@@ -611,7 +667,7 @@ static int cmd_create(int argc, char **argv)
     printf("Created domain %s (id %u)%s\n", c.name, res.domid,
            paused ? ", paused" : "");
     fflush(stdout);
-    start_monitor(&dc, res.domid);
+    start_monitor(&dc, &c, res.domid);
     if ( console )
     {
         fflush(stdout);
@@ -847,6 +903,21 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+/* A domain other than dom0, by name or id. */
+static int one_dom_lookup(const char *dom, int *domid)
+{
+    int rc = lookup(dom, domid);
+
+    if ( rc )
+        return rc;
+    if ( *domid == 0 )
+    {
+        fprintf(stderr, "xenia %s: not for Domain-0\n", cur_verb->name);
+        return 1;
+    }
+    return 0;
+}
+
 /* pause / unpause / destroy: one domain argument. */
 static int one_dom(int argc, char **argv, int need_store, int *domid)
 {
@@ -907,7 +978,7 @@ static int cmd_destroy(int argc, char **argv)
 
     if ( rc )
         return rc;
-    r = xn_destroy_domain(xh, xsc, domid);
+    r = dev_destroy_domain(xh, xsc, domid);
     if ( r )
     {
         fprintf(stderr, "xenia destroy: XEN_DOMCTL_destroydomain of "
@@ -957,7 +1028,7 @@ static int cmd_shutdown(int argc, char **argv)
             if ( !mon )
             {
                 /* No monitor (it died?): on_poweroff=destroy here. */
-                xn_destroy_domain(xh, xsc, domid);
+                dev_destroy_domain(xh, xsc, domid);
                 return 0;
             }
             free(mon);
@@ -1720,6 +1791,248 @@ static int cmd_rename(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Devices of a running guest (xl's block-* and network-* verbs).      */
+
+/* DOMAIN SPEC / DOMAIN ID: argc must be 3 (after options at optind). */
+static int dev_dom(int argc, char **argv, int *domid)
+{
+    if ( argc - optind != 2 )
+        return usage_error(argc - optind < 2 ? "missing arguments"
+                                             : "too many arguments");
+    if ( open_hv(1) )
+        return 1;
+    return one_dom_lookup(argv[optind], domid);
+}
+
+static int cmd_block_attach(int argc, char **argv)
+{
+    struct xdisk d;
+    char buf[512], err[512];
+    const char *why;
+    struct stat st;
+    int domid, rc;
+
+    optind = 1;
+    if ( argc != 3 )
+        return usage_error(argc < 3 ? "missing arguments"
+                                    : "too many arguments (quote the spec)");
+    why = cfg_parse_disk(argv[2], &d, buf, sizeof(buf));
+    if ( why )
+    {
+        fprintf(stderr, "xenia block-attach: disk spec '%s': %s\n", argv[2],
+                why);
+        return 1;
+    }
+    if ( stat(d.target, &st) ||
+         access(d.target, d.readonly ? R_OK : R_OK | W_OK) )
+    {
+        fprintf(stderr, "xenia block-attach: %s: %s\n", d.target,
+                strerror(errno));
+        return 1;
+    }
+    if ( !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) )
+    {
+        fprintf(stderr, "xenia block-attach: %s: not a regular file or "
+                "block device\n", d.target);
+        return 1;
+    }
+    if ( (rc = dev_dom(argc, argv, &domid)) )
+        return rc;
+    if ( dev_disk_add(xsc, domid, &d, err, sizeof(err)) )
+    {
+        fprintf(stderr, "xenia block-attach: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* -f and the device timeout for the detach verbs. */
+static int detach_opts(int argc, char **argv, int *force)
+{
+    int opt;
+
+    optind = 1;
+    *force = 0;
+    while ( (opt = getopt(argc, argv, "+f")) != -1 )
+    {
+        if ( opt != 'f' )
+            return usage_error("unknown option");
+        *force = 1;
+    }
+    return 0;
+}
+
+static int cmd_block_detach(int argc, char **argv)
+{
+    char err[512], *end;
+    int domid, rc, force, devid;
+
+    if ( (rc = detach_opts(argc, argv, &force)) ||
+         (rc = dev_dom(argc, argv, &domid)) )
+        return rc;
+    devid = cfg_vdev_devid(argv[optind + 1]);
+    if ( devid < 0 )
+    {
+        long v = strtol(argv[optind + 1], &end, 10);
+
+        if ( !*argv[optind + 1] || *end || v <= 0 || v > 0x7fffffff )
+        {
+            fprintf(stderr, "xenia block-detach: '%s' is neither a vdev "
+                    "(xvdb) nor a device number (51728)\n",
+                    argv[optind + 1]);
+            return 1;
+        }
+        devid = v;
+    }
+    if ( dev_detach(xsc, domid, "vbd", devid, force ? 0 : 10000, err,
+                    sizeof(err)) )
+    {
+        fprintf(stderr, "xenia block-detach: %s%s\n", err,
+                strstr(err, "not detached") ? " (-f removes it anyway)" : "");
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_block_list(int argc, char **argv)
+{
+    int domid, rc = one_dom(argc, argv, 1, &domid);
+
+    return rc ? rc : dev_list(xsc, domid, "vbd");
+}
+
+static int cmd_network_attach(int argc, char **argv)
+{
+    struct xcfg c;
+    char buf[512], err[512], path[96], **names;
+    const char *why;
+    unsigned int n, i, next = 0;
+    int domid, rc;
+
+    optind = 1;
+    if ( argc < 2 || argc > 3 )
+        return usage_error(argc < 2 ? "no domain given"
+                                    : "too many arguments (quote the spec)");
+    memset(&c, 0, sizeof(c));
+    why = cfg_parse_vif(argc == 3 ? argv[2] : "", &c.vifs[0], buf,
+                        sizeof(buf));
+    if ( why )
+    {
+        fprintf(stderr, "xenia network-attach: vif spec '%s': %s\n",
+                argv[2], why);
+        return 1;
+    }
+    c.nvifs = 1;
+    if ( dev_check_backends(&c, err, sizeof(err)) )
+    {
+        fprintf(stderr, "xenia network-attach: %s\n", err);
+        return 1;
+    }
+    if ( open_hv(1) )
+        return 1;
+    if ( (rc = one_dom_lookup(argv[1], &domid)) )
+        return rc;
+    /* The next free index, as xl: one past the highest in use. */
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%d", domid);
+    if ( !xs_directory(xsc, 0, path, &names, &n) )
+    {
+        for ( i = 0; i < n; i++ )
+            if ( (unsigned int)atoi(names[i]) >= next )
+                next = atoi(names[i]) + 1;
+        free(names);
+    }
+    snprintf(path, sizeof(path), "/local/domain/%d/device/vif", domid);
+    if ( !xs_directory(xsc, 0, path, &names, &n) )
+    {
+        for ( i = 0; i < n; i++ )
+            if ( (unsigned int)atoi(names[i]) >= next )
+                next = atoi(names[i]) + 1;
+        free(names);
+    }
+    c.vifs[0].devid = next;
+    dev_fill_macs(&c);
+    if ( dev_vif_add(xsc, domid, &c.vifs[0], err, sizeof(err)) )
+    {
+        fprintf(stderr, "xenia network-attach: %s\n", err);
+        return 1;
+    }
+    printf("vif %u: mac %s, bridge %s\n", next, c.vifs[0].mac,
+           c.vifs[0].bridge);
+    return 0;
+}
+
+static int cmd_network_detach(int argc, char **argv)
+{
+    char err[512], path[96], **names, *end;
+    const char *arg;
+    unsigned int n, i;
+    int domid, rc, force, devid = -1;
+
+    if ( (rc = detach_opts(argc, argv, &force)) ||
+         (rc = dev_dom(argc, argv, &domid)) )
+        return rc;
+    arg = argv[optind + 1];
+    if ( strchr(arg, ':') )
+    {
+        if ( cfg_mac_problem(arg) )
+        {
+            fprintf(stderr, "xenia network-detach: '%s' is not a MAC "
+                    "address\n", arg);
+            return 1;
+        }
+        snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%d",
+                 domid);
+        if ( !xs_directory(xsc, 0, path, &names, &n) )
+        {
+            for ( i = 0; i < n && devid < 0; i++ )
+            {
+                char p[160], *mac;
+
+                snprintf(p, sizeof(p), "%s/%s/mac", path, names[i]);
+                mac = xs_read(xsc, 0, p, NULL);
+                if ( mac && !strcasecmp(mac, arg) )
+                    devid = atoi(names[i]);
+                free(mac);
+            }
+            free(names);
+        }
+        if ( devid < 0 )
+        {
+            fprintf(stderr, "xenia network-detach: domain %d has no vif "
+                    "with mac %s\n", domid, arg);
+            return 1;
+        }
+    }
+    else
+    {
+        long v = strtol(arg, &end, 10);
+
+        if ( !*arg || *end || v < 0 || v > 0xffff )
+        {
+            fprintf(stderr, "xenia network-detach: '%s' is neither a MAC "
+                    "nor a vif index\n", arg);
+            return 1;
+        }
+        devid = v;
+    }
+    if ( dev_detach(xsc, domid, "vif", devid, force ? 0 : 10000, err,
+                    sizeof(err)) )
+    {
+        fprintf(stderr, "xenia network-detach: %s%s\n", err,
+                strstr(err, "not detached") ? " (-f removes it anyway)" : "");
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_network_list(int argc, char **argv)
+{
+    int domid, rc = one_dom(argc, argv, 1, &domid);
+
+    return rc ? rc : dev_list(xsc, domid, "vif");
+}
+
 #ifdef XENIA_HAVE_TOP
 static int cmd_top(int argc, char **argv)
 {
@@ -1786,6 +2099,24 @@ static const struct verb verbs[] = {
       "Rename a domain (its store name and /vm/UUID/name; its monitor\n"
       "restarts it under the new name).  The name rules are create's;\n"
       "a name in use is refused." },
+    { "block-attach", cmd_block_attach, "DOMAIN DISKSPEC",
+      "Hot-plug a disk into a running guest.  DISKSPEC as an xl.cfg disk=\n"
+      "entry ('vdev=xvdb,access=r,target=/img'); see docs/man/xenia.cfg.md." },
+    { "block-detach", cmd_block_detach, "[-f] DOMAIN VDEV|DEVID",
+      "Unplug a disk: the backend goes Closing, the guest has 10 s to\n"
+      "close it (a disk in use is refused and left attached); then its\n"
+      "store nodes and loop device go.  -f removes it without waiting." },
+    { "block-list", cmd_block_list, "DOMAIN",
+      "List a guest's disks: vdev, backend domain, handle, frontend state,\n"
+      "event channel, ring reference, backend path." },
+    { "network-attach", cmd_network_attach, "DOMAIN [VIFSPEC]",
+      "Hot-plug a network interface ('mac=..,bridge=..,backendtype=..' as\n"
+      "an xl.cfg vif= entry); the next free index; prints it and its MAC." },
+    { "network-detach", cmd_network_detach, "[-f] DOMAIN MAC|DEVID",
+      "Unplug a network interface, as block-detach." },
+    { "network-list", cmd_network_list, "DOMAIN",
+      "List a guest's network interfaces: index, backend domain, MAC,\n"
+      "handle, frontend state, event channel, ring references, backend." },
 #ifdef XENIA_HAVE_TOP
     { "top", cmd_top,
       "[-b] [-i N] [-d SECS] [-s COL] [-r] [-f] [--filter PATTERN] [--json]",

@@ -15,6 +15,8 @@
  * vifs by Linux's xen-blkback / xen-netback, for which this file does
  * what xl's hotplug scripts do (a loop device for an image file and its
  * physical-device node; the vif joined to its bridge, hotplug-status).
+ * The kernel modules must be loaded (modprobe is tried; dom0's /sys/module
+ * is what counts).
  */
 #include "devices.h"
 
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -504,33 +508,80 @@ static int have_module(const char *mod, const char *modprobe_name)
     return !access(p, F_OK);
 }
 
-/* losetup for an image file: the loop device in dev. */
+/*
+ * An image file on a free loop device (what `losetup -f --show` does,
+ * through the loop driver's ioctls: busybox's losetup has no --show).
+ * The device's path in dev.
+ */
 static int loop_attach(const char *file, int ro, char *dev, size_t len,
                        char *err, size_t elen)
 {
-    char *argv[] = { "losetup", "-f", "--show", ro ? "-r" : NULL,
-                     (char *)file, NULL };
-    int rc;
+    struct loop_info64 li;
+    int ctl, ffd, lfd = -1, n, tries;
 
-    if ( !ro )
-    {
-        argv[3] = (char *)file;
-        argv[4] = NULL;
-    }
     have_module("loop", "loop");
-    rc = run(argv, dev, len);
-    if ( rc || strncmp(dev, "/dev/loop", 9) )
-        return emsg(err, elen, "losetup -f --show %s failed (exit %d); is "
-                    "the loop module available?", file, rc);
+    ffd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if ( ffd < 0 )
+        return emsg(err, elen, "%s: %s", file, strerror(errno));
+    ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if ( ctl < 0 )
+    {
+        close(ffd);
+        return emsg(err, elen, "/dev/loop-control: %s (is the loop module "
+                    "loaded?)", strerror(errno));
+    }
+    for ( tries = 0; tries < 8; tries++ )
+    {
+        n = ioctl(ctl, LOOP_CTL_GET_FREE);
+        if ( n < 0 )
+            break;
+        snprintf(dev, len, "/dev/loop%d", n);
+        lfd = open(dev, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if ( lfd < 0 )
+            break;
+        if ( !ioctl(lfd, LOOP_SET_FD, ffd) )
+            break;
+        close(lfd);
+        lfd = -1;
+        if ( errno != EBUSY )  /* EBUSY: taken meanwhile, another */
+            break;
+    }
+    close(ctl);
+    if ( lfd < 0 )
+    {
+        int e = errno;
+
+        close(ffd);
+        return emsg(err, elen, "no loop device for %s: %s", file,
+                    strerror(e));
+    }
+    memset(&li, 0, sizeof(li));
+    {
+        size_t fl = strlen(file);
+
+        if ( fl >= sizeof(li.lo_file_name) )
+            fl = sizeof(li.lo_file_name) - 1;
+        memcpy(li.lo_file_name, file, fl);
+    }
+    li.lo_flags = ro ? LO_FLAGS_READ_ONLY : 0;
+    ioctl(lfd, LOOP_SET_STATUS64, &li);
+    close(lfd);
+    close(ffd);
     return 0;
 }
 
+/* Detach a loop device (deferred by the driver while it is in use). */
 static void loop_release(const char *dev)
 {
-    char *argv[] = { "losetup", "-d", (char *)dev, NULL };
+    int fd;
 
-    if ( dev && !strncmp(dev, "/dev/loop", 9) )
-        run(argv, NULL, 0);
+    if ( !dev || strncmp(dev, "/dev/loop", 9) )
+        return;
+    fd = open(dev, O_RDONLY | O_CLOEXEC);
+    if ( fd < 0 )
+        return;
+    ioctl(fd, LOOP_CLR_FD, 0);
+    close(fd);
 }
 
 /* The bridge exists (created, up, when it does not). */
@@ -538,12 +589,14 @@ static int ensure_bridge(const char *br, char *err, size_t len)
 {
     char p[128];
     char *add[] = { "ip", "link", "add", (char *)br, "type", "bridge", NULL };
+    char *addbr[] = { "brctl", "addbr", (char *)br, NULL };
     char *up[] = { "ip", "link", "set", (char *)br, "up", NULL };
 
     snprintf(p, sizeof(p), "/sys/class/net/%s", br);
     if ( access(p, F_OK) )
     {
-        if ( run(add, NULL, 0) || run(up, NULL, 0) )
+        have_module("bridge", "bridge");
+        if ( (run(add, NULL, 0) && run(addbr, NULL, 0)) || run(up, NULL, 0) )
             return emsg(err, len, "bridge %s does not exist and 'ip link add "
                         "%s type bridge' failed (bridge module?)", br, br);
         return 0;
@@ -683,6 +736,7 @@ static int kernel_vif_hotplug(struct xs_conn *xs, unsigned int domid,
     char ifn[32], p[96];
     char *master[] = { "ip", "link", "set", "dev", ifn, "master",
                        (char *)v->bridge, NULL };
+    char *addif[] = { "brctl", "addif", (char *)v->bridge, ifn, NULL };
     char *up[] = { "ip", "link", "set", "dev", ifn, "up", NULL };
     long t0;
 
@@ -692,7 +746,7 @@ static int kernel_vif_hotplug(struct xs_conn *xs, unsigned int domid,
         if ( now_ms() - t0 > 10000 )
             return emsg(err, len, "vif %u: Linux's xen-netback made no %s "
                         "within 10 s", v->devid, ifn);
-    if ( run(master, NULL, 0) || run(up, NULL, 0) )
+    if ( (run(master, NULL, 0) && run(addif, NULL, 0)) || run(up, NULL, 0) )
         return emsg(err, len, "vif %u: ip link set dev %s master %s up "
                     "failed", v->devid, ifn, v->bridge);
     snprintf(p, sizeof(p), BE_ROOT "/vif/%u/%u/hotplug-status", domid,

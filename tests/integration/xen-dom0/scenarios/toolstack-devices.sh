@@ -1,0 +1,246 @@
+# Scenario toolstack-devices (sourced by dom0's /init once the store is
+# up): the `xenia` CLI's disks (docs/toolstack.md, "Devices").  A Linux
+# guest (pv-drivers' pv-block guest: its initramfs loads xen-blkfront and
+# ext4 and switch_roots to /dev/xvda) is created from an xl.cfg with
+# disk=[...]: create starts xenia-blkback itself and writes xl's store
+# nodes; the guest boots with its root on xvda; a second, read-only disk
+# is hot-plugged with `xenia block-attach` and unplugged with
+# `xenia block-detach`; destroy leaves no node behind.  Then the same
+# root image through Linux's blkback (backendtype=phy: a loop device),
+# which finds the files the first guest wrote; destroy releases the loop
+# device.  A vif whose backend is not installed is refused with nothing
+# left behind.  Files: dom0-tools/tests/mkoverlay-devices.sh.
+#
+# TIMEOUT: 600
+# XEN-TOOLS: none
+# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend
+
+TSD=tsd
+TSD_IMG=/boot/tsd-root.img
+TSD_INITRD=/boot/pvb-initrd.cpio.gz
+TSD_LOG=/var/log/xenia/console/guest-$TSD.log
+TSD_WAIT=${TSD_WAIT:-240}
+BE0=/local/domain/0/backend/vbd
+
+tsd_cfg() {   # tsd_cfg STEPS BACKENDTYPE
+    mkdir -p /etc/xen
+    cat > /etc/xen/$TSD.cfg <<EOC
+name = "$TSD"
+kernel = "/boot/vmlinuz"
+ramdisk = "$TSD_INITRD"
+extra = "console=hvc0 pvb=$1 ${GUEST_EXTRA:-}"
+memory = ${GUEST_MEM:-192}
+on_poweroff = "destroy"
+on_crash = "preserve"
+disk = [ 'format=raw, vdev=xvda, access=rw, backendtype=$2, target=$TSD_IMG' ]
+EOC
+}
+
+tsd_wait() {   # tsd_wait PATTERN SECONDS
+    local i=0
+    while [ $i -lt $(($2 * 2)) ]; do
+        grep -q "$1" "$TSD_LOG" 2>/dev/null && return 0
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+
+tsd_evidence() {
+    dump_file xenia-create /var/log/tsd-create.out 20
+    dump_file blkback /var/log/xenia/xenia-blkback.log 30
+    dump_file guest-console "$TSD_LOG" 50
+    echo "---- xenstore-ls -f backend/vbd, device/vbd, /libxl ----"
+    xenstore-ls -f $BE0 2>&1 | head -n 40 | sed 's/^/xs| /'
+    xenstore-ls -f /local/domain/${domid:-x}/device 2>&1 | head -n 20 | sed 's/^/xs| /'
+    xenstore-ls -f /libxl 2>&1 | head -n 20 | sed 's/^/xs| /'
+    xenia list 2>&1 | sed 's/^/list| /'
+}
+
+tsd_sums() { grep 'PVB: sum ' "$TSD_LOG" | tr -d '\r' | sed 's/.*PVB: sum //' | sort; }
+
+# tsd_create STEPS BACKENDTYPE: sets domid
+tsd_create() {
+    domid=
+    rm -f "$TSD_LOG"
+    tsd_cfg "$1" "$2"
+    xenia create /etc/xen/$TSD.cfg > /var/log/tsd-create.out 2>&1 || return 1
+    domid=$(xenia domid $TSD 2>&1)
+    case "$domid" in ''|*[!0-9]*) echo "xenia domid: '$domid'" >> /var/log/tsd-create.out; return 1 ;; esac
+}
+
+# The store holds nothing of domain $1 (bounded wait for the backends).
+tsd_gone() {
+    local i=0
+    while [ $i -lt 20 ]; do
+        if ! xenstore-exists $BE0/$1 2>/dev/null && ! xenstore-exists /libxl/$1 2>/dev/null &&
+           ! xenstore-exists /local/domain/$1 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+
+tsd_run() {
+    local be fe v st sum sums1 sums2 loop n
+
+    if ! command -v xenia > /dev/null || [ ! -x /usr/local/bin/xenia-blkback ] ||
+       [ ! -f "$TSD_IMG" ] || [ ! -f "$TSD_INITRD" ]; then
+        result present FAIL "xenia, xenia-blkback, $TSD_IMG or $TSD_INITRD missing (make -C pv-drivers; dom0-tools/tests/mkoverlay-devices.sh)"
+        return
+    fi
+    result present PASS "$(ls -l $TSD_IMG | awk '{ print $5 }')-byte root image"
+    xenia init-dom0 > /dev/null 2>&1
+    if command -v xenia-consoled > /dev/null; then
+        xenia-consoled -p /run/xenia-consoled.pid 2> /var/log/xenia-consoled.out
+    else
+        xenia consoled -p /run/xenia-consoled.pid 2> /var/log/xenia-consoled.out
+    fi
+
+    # ---- user-space backend: create starts it ----
+    if tsd_create write,hot xenia; then
+        result create PASS "domid $domid: $(head -n 1 /var/log/tsd-create.out)"
+    else
+        result create FAIL "$(tail -n 3 /var/log/tsd-create.out | tr '\n' ' ')"
+        tsd_evidence
+        return
+    fi
+    check create-starts-blkback "pid $(cat /run/xenia-blkback.pid 2>/dev/null)" \
+        kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)"
+    be=$BE0/$domid/51712
+    fe=/local/domain/$domid/device/vbd/51712
+    v=
+    for n in frontend frontend-id params mode online removable bootable dev device-type type; do
+        v="$v $n=$(xenstore-read $be/$n 2>/dev/null)"
+    done
+    for n in backend backend-id virtual-device device-type; do
+        v="$v fe.$n=$(xenstore-read $fe/$n 2>/dev/null)"
+    done
+    check store-nodes "$v" [ "$v" = " frontend=$fe frontend-id=$domid params=$TSD_IMG mode=w online=1 removable=0 bootable=1 dev=xvda device-type=disk type=xenia fe.backend=$be fe.backend-id=0 fe.virtual-device=51712 fe.device-type=disk" ]
+    st="backend $(xenstore-ls -p $BE0/$domid 2>&1 | head -n 1 | sed 's/.*(/(/') frontend $(xenstore-ls -p /local/domain/$domid/device/vbd 2>&1 | head -n 1 | sed 's/.*(/(/')"
+    check store-perms "$st" [ "$st" = "backend (n0,r$domid) frontend (n$domid,r0)" ]
+
+    if tsd_wait 'PVB: write-done' "$TSD_WAIT"; then
+        v=$(grep -m1 'PVB: root-init' "$TSD_LOG" | tr -d '\r')
+        st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read $fe/state 2>&1)"
+        case "$v" in
+        *"/dev/xvda ext4"*) result root-on-xvda PASS "${v#*PVB: }; $st" ;;
+        *) result root-on-xvda FAIL "'$v'; $st" ;;
+        esac
+    else
+        result root-on-xvda FAIL "no write-done from the guest"
+        tsd_evidence
+    fi
+    sums1=$(tsd_sums)
+
+    # ---- hot-plug a read-only disk ----
+    dd if=/dev/urandom of=/tmp/tsd-b.img bs=64k count=32 2>/dev/null
+    sum=$(dd if=/tmp/tsd-b.img bs=64k count=16 2>/dev/null | sha256sum | cut -c1-64)
+    if tsd_wait 'PVB: hot-ready' 30 &&
+       xenia block-attach $TSD 'vdev=xvdb, access=r, target=/tmp/tsd-b.img' > /tmp/tsd-ba.out 2>&1; then
+        result block-attach PASS "xvdb: mode $(xenstore-read $BE0/$domid/51728/mode 2>&1), type $(xenstore-read $BE0/$domid/51728/type 2>&1)"
+    else
+        result block-attach FAIL "$(cat /tmp/tsd-ba.out 2>/dev/null)"
+    fi
+    if tsd_wait 'PVB: xvdb-write' 60; then
+        v=$(grep 'PVB: xvdb-sum\|PVB: xvdb-ro\|PVB: xvdb-write' "$TSD_LOG" | tr -d '\r' | sed 's/.*PVB: //' | tr '\n' ' ')
+        check hot-attach-seen "guest: $v; dom0 sum $sum" eval 'grep -q "PVB: xvdb-sum $sum" "$TSD_LOG" &&
+            grep -q "PVB: xvdb-ro 1" "$TSD_LOG" && grep -q "PVB: xvdb-write refused" "$TSD_LOG"'
+    else
+        result hot-attach-seen FAIL "the guest never saw /dev/xvdb"
+        tsd_evidence
+    fi
+    v=$(xenia block-list $TSD 2>&1)
+    echo "$v" | sed 's/^/block-list| /'
+    check block-list "$(echo "$v" | awk 'NR > 1 { printf "%s state %s; ", $1, $4 }')" \
+        eval 'echo "$v" | grep -q "^51712 .* 4 " && echo "$v" | grep -q "^51728 .* 4 "'
+    v=$(xenia block-detach $TSD xvdc 2>&1); n=$?
+    check block-detach-unknown "exit $n: $v" eval '[ $n = 1 ] && echo "$v" | grep -q "no vbd device 51744"'
+    v=$(xenia block-detach $TSD xvdb 2>&1); n=$?
+    check block-detach "exit $n $v; backend $(xenstore-exists $BE0/$domid/51728 2>/dev/null && echo left || echo removed)" \
+        eval '[ $n = 0 ] && ! xenstore-exists $BE0/$domid/51728 2>/dev/null &&
+              ! xenstore-exists /local/domain/$domid/device/vbd/51728 2>/dev/null &&
+              ! xenstore-exists /libxl/$domid/device/vbd/51728 2>/dev/null'
+    if tsd_wait 'PVB: xvdb-gone\|PVB: xvdb-still' 60 && grep -q 'PVB: xvdb-gone' "$TSD_LOG"; then
+        result hot-detach-seen PASS "the guest's /dev/xvdb went away"
+    else
+        result hot-detach-seen FAIL "$(grep 'PVB: xvdb' "$TSD_LOG" | tail -n 1 | tr -d '\r')"
+    fi
+
+    # ---- destroy: nothing left ----
+    if xenia destroy $TSD > /tmp/tsd-destroy.out 2>&1; then
+        result destroy PASS "domain $domid"
+    else
+        result destroy FAIL "$(cat /tmp/tsd-destroy.out)"
+    fi
+    if tsd_gone $domid; then
+        n=0
+        while [ -d /run/xenia/vbd/$domid-51712 ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+        check no-nodes-left "backend/vbd/$domid, /libxl/$domid, /local/domain/$domid gone; blkback stats dir $( [ -d /run/xenia/vbd/$domid-51712 ] && echo left || echo gone)" \
+            [ ! -d /run/xenia/vbd/$domid-51712 ]
+    else
+        result no-nodes-left FAIL "left: $(xenstore-ls -f $BE0/$domid /libxl/$domid 2>&1 | head -n 5 | tr '\n' ' ')"
+    fi
+    kill "$(cat /run/xenia-blkback.pid 2>/dev/null)" 2>/dev/null
+    n=0
+    while [ -f /run/xenia-blkback.pid ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+
+    # ---- Linux's blkback on a loop device (backendtype=phy) ----
+    # (loaded only now: it probes every backend/vbd device, ours included)
+    for m in loop xen-blkback; do
+        [ -d /sys/module/$(echo $m | tr - _) ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
+    done
+    if tsd_create verify phy; then
+        result phy-create PASS "domid $domid"
+    else
+        result phy-create FAIL "$(tail -n 3 /var/log/tsd-create.out | tr '\n' ' ') $(cat /tmp/tsd-insmod.out 2>/dev/null)"
+        tsd_evidence
+        result phy-nodes FAIL "no guest"; result phy-root-data FAIL "no guest"
+        result phy-destroy FAIL "no guest"; result loop-released FAIL "no guest"
+        tsd_vif
+        return
+    fi
+    be=$BE0/$domid/51712
+    loop=$(xenstore-read $be/params 2>/dev/null)
+    v="params=$loop type=$(xenstore-read $be/type 2>&1) physical-device=$(xenstore-read $be/physical-device 2>&1) libxl-loop=$(xenstore-read /libxl/$domid/device/vbd/51712/loop 2>&1)"
+    check phy-nodes "$v" eval 'case "$loop" in /dev/loop[0-9]*) true ;; *) false ;; esac &&
+        [ "$(xenstore-read $be/type)" = phy ] && [ "$(xenstore-read /libxl/$domid/device/vbd/51712/loop)" = "$loop" ] &&
+        [ "$(cat /sys/block/${loop#/dev/}/loop/backing_file 2>/dev/null)" = "$TSD_IMG" ]'
+    if tsd_wait 'PVB: verify-done' "$TSD_WAIT"; then
+        sums2=$(tsd_sums)
+        v=$(grep -m1 'PVB: root-init' "$TSD_LOG" | tr -d '\r')
+        check phy-root-data "${v#*PVB: }; $(echo "$sums2" | wc -l) checksums as written through xenia-blkback" \
+            eval 'echo "$v" | grep -q "/dev/xvda ext4" && [ -n "$sums1" ] && [ "$sums1" = "$sums2" ]'
+    else
+        result phy-root-data FAIL "no verify-done from the guest"
+        tsd_evidence
+    fi
+    if xenia destroy $TSD > /tmp/tsd-destroy.out 2>&1 && tsd_gone $domid; then
+        result phy-destroy PASS "domain $domid, its nodes gone"
+    else
+        result phy-destroy FAIL "$(cat /tmp/tsd-destroy.out) $(xenstore-ls -f $BE0/$domid /libxl/$domid 2>&1 | head -n 5 | tr '\n' ' ')"
+    fi
+    n=0
+    while [ -e /sys/block/${loop#/dev/}/loop/backing_file ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+    check loop-released "$loop: $( [ -e /sys/block/${loop#/dev/}/loop/backing_file ] && echo "still bound to $(cat /sys/block/${loop#/dev/}/loop/backing_file)" || echo free)" \
+        [ ! -e /sys/block/${loop#/dev/}/loop/backing_file ]
+    tsd_vif
+}
+
+# A vif whose backend is not installed: refused, nothing left behind.
+tsd_vif() {
+    local v n before after
+    if [ -x /usr/local/bin/xenia-netback ]; then
+        result vif-no-backend SKIP "xenia-netback is installed here"
+        return
+    fi
+    before=$(xenia list 2>/dev/null | wc -l)
+    tsd_cfg verify xenia
+    echo "vif = [ 'bridge=xenbr0' ]" >> /etc/xen/$TSD.cfg
+    v=$(xenia create /etc/xen/$TSD.cfg 2>&1); n=$?
+    after=$(xenia list 2>/dev/null | wc -l)
+    check vif-no-backend "exit $n: $(echo "$v" | head -n 1); domains $before -> $after" \
+        eval '[ $n = 1 ] && echo "$v" | grep -q "xenia-netback, which is not installed" && [ "$before" = "$after" ]'
+}
+
+tsd_run

@@ -999,6 +999,20 @@ int dev_detach(struct xs_conn *xs, unsigned int domid, const char *kind,
 
 /* ------------------------------------------------------------------ */
 
+/* A frontend's node (the guest writes those) fit for a terminal. */
+static char *clean(char *v)
+{
+    char *p;
+
+    if ( v && strlen(v) > 40 )
+        v[40] = '\0';
+    for ( p = v; p && *p; p++ )
+        if ( (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f ||
+             *p == ' ' )
+            *p = '?';
+    return v;
+}
+
 int dev_list(struct xs_conn *xs, unsigned int domid, const char *kind)
 {
     char path[96], **names;
@@ -1017,19 +1031,21 @@ int dev_list(struct xs_conn *xs, unsigned int domid, const char *kind)
         return 0;
     for ( i = 0; i < n; i++ )
     {
-        char *be = rd(xs, "%s/%s/backend", path, names[i]);
-        char *st = rd(xs, "%s/%s/state", path, names[i]);
-        char *ev = rd(xs, "%s/%s/event-channel", path, names[i]);
-        char *bid = rd(xs, "%s/%s/backend-id", path, names[i]);
+        char *be = clean(rd(xs, "%s/%s/backend", path, names[i]));
+        char *st = clean(rd(xs, "%s/%s/state", path, names[i]));
+        char *ev = clean(rd(xs, "%s/%s/event-channel", path, names[i]));
+        char *bid = clean(rd(xs, "%s/%s/backend-id", path, names[i]));
 
+        clean(names[i]);
         if ( !ev )
-            ev = rd(xs, "%s/%s/queue-0/event-channel", path, names[i]);
+            ev = clean(rd(xs, "%s/%s/queue-0/event-channel", path,
+                          names[i]));
         if ( vbd )
         {
-            char *rr = rd(xs, "%s/%s/ring-ref", path, names[i]);
+            char *rr = clean(rd(xs, "%s/%s/ring-ref", path, names[i]));
 
             if ( !rr )
-                rr = rd(xs, "%s/%s/ring-ref0", path, names[i]);
+                rr = clean(rd(xs, "%s/%s/ring-ref0", path, names[i]));
             printf("%-6s %-3s %-7s %-5s %-6s %-8s %s\n", names[i],
                    bid ? bid : "-1", names[i], st ? st : "-1",
                    ev ? ev : "-1", rr ? rr : "-1", be ? be : "");
@@ -1037,9 +1053,9 @@ int dev_list(struct xs_conn *xs, unsigned int domid, const char *kind)
         }
         else
         {
-            char *mac = rd(xs, "%s/%s/mac", path, names[i]);
-            char *tx = rd(xs, "%s/%s/tx-ring-ref", path, names[i]);
-            char *rx = rd(xs, "%s/%s/rx-ring-ref", path, names[i]);
+            char *mac = clean(rd(xs, "%s/%s/mac", path, names[i]));
+            char *tx = clean(rd(xs, "%s/%s/tx-ring-ref", path, names[i]));
+            char *rx = clean(rd(xs, "%s/%s/rx-ring-ref", path, names[i]));
             char rings[40];
 
             snprintf(rings, sizeof(rings), "%s/%s", tx ? tx : "-1",

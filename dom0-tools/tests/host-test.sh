@@ -155,7 +155,8 @@ fi
 bad=
 for v in create destroy list pause unpause shutdown reboot console domid domname \
          info dmesg uptime mem-set mem-max vcpu-list vcpu-set rename init-dom0 \
-         help; do
+         block-attach block-detach block-list network-attach network-detach \
+         network-list help; do
     "$xenia" $v --help 2>&1 | grep -q "^usage: xenia $v" || bad="$bad $v"
 done
 [ -z "$bad" ] && res PASS verb-help "every verb takes --help" ||
@@ -175,6 +176,34 @@ for v in "mem-set" "mem-set d" "mem-set d 12q" "vcpu-set d x" "rename d" "dmesg 
 done
 [ -z "$bad" ] && res PASS new-verbs-usage-exit-2 "missing or bad arguments exit 2" ||
     res FAIL new-verbs-usage-exit-2 "not 2:$bad"
+# Device verbs: usage errors exit 2; a bad spec is refused (exit 1, named)
+# before any hypervisor is needed.
+bad=
+for v in "block-attach" "block-attach d" "block-attach d a b" "block-detach d" \
+         "block-detach -x d xvdb" "block-list" "network-attach" \
+         "network-attach d a b" "network-detach d" "network-list"; do
+    "$xenia" $v > /dev/null 2>&1
+    rc=$?
+    [ $rc = 2 ] || bad="$bad '$v'=$rc"
+done
+[ -z "$bad" ] && res PASS device-verbs-usage-exit-2 "missing or extra arguments exit 2" ||
+    res FAIL device-verbs-usage-exit-2 "not 2:$bad"
+got=$("$xenia" block-attach d 'vdev=sda,target=/x' 2>&1); rc=$?
+case "$rc:$got" in
+"1:xenia block-attach: disk spec 'vdev=sda,target=/x': vdev 'sda' is not a disk name"*)
+    res PASS block-attach-bad-spec "$got" ;;
+*) res FAIL block-attach-bad-spec "exit $rc: $got" ;;
+esac
+got=$("$xenia" block-attach d 'vdev=xvdb,target=/nonexistent/b.img' 2>&1); rc=$?
+[ "$rc:$got" = "1:xenia block-attach: /nonexistent/b.img: No such file or directory" ] &&
+    res PASS block-attach-missing-target "$got" ||
+    res FAIL block-attach-missing-target "exit $rc: $got"
+got=$("$xenia" network-attach d 'mac=00:16:3e:00:00' 2>&1); rc=$?
+case "$rc:$got" in
+"1:xenia network-attach: vif spec 'mac=00:16:3e:00:00': mac '00:16:3e:00:00': not six hex bytes"*)
+    res PASS network-attach-bad-spec "$got" ;;
+*) res FAIL network-attach-bad-spec "exit $rc: $got" ;;
+esac
 "$xenia" help | grep -qE '^  top ' && res PASS help-lists-top "xenia help lists top" ||
     res SKIP help-lists-top "dom0-tools/top/top.h not there when built"
 "$xenia" create -n /nonexistent.cfg > /dev/null 2>&1

@@ -37,7 +37,11 @@ while [ $i -lt 10 ]; do
     sleep 1
 done
 echo "PVN: sent rc $sent tries $i"
-nc -l -p 5002 > /tmp/in &
+# A listener whose stdin ends would shut its side down at once (and the
+# sender stops at that EOF): its stdin is a FIFO we hold open.
+mkfifo /tmp/hold
+exec 3<> /tmp/hold
+nc -l -p 5002 <&3 > /tmp/in &
 echo "PVN: listening"
 wait $!
 echo "PVN: rsum $(md5sum < /tmp/in | cut -d' ' -f1) $(wc -c < /tmp/in)"

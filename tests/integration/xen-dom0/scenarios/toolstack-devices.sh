@@ -8,12 +8,14 @@
 # `xenia block-detach`; destroy leaves no node behind.  Then the same
 # root image through Linux's blkback (backendtype=phy: a loop device),
 # which finds the files the first guest wrote; destroy releases the loop
-# device.  A vif whose backend is not installed is refused with nothing
-# left behind.  Files: dom0-tools/tests/mkoverlay-devices.sh.
+# device.  vifs: with xenia-netback, a paused guest's vif from the config
+# and one from network-attach get xl's nodes, network-detach and destroy
+# remove them; without it, a vif config is refused with nothing left
+# behind.  Files: dom0-tools/tests/mkoverlay-devices.sh.
 #
 # TIMEOUT: 600
 # XEN-TOOLS: none
-# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend
+# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend vif-create vif-nodes network-attach network-list network-detach vif-destroy
 
 TSD=tsd
 TSD_IMG=/boot/tsd-root.img
@@ -227,20 +229,73 @@ tsd_run() {
     tsd_vif
 }
 
-# A vif whose backend is not installed: refused, nothing left behind.
+# vifs (no variable named c or d in a check's command: check() has those
+# as locals).  Without xenia-netback: a vif config is refused, nothing left
+# behind.  With it: a paused guest (no netfront runs: the toolstack's
+# part only) gets a vif from the config and one from network-attach, with
+# xl's nodes; network-detach and destroy remove them.
 tsd_vif() {
-    local v n before after
-    if [ -x /usr/local/bin/xenia-netback ]; then
-        result vif-no-backend SKIP "xenia-netback is installed here"
+    local v n before after be vd
+    if [ ! -x /usr/local/bin/xenia-netback ]; then
+        before=$(xenia list 2>/dev/null | wc -l)
+        tsd_cfg verify xenia
+        echo "vif = [ 'bridge=xenbr0' ]" >> /etc/xen/$TSD.cfg
+        v=$(xenia create /etc/xen/$TSD.cfg 2>&1); n=$?
+        after=$(xenia list 2>/dev/null | wc -l)
+        check vif-no-backend "exit $n: $(echo "$v" | head -n 1); domains $before -> $after" \
+            eval '[ $n = 1 ] && echo "$v" | grep -q "xenia-netback, which is not installed" && [ "$before" = "$after" ]'
+        for c in vif-create vif-nodes network-attach network-list network-detach vif-destroy; do
+            result $c SKIP "xenia-netback is not installed here"
+        done
         return
     fi
-    before=$(xenia list 2>/dev/null | wc -l)
-    tsd_cfg verify xenia
-    echo "vif = [ 'bridge=xenbr0' ]" >> /etc/xen/$TSD.cfg
-    v=$(xenia create /etc/xen/$TSD.cfg 2>&1); n=$?
-    after=$(xenia list 2>/dev/null | wc -l)
-    check vif-no-backend "exit $n: $(echo "$v" | head -n 1); domains $before -> $after" \
-        eval '[ $n = 1 ] && echo "$v" | grep -q "xenia-netback, which is not installed" && [ "$before" = "$after" ]'
+    result vif-no-backend SKIP "xenia-netback is installed here"
+    for m in llc stp bridge tun; do
+        [ -d /sys/module/$m ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
+    done
+    mkdir -p /etc/xen
+    cat > /etc/xen/tsdnet.cfg <<EOC
+name = "tsdnet"
+kernel = "/boot/vmlinuz"
+memory = 128
+vif = [ 'mac=00:16:3e:0a:0b:0c, bridge=xenbr0' ]
+EOC
+    if xenia create -p /etc/xen/tsdnet.cfg > /tmp/tsd-vif.out 2>&1; then
+        vd=$(xenia domid tsdnet)
+        result vif-create PASS "domid $vd, netback pid $(cat /run/xenia-netback.pid 2>/dev/null), bridge xenbr0 $( [ -d /sys/class/net/xenbr0/bridge ] && echo present || echo missing)"
+    else
+        result vif-create FAIL "$(tail -n 2 /tmp/tsd-vif.out | tr '\n' ' ')"
+        for c in vif-nodes network-attach network-list network-detach vif-destroy; do
+            result $c FAIL "no guest"
+        done
+        return
+    fi
+    be=/local/domain/0/backend/vif/$vd/0
+    v=
+    for n in frontend frontend-id online handle mac bridge type; do
+        v="$v $n=$(xenstore-read $be/$n 2>/dev/null)"
+    done
+    for n in backend backend-id handle mac; do
+        v="$v fe.$n=$(xenstore-read /local/domain/$vd/device/vif/0/$n 2>/dev/null)"
+    done
+    check vif-nodes "$v" [ "$v" = " frontend=/local/domain/$vd/device/vif/0 frontend-id=$vd online=1 handle=0 mac=00:16:3e:0a:0b:0c bridge=xenbr0 type=xenia fe.backend=$be fe.backend-id=0 fe.handle=0 fe.mac=00:16:3e:0a:0b:0c" ]
+    v=$(xenia network-attach tsdnet 'bridge=xenbr0' 2>&1); n=$?
+    check network-attach "exit $n: $v; type $(xenstore-read /local/domain/0/backend/vif/$vd/1/type 2>&1)" \
+        eval '[ $n = 0 ] && echo "$v" | grep -q "^vif 1: mac 00:16:3e:" &&
+              [ -n "$(xenstore-read /local/domain/$vd/device/vif/1/mac)" ] &&
+              [ "$(xenstore-read /local/domain/$vd/device/vif/1/mac)" = "$(xenstore-read /local/domain/0/backend/vif/$vd/1/mac)" ]'
+    v=$(xenia network-list tsdnet 2>&1)
+    echo "$v" | sed 's/^/network-list| /'
+    check network-list "$(echo "$v" | awk 'NR > 1 { printf "%s %s; ", $1, $3 }')" \
+        eval 'echo "$v" | grep -q "^0 .* 00:16:3e:0a:0b:0c " && echo "$v" | grep -q "^1 "'
+    v=$(xenia network-detach tsdnet 00:16:3e:0a:0b:0c 2>&1); n=$?
+    check network-detach "exit $n $v" \
+        eval '[ $n = 0 ] && ! xenstore-exists $be 2>/dev/null && ! xenstore-exists /local/domain/$vd/device/vif/0 2>/dev/null &&
+              xenstore-exists /local/domain/0/backend/vif/$vd/1 2>/dev/null'
+    xenia destroy tsdnet > /tmp/tsd-destroy.out 2>&1
+    check vif-destroy "$(cat /tmp/tsd-destroy.out) $(xenstore-ls -f /local/domain/0/backend/vif/$vd 2>&1 | head -n 3 | tr '\n' ' ')" \
+        eval 'tsd_gone $vd && ! xenstore-exists /local/domain/0/backend/vif/$vd 2>/dev/null'
+    kill "$(cat /run/xenia-netback.pid 2>/dev/null)" 2>/dev/null
 }
 
 tsd_run

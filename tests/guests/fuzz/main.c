@@ -31,6 +31,10 @@
  *   fuzz_trace=<k>    the fuzzer prints each call from call k on
  *   fuzz_check=1      the fuzzer checks its own protected state after
  *                     every call and stops at the first damage
+ *   fuzz_shapes=<m>   optional shapes (default 0): 1 huge counts, 2
+ *                     linear page tables, 4 debug registers, 8 the
+ *                     witness's round trips with us, judged by
+ *                     witness_responsive (skipped without 8)
  * Round r runs with seed + r * 0x9e3779b97f4a7c15; to replay it alone,
  * pass that as fuzz_seed with fuzz_rounds=1.
  *
@@ -70,7 +74,7 @@ extern const uint8_t fuzzchild_elf_start[], fuzzchild_elf_end[];
 #define FIRST_DOMID     100
 #define SEED_STEP       0x9e3779b97f4a7c15UL
 
-#define NR_FUZZ_CHECKS  10
+#define NR_FUZZ_CHECKS  11
 
 /* ------------------------------------------------------------------ */
 /* Foreign mappings: PTEs of our scratch window.                       */
@@ -268,6 +272,35 @@ static void kid_pump(struct kid *k)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
 }
 
+/*
+ * The witness's round trips (FZ_ECHO_* in fuzz.h): bind its echo port
+ * once it publishes one, answer every event on it.
+ */
+static evtchn_port_t echo_local;
+static uint64_t nr_echoed;
+
+static void echo_pump(void)
+{
+    struct evtchn_send s;
+
+    if ( !echo_local && witness.st && witness.st->echo_port &&
+         xbh_bind(witness.domid, witness.st->echo_port, &echo_local) )
+        echo_local = 0;
+    if ( echo_local && xbh_take_pending(echo_local) )
+    {
+        s.port = echo_local;
+        HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+        nr_echoed++;
+    }
+}
+
+static void echo_close(void)
+{
+    if ( echo_local )
+        xbh_close(echo_local);
+    echo_local = 0;
+}
+
 static void pump_all(void)
 {
     kid_pump(&fuzzer);
@@ -277,10 +310,13 @@ static void pump_all(void)
 /* One paced step of a wait: sleep until a console or VIRQ_DOM_EXC. */
 static void wait_step(void)
 {
-    evtchn_port_t ports[3];
+    evtchn_port_t ports[4];
     unsigned int n = 0;
 
+    echo_pump();
     ports[n++] = virq_port;
+    if ( echo_local )
+        ports[n++] = echo_local;
     if ( fuzzer.cons_port )
         ports[n++] = fuzzer.cons_port;
     if ( witness.cons_port )
@@ -288,6 +324,7 @@ static void wait_step(void)
     xbh_poll(ports, n, POLL_NS);
     xbh_take_pending(virq_port);
     pump_all();
+    echo_pump();
 }
 
 /* Pump until *flag (bounded). */
@@ -375,6 +412,8 @@ static bool kid_destroy(struct kid *k)
     bool gone;
 
     pump_all();
+    if ( k == &witness )
+        echo_close();
     xbh_slot_unmap(&slots[k->ring_slot]);
     xbh_slot_unmap(&slots[k->status_slot]);
     k->ring = NULL;
@@ -477,7 +516,7 @@ static bool dom0_alive(char *why, size_t len)
 
 struct options
 {
-    uint64_t seed, calls, rounds, secs, risk, trace, check;
+    uint64_t seed, calls, rounds, secs, risk, trace, check, echo, shapes;
     bool seed_given;
 };
 
@@ -486,12 +525,12 @@ enum
 {
     C_BUILD_WITNESS, C_BUILD_FUZZER, C_FUZZER_RAN, C_REGISTERS,
     C_WITNESS_ALIVE, C_WITNESS_INTACT, C_DOM0_ALIVE, C_DESTROYED,
-    C_FREE_PAGES, C_NO_DOMAINS_LEFT, NR_C
+    C_FREE_PAGES, C_NO_DOMAINS_LEFT, C_WITNESS_RESPONSIVE, NR_C
 };
 static const char *const check_name[NR_C] = {
     "build_witness", "build_fuzzer", "fuzzer_ran", "hypercall_registers",
     "witness_alive", "witness_intact", "dom0_alive", "children_destroyed",
-    "free_pages_restored", "no_domains_left",
+    "free_pages_restored", "no_domains_left", "witness_responsive",
 };
 static bool failed[NR_C];
 static char why[NR_C][160];
@@ -575,7 +614,7 @@ static void fuzzer_cmdline(const struct options *o, uint64_t seed,
     snprintf(cmdline_buf, sizeof(cmdline_buf),
              "mode=fuzz seed=%#lx calls=%lu progress=%lu self=%u "
              "witness=%u wmfn=%lx:%lx:%lx:%lx dmfn=%lx:%lx:%lx:%lx "
-             "risk=%lu trace=%lu check=%lu stats=%u",
+             "risk=%lu trace=%lu check=%lu stats=%u shapes=%lu",
              (unsigned long)seed, (unsigned long)calls,
              (unsigned long)(calls >= 5000 ? calls / 10 : 500),
              self, witness.domid, (unsigned long)wst,
@@ -587,10 +626,77 @@ static void fuzzer_cmdline(const struct options *o, uint64_t seed,
              (unsigned long)xt_virt_to_mfn((void *)(XT_VIRT_BASE + 0x100000)),
              (unsigned long)(xt_start_info->shared_info >> 12),
              (unsigned long)o->risk, (unsigned long)o->trace,
-             (unsigned long)o->check, stats);
+             (unsigned long)o->check, stats, (unsigned long)o->shapes);
 }
 
 static bool fuzzer_slept;
+
+/*
+ * The epochs of witness_responsive (FZ_ECHO_* in fuzz.h): the witness's
+ * round trips when each epoch was first seen, from the oldest one the
+ * witness has not yet answered (open_epoch) to the next (next_epoch).
+ */
+#define NR_EPOCH_SLOTS (FZ_ECHO_SLACK / FZ_EPOCH_CALLS + 2)
+static uint64_t epoch_echoes[NR_EPOCH_SLOTS];
+static uint64_t next_epoch, open_epoch, last_done;
+static bool echo_failed, echo_on;
+
+static void epochs_reset(void)
+{
+    next_epoch = open_epoch = last_done = 0;
+    echo_failed = false;
+}
+
+static uint64_t witness_echoes(void)
+{
+    return witness.st ? witness.st->echoes : 0;
+}
+
+/* Close the epochs answered, note those 'done' reached, judge. */
+static void epochs_track(uint64_t seed, uint64_t done)
+{
+    uint64_t e = witness_echoes();
+
+    if ( !echo_on )
+        return;
+    last_done = done;
+    while ( open_epoch < next_epoch &&
+            e >= epoch_echoes[open_epoch % NR_EPOCH_SLOTS] + FZ_ECHO_EPOCH )
+        open_epoch++;
+    while ( next_epoch * FZ_EPOCH_CALLS <= done &&
+            next_epoch - open_epoch < NR_EPOCH_SLOTS )
+        epoch_echoes[next_epoch++ % NR_EPOCH_SLOTS] = e;
+    if ( !echo_failed && open_epoch < next_epoch &&
+         done >= open_epoch * FZ_EPOCH_CALLS + FZ_ECHO_SLACK )
+    {
+        echo_failed = true;
+        fail(C_WITNESS_RESPONSIVE, seed, "epoch at call %lu: %lu of %u "
+             "round trips by call %lu",
+             (unsigned long)(open_epoch * FZ_EPOCH_CALLS),
+             (unsigned long)(e - epoch_echoes[open_epoch % NR_EPOCH_SLOTS]),
+             FZ_ECHO_EPOCH, (unsigned long)done);
+    }
+}
+
+/* After the fuzzer: the epochs still open must be answered (bounded). */
+static void epochs_finish(uint64_t seed)
+{
+    unsigned long i;
+
+    for ( i = 0; i < MAX_POLLS && !echo_failed && open_epoch < next_epoch;
+          i++ )
+    {
+        wait_step();
+        epochs_track(seed, last_done);
+    }
+    if ( !echo_failed && open_epoch < next_epoch )
+        fail(C_WITNESS_RESPONSIVE, seed, "epoch at call %lu: %lu of %u "
+             "round trips, %lu waits after the fuzzer ended",
+             (unsigned long)(open_epoch * FZ_EPOCH_CALLS),
+             (unsigned long)(witness_echoes() -
+                             epoch_echoes[open_epoch % NR_EPOCH_SLOTS]),
+             FZ_ECHO_EPOCH, i);
+}
 
 /* Every online vCPU of the fuzzer is blocked, none is on a CPU. */
 static bool fuzzer_sleeps_forever(void)
@@ -626,6 +732,7 @@ static bool follow_fuzzer(uint64_t seed, unsigned int *reason)
                             (fuzzer.ring ? fuzzer.ring->out_cons : 0);
 
         wait_step();
+        epochs_track(seed, done);
         /* When did it happen?  Say while the fuzzer's position is known. */
         if ( !told_witness && witness.st && witness.st->bad )
         {
@@ -654,9 +761,10 @@ static bool follow_fuzzer(uint64_t seed, unsigned int *reason)
         if ( xt_system_time() >= next_note )
         {
             next_note = xt_system_time() + NOTE_NS;
-            printf("fuzz: fuzzer at call %lu, witness at round %lu\n",
-                   (unsigned long)done, witness.st ?
-                   (unsigned long)witness.st->counter : 0);
+            printf("fuzz: fuzzer at call %lu, witness at round %lu, %lu "
+                   "round trips\n", (unsigned long)done, witness.st ?
+                   (unsigned long)witness.st->counter : 0,
+                   (unsigned long)witness_echoes());
         }
         if ( progress != last_done )
         {
@@ -757,7 +865,8 @@ static void judge_fuzzer(uint64_t seed, unsigned int reason)
  */
 static void warm_up(const struct options *o)
 {
-    static char wt_cmdline[] = "mode=witness";
+    const char *wt_cmdline = o->echo ? "mode=witness echo=1" :
+                                       "mode=witness";
     unsigned int reason;
     unsigned long i;
 
@@ -783,7 +892,8 @@ static void warm_up(const struct options *o)
 static uint64_t run_round(const struct options *o, unsigned int r,
                           uint64_t seed)
 {
-    static char wt_cmdline[] = "mode=witness";
+    const char *wt_cmdline = o->echo ? "mode=witness echo=1" :
+                                       "mode=witness";
     domid_t wid = FIRST_DOMID + (r % 8000) * 2, fid = wid + 1;
     uint64_t before, after = 0, c0, c1 = 0;
     unsigned int reason = 0;
@@ -819,9 +929,12 @@ static uint64_t run_round(const struct options *o, unsigned int r,
     if ( !rc )
     {
         c0 = witness.st->counter;
+        epochs_reset();
         fz_down = follow_fuzzer(seed, &reason);
         if ( fz_down )
             judge_fuzzer(seed, reason);
+        if ( o->echo )
+            epochs_finish(seed);
         if ( !witness_progress(&c1) )
             fail(C_WITNESS_ALIVE, seed, "witness stuck at round %lu (%lu "
                  "when the fuzzer started)", (unsigned long)c1,
@@ -868,8 +981,9 @@ static uint64_t run_round(const struct options *o, unsigned int r,
     if ( xbh_nr_domains() != baseline_domains )
         fail(C_NO_DOMAINS_LEFT, seed, "%d domains, %d before", xbh_nr_domains(),
              baseline_domains);
-    printf("fuzz: round %u done: witness %lu rounds, free pages %lu\n", r,
-           (unsigned long)c1, (unsigned long)after);
+    printf("fuzz: round %u done: witness %lu rounds, %lu round trips "
+           "answered in all, free pages %lu\n", r, (unsigned long)c1,
+           (unsigned long)nr_echoed, (unsigned long)after);
     return after < before ? before - after : 0;
 }
 
@@ -936,6 +1050,9 @@ static void get_options(struct options *o)
     o->risk = cmd_num("fuzz_risk", 0, NULL);
     o->trace = cmd_num("fuzz_trace", ~0UL, NULL);
     o->check = cmd_num("fuzz_check", 0, NULL);
+    o->shapes = cmd_num("fuzz_shapes", 0, NULL);
+    o->echo = (o->shapes & FZ_SHAPE_ECHO) != 0;
+    echo_on = o->echo;
     if ( o->risk > 1000 )
         o->risk = 1000;
 }
@@ -1018,7 +1135,10 @@ XTEST(fuzz, NR_FUZZ_CHECKS)
            (unsigned long)nr_crashed, (unsigned long)nr_selffailed,
            (unsigned long)o.seed);
     for ( c = 0; c < NR_C; c++ )
-        if ( failed[c] )
+        if ( c == C_WITNESS_RESPONSIVE && !o.echo )
+            xt_skip(check_name[c], "no witness round trips (fuzz_shapes "
+                    "without 8)");
+        else if ( failed[c] )
             xt_check(check_name[c], false, "%s", why[c]);
         else
             xt_check(check_name[c], true, "%lu rounds, %lu calls, seed %#lx",

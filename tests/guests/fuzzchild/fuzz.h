@@ -28,7 +28,9 @@
  *                   own protected state and stop at the first (for
  *                   finding holes in the fuzzer's own rules)
  *   stats=0         no table of calls per hypercall at the end
- * Witness: mode=witness.  It keeps a pattern in the second half of its
+ *   shapes=<mask>   optional shapes, FZ_SHAPE_* in fuzzchild.h (1 huge
+ *                   counts, 2 linear page tables, 4 debug registers)
+ * Witness: mode=witness [echo=1: round trips with dom0, see FZ_ECHO_*].  It keeps a pattern in the second half of its
  * status page, whose frame the parent hands the fuzzer as a target.
  */
 #ifndef XTEST_FUZZ_H
@@ -65,7 +67,32 @@ struct fz_status
     uint64_t bad;               /* witness: first wrong round, 0 if none */
     uint64_t bad_check;         /* witness: FZ_W_* of the first failure  */
     int64_t bad_rc;             /* witness: what that check got          */
+    uint64_t echo_port;         /* witness: its port for dom0's echoes   */
+    uint64_t echoes;            /* witness: round trips completed        */
 };
+
+/*
+ * Witness round trips (the witness_responsive check).  The witness
+ * allocates a port for dom0, which binds it and answers every event on
+ * it; the witness makes FZ_ECHO_PER_ROUND round trips (send, poll until
+ * the answer) in each of its rounds and counts them in 'echoes'.  An
+ * epoch is FZ_EPOCH_CALLS of the fuzzer's calls: for each epoch dom0
+ * notes 'echoes' when it first sees the fuzzer's counter in it, and the
+ * witness must complete FZ_ECHO_EPOCH more round trips before that
+ * counter advances FZ_ECHO_SLACK calls past the epoch's start, or, for
+ * epochs still open when the fuzzer ends, within dom0's bounded wait
+ * after it (counts, not times).
+ */
+/* The fuzzer's optional shapes (fuzz_shapes= / shapes=; docs/testing.md). */
+#define FZ_SHAPE_HUGE   (1U << 0)      /* huge counts, tail lists        */
+#define FZ_SHAPE_LINEAR (1U << 1)      /* linear page tables             */
+#define FZ_SHAPE_DEBUG  (1U << 2)      /* watched buffers, mov ss        */
+#define FZ_SHAPE_ECHO   (1U << 3)      /* witness round trips (dom0)     */
+
+#define FZ_ECHO_PER_ROUND 10
+#define FZ_EPOCH_CALLS    1000
+#define FZ_ECHO_EPOCH     100
+#define FZ_ECHO_SLACK     50000
 
 /* What the child is doing. */
 #define FZ_PHASE_SETUP   1

@@ -88,6 +88,7 @@ struct fz_env
     evtchn_port_t cons_port, store_port, timer_port;
     unsigned int risk;                 /* per mille                      */
     unsigned long kstack_top;          /* our stack_switch stack         */
+    unsigned int shapes;               /* FZ_SHAPE_* (shapes=)           */
 };
 extern struct fz_env fz;
 
@@ -101,6 +102,9 @@ void fz_arena_fill(void);
 void fz_generate(struct fz_call *c);
 /* Make it survivable (unless risky); returns the FZ_R_* it needs. */
 unsigned int fz_sanitize(struct fz_call *c);
+
+/* Lists generated at the arena's end with a huge count (statistics). */
+extern unsigned long fz_nr_tail;
 
 bool fz_mfn_protected(uint64_t mfn);
 bool fz_in_arena(uint64_t va, uint64_t len);

@@ -35,6 +35,8 @@ struct fz_env fz;
 static uint64_t rng;
 static bool risky;                   /* the call being generated         */
 static unsigned long buf_next;       /* arena offset of the next buffer  */
+static bool tail_used;               /* the call has its tail list       */
+unsigned long fz_nr_tail;            /* tail lists generated             */
 
 #define ARENA_SIZE   (FZ_ARENA_PAGES * PAGE_SIZE)
 #define BUF_LIMIT    (FZ_BUF_PAGES * PAGE_SIZE)
@@ -520,6 +522,50 @@ static void *buf(size_t size)
     return (uint8_t *)fz.arena + off;
 }
 
+/*
+ * The huge-count shape: a list of n entries of 'elem' bytes ending
+ * exactly at the arena's end (over stale data), which the sanitizer lets
+ * through with any count, since the walk stops at the guard page after
+ * the arena.  One per call (nested lists would overlap); NULL when taken.
+ */
+static void *tail_list(unsigned int n, size_t elem)
+{
+    uint8_t *p = (uint8_t *)fz.arena + ARENA_SIZE - n * elem;
+
+    if ( tail_used || n * elem > ARENA_SIZE - BUF_LIMIT )
+        return NULL;
+    tail_used = true;
+    fz_nr_tail++;
+    fill(p, n * elem);
+    return p;
+}
+
+/* A count for a tail list: 2^k, k = 0..63, or a boundary near 2^31, 2^32. */
+static uint64_t huge_count(void)
+{
+    static const uint64_t pool[] = {
+        0, 1, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff,
+        0x100000000UL, 0x100000001UL, 0x17fffffffUL, 0x180000000UL, ~0UL,
+        0x8000000000000000UL,
+    };
+
+    if ( pct(40) )
+        return 1UL << rnd(64);
+    if ( pct(20) )
+        return (1UL << rnd(32)) - 1 + rnd(3);
+    return PICK(pool);
+}
+
+/* A list: usually a buffer, now and then a tail list (huge_count then). */
+static void *list_buf(unsigned int n, size_t elem, bool *huge)
+{
+    void *p = (fz.shapes & FZ_SHAPE_HUGE) && pct(6) ?
+              tail_list(n, elem) : NULL;
+
+    *huge = p != NULL;
+    return p ? p : buf(n * elem);
+}
+
 /* A generated buffer's address, or once in a while a bad one. */
 static uint64_t ptr_of(void *b)
 {
@@ -635,13 +681,14 @@ static uint64_t pick_foreigndom(void)
 static void g_mmu_update(struct fz_call *c, unsigned int depth)
 {
     unsigned int n = pct(80) ? 1 + rnd(4) : 1 + rnd(MAX_LIST / 2), i;
-    struct mmu_update *u = buf(n * sizeof(*u));
+    bool huge;
+    struct mmu_update *u = list_buf(n, sizeof(*u), &huge);
 
     (void)depth;
     for ( i = 0; u && i < n; i++ )
         gen_mmu_req(&u[i]);
-    c->a[0] = ptr_of(u);
-    c->a[1] = pick_count(n);
+    c->a[0] = huge ? (uint64_t)u : ptr_of(u);
+    c->a[1] = huge ? huge_count() : pick_count(n);
     c->a[2] = pct(50) ? 0 : out_buf(4);
     c->a[3] = pick_foreigndom();
 }
@@ -689,13 +736,14 @@ static void gen_mmuext(struct mmuext_op *op)
 static void g_mmuext_op(struct fz_call *c, unsigned int depth)
 {
     unsigned int n = pct(80) ? 1 + rnd(3) : 1 + rnd(16), i;
-    struct mmuext_op *op = buf(n * sizeof(*op));
+    bool huge;
+    struct mmuext_op *op = list_buf(n, sizeof(*op), &huge);
 
     (void)depth;
     for ( i = 0; op && i < n; i++ )
         gen_mmuext(&op[i]);
-    c->a[0] = ptr_of(op);
-    c->a[1] = pick_count(n);
+    c->a[0] = huge ? (uint64_t)op : ptr_of(op);
+    c->a[1] = huge ? huge_count() : pick_count(n);
     c->a[2] = pct(50) ? 0 : out_buf(4);
     c->a[3] = pick_foreigndom();
 }
@@ -1160,15 +1208,21 @@ static void g_grant_table_op(struct fz_call *c, unsigned int depth)
     uint32_t cmd = pct(92) ? rnd(13) : fz_rand();
     unsigned int n = pct(80) ? 1 + rnd(3) : 1 + rnd(16), i;
     unsigned int elem = grant_elem(cmd);
-    uint8_t *e = buf(n * elem + 8);
+    bool huge = false;
+    uint8_t *e = (fz.shapes & FZ_SHAPE_HUGE) && pct(6) ?
+                 tail_list(n, elem) : NULL;
 
     (void)depth;
+    if ( e )
+        huge = true;
+    else
+        e = buf(n * elem + 8);
     scribble_grants();
     for ( i = 0; e && cmd < 13 && i < n; i++ )
         gen_grant(cmd, e + i * elem);
     c->a[0] = cmd;
-    c->a[1] = ptr_of(e);
-    c->a[2] = pick_count(n);
+    c->a[1] = huge ? (uint64_t)e : ptr_of(e);
+    c->a[2] = huge ? huge_count() : pick_count(n);
 }
 
 static void g_vm_assist(struct fz_call *c, unsigned int depth)
@@ -1363,7 +1417,8 @@ static void gen_call(struct fz_call *c, unsigned int depth);
 static void g_multicall(struct fz_call *c, unsigned int depth)
 {
     unsigned int n = 1 + rnd(FZ_MAX_SUB), i;
-    struct multicall_entry *m = buf(n * sizeof(*m));
+    bool huge;
+    struct multicall_entry *m = list_buf(n, sizeof(*m), &huge);
 
     for ( i = 0; m && i < n; i++ )
     {
@@ -1375,8 +1430,8 @@ static void g_multicall(struct fz_call *c, unsigned int depth)
         memcpy(m[i].args, sub.a, sizeof(sub.a));
         m[i].args[5] = fz_word();
     }
-    c->a[0] = ptr_of(m);
-    c->a[1] = pick_count(n);
+    c->a[0] = huge ? (uint64_t)m : ptr_of(m);
+    c->a[1] = huge ? huge_count() : pick_count(n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1509,6 +1564,7 @@ static void gen_call(struct fz_call *c, unsigned int depth)
 void fz_generate(struct fz_call *c)
 {
     buf_next = 0;
+    tail_used = false;
     memset(c, 0, sizeof(*c));
     risky = fz.risk && rnd(1000) < fz.risk;
     c->risky = risky;
@@ -1661,22 +1717,33 @@ static void fix_mmuext(struct mmuext_op *op)
 }
 
 /*
- * Clamp a list's count so the walk stays in the arena.  mmu_update and
- * mmuext_op ignore bit 31 (their continuation flag): keep it there.
+ * Clamp a list's count so the walk stays in the arena, unless the list's
+ * entries end exactly at the arena's end: then the walk goes on into the
+ * guard page, whose entries (all ones) every list hypercall refuses and
+ * whose results it cannot write back (read-only), so the hypervisor
+ * stops there whatever the count, and the count is left as it is (the
+ * huge-count shape; upper bits included).  The hypervisor reads it as
+ * 32 bits; mmu_update and mmuext_op ignore bit 31 (their continuation
+ * flag): a clamped count keeps it.
  */
 static uint64_t fit_list(uint64_t p, uint64_t count, uint64_t elem,
                          bool flag31)
 {
     uint64_t flag = flag31 ? count & 0x80000000 : 0;
-    uint64_t n = count & (flag31 ? 0x7fffffff : ~0UL);
+    uint64_t n = count & (flag31 ? 0x7fffffff : 0xffffffff);
 
-    return n > arena_fit(p, elem) ? flag | arena_fit(p, elem) : count;
+    if ( (fz.shapes & FZ_SHAPE_HUGE) && fz_in_arena(p, elem) &&
+         (fz.arena + ARENA_SIZE - p) % elem == 0 )
+        return count;
+    return n > arena_fit(p, elem) ? flag | arena_fit(p, elem) :
+                                    flag | n;
 }
 
-/* Number of entries of a list the hypervisor walks (0 if none seen). */
-static uint64_t list_len(uint64_t count, uint64_t p, uint64_t elem)
+/* Number of entries of a list the hypervisor walks in the arena. */
+static uint64_t list_len(uint64_t count, uint64_t p, uint64_t elem,
+                         bool flag31)
 {
-    uint64_t n = count & 0x7fffffff;
+    uint64_t n = count & (flag31 ? 0x7fffffff : 0xffffffff);
 
     return n < arena_fit(p, elem) ? n : arena_fit(p, elem);
 }
@@ -1690,8 +1757,8 @@ static unsigned int fix_mmu_update(uint64_t *a)
 
     if ( !u )
         return 0;
-    a[1] = fit_list(a[0], a[1] & 0xffffffff, sizeof(*u), true);
-    n = list_len(a[1], a[0], sizeof(*u));
+    a[1] = fit_list(a[0], a[1], sizeof(*u), true);
+    n = list_len(a[1], a[0], sizeof(*u), true);
     for ( i = 0; i < n; i++ )
         fix_mmu_req(&u[i]);
     return 0;
@@ -1705,8 +1772,8 @@ static unsigned int fix_mmuext_op(uint64_t *a)
 
     if ( !op )
         return 0;
-    a[1] = fit_list(a[0], a[1] & 0xffffffff, sizeof(*op), true);
-    n = list_len(a[1], a[0], sizeof(*op));
+    a[1] = fit_list(a[0], a[1], sizeof(*op), true);
+    n = list_len(a[1], a[0], sizeof(*op), true);
     for ( i = 0; i < n; i++ )
     {
         if ( op[i].cmd == MMUEXT_SET_LDT )
@@ -1901,8 +1968,8 @@ static unsigned int fix_grant_table_op(uint64_t *a)
 
     if ( !e )
         return 0;
-    a[2] = fit_list(a[1], a[2] & 0xffffffff, elem, false);
-    n = list_len(a[2], a[1], elem);
+    a[2] = fit_list(a[1], a[2], elem, false);
+    n = list_len(a[2], a[1], elem, false);
     for ( i = 0; i < n; i++ )
         if ( fz_in_arena(a[1] + i * elem, elem) )
             fix_grant_elem(cmd, e + i * elem);
@@ -2020,8 +2087,8 @@ static unsigned int fix_multicall(uint64_t *a, unsigned int depth)
 
     if ( !m )
         return 0;
-    a[1] = fit_list(a[0], a[1] & 0xffffffff, sizeof(*m), false);
-    n = list_len(a[1], a[0], sizeof(*m));
+    a[1] = fit_list(a[0], a[1], sizeof(*m), false);
+    n = list_len(a[1], a[0], sizeof(*m), false);
     for ( i = 0; i < n; i++ )
     {
         if ( m[i].op == __HYPERVISOR_multicall && depth >= 1 )

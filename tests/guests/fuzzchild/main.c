@@ -353,6 +353,8 @@ static long fuzz_setup(void)
     fz.arena = (unsigned long)arena;
     for ( i = 0; i < FZ_ARENA_PAGES; i++ )
         fz.arena_mfn[i] = xt_virt_to_mfn(arena[i]);
+    /* All ones: an entry every list hypercall refuses (see fit_list). */
+    memset(arena[FZ_ARENA_PAGES], 0xff, PAGE_SIZE);
     rc = xt_make_ro(arena[FZ_ARENA_PAGES]);
     if ( rc )
         return rc;
@@ -383,6 +385,7 @@ static long fuzz_setup(void)
     fz.nr_other += opt_list("dmfn", fz.other_mfn + fz.nr_other,
                             FZ_MAX_OTHER - fz.nr_other);
     fz.risk = opt_num("risk", 0);
+    fz.shapes = opt_num("shapes", 0);
     grant_init();
     m2p_init();
     rc = timer_init();
@@ -632,15 +635,157 @@ static void trace_call(uint64_t index, const struct fz_call *c)
     cons_drain();
 }
 
+/*
+ * Data breakpoints (the debug-register shape).  Now and then DR0 watches
+ * (reads and writes, 8 bytes) the first arena buffer a call passes, so
+ * that the hypervisor's own copy hits it; and now and then a call is
+ * followed by a 'mov ss' from a watched word and a raw 'syscall' making
+ * xen_version (XSA-260: the #DB is held back past the mov ss and raised
+ * on the hypervisor's syscall entry, with our stack pointer).  The
+ * hypervisor must ignore breakpoints its own accesses hit or pass them
+ * on to us; debug_hook counts the #DBs that reach us and turns DR7 off.
+ */
+#define DR7_WATCH0 (1UL | (3UL << 16) | (2UL << 18))  /* L0, RW, 8 bytes */
+
+static uint64_t ss_word;
+static unsigned long nr_watched, nr_movss;
+
+static bool watch(uint64_t va)
+{
+    if ( HYPERVISOR_set_debugreg(0, va & ~7UL) )
+        return false;
+    return HYPERVISOR_set_debugreg(7, DR7_WATCH0) == 0;
+}
+
+/* The first argument that points into the arena, or 0. */
+static uint64_t watched_buf(const struct fz_call *c)
+{
+    unsigned int i;
+
+    for ( i = 0; i < ARRAY_SIZE(c->a); i++ )
+        if ( fz_in_arena(c->a[i], 8) )
+            return c->a[i];
+    return 0;
+}
+
+static void movss_syscall(void)
+{
+    register uint64_t rdi asm("rdi") = XENVER_version;
+    register uint64_t rsi asm("rsi") = 0;
+    uint64_t rax = __HYPERVISOR_xen_version;
+    uint16_t ss;
+
+    asm volatile ( "mov %%ss, %0" : "=r" (ss) );
+    ss_word = ss;
+    if ( !watch((uint64_t)&ss_word) )
+        return;
+    nr_movss++;
+    asm volatile ( "mov %[w], %%ss\n\t"
+                   "syscall"
+                   : "+a" (rax), "+r" (rdi), "+r" (rsi)
+                   : [w] "m" (ss_word)
+                   : "rcx", "r11", "memory" );
+    HYPERVISOR_set_debugreg(7, 0);
+}
+
+/*
+ * Linear page tables (the linear-PT shape).  Now and then two sacrificial
+ * frames A and B become tables of one level (2, 3 or 4) whose entry i
+ * maps themselves read-only; both are pinned; then A's entry j is made
+ * to map B (a read-only reference to a table of the same level) and
+ * sometimes B's entry j to map A (a two-table cycle).  Usually the
+ * references are cleared again and both tables unpinned; otherwise the
+ * domain dies with them pinned or in a cycle, and the round's
+ * free_pages_restored check sees whether their frames come back.  Any
+ * step may fail (the frames may be in use by earlier calls): the shape
+ * then stops there.
+ */
+static unsigned long nr_linear, nr_linear_built;
+
+static uint64_t sacrificial(void)
+{
+    uint64_t n = fz.nr_pages > fz.map_end_pfn ?
+                 fz.nr_pages - fz.map_end_pfn : 0;
+
+    return n ? xt_p2m[fz.map_end_pfn + fz_rand() % n] : 0;
+}
+
+/* Write a table of 'mfn': zero but entry 'i' (through the window). */
+static long write_table(uint64_t mfn, unsigned int i, uint64_t e)
+{
+    unsigned long va = fz.win_va + 511 * PAGE_SIZE;
+    long rc;
+
+    rc = HYPERVISOR_update_va_mapping(va, (mfn << 12) | PTE_RW,
+                                      UVMF_INVLPG);
+    if ( rc )
+        return rc;
+    memset((void *)va, 0, PAGE_SIZE);
+    ((uint64_t *)va)[i] = e;
+    return HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG);
+}
+
+static void linear_pt(void)
+{
+    static const unsigned int pin[] = {
+        MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE,
+    };
+    unsigned int level = fz_rand() % 3;
+    /* L4 slots 256-271 are the hypervisor's: stay in the guest's. */
+    unsigned int i = fz_rand() % (level == 2 ? 256 : 512);
+    unsigned int j = (i + 1 + fz_rand() % 255) % (level == 2 ? 256 : 512);
+    unsigned int how = fz_rand() % 8;
+    uint64_t a = sacrificial(), b = sacrificial();
+    uint64_t ro = _PAGE_PRESENT | _PAGE_ACCESSED;
+    struct mmu_update u;
+
+    nr_linear++;
+    if ( !a || a == b || fz_mfn_protected(a) || fz_mfn_protected(b) )
+        return;
+    if ( write_table(a, i, (a << 12) | ro) ||
+         write_table(b, i, (b << 12) | ro) ||
+         xt_mmuext1(pin[level], a, 0) )
+        return;
+    if ( xt_mmuext1(pin[level], b, 0) )
+    {
+        xt_mmuext1(MMUEXT_UNPIN_TABLE, a, 0);
+        return;
+    }
+    nr_linear_built++;
+    u.ptr = (a << 12) + j * 8;
+    u.val = (b << 12) | ro;
+    HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+    if ( how & 1 )
+    {
+        u.ptr = (b << 12) + j * 8;
+        u.val = (a << 12) | ro;
+        HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+    }
+    if ( how >= 6 )
+        return;                  /* the domain dies with them */
+    if ( how >= 2 )
+    {
+        u.val = 0;
+        u.ptr = (a << 12) + j * 8;
+        HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+        u.ptr = (b << 12) + j * 8;
+        HYPERVISOR_mmu_update(&u, 1, NULL, DOMID_SELF);
+    }
+    xt_mmuext1(MMUEXT_UNPIN_TABLE, a, 0);
+    xt_mmuext1(MMUEXT_UNPIN_TABLE, b, 0);
+}
+
 static void run_one(uint64_t index, bool trace)
 {
     struct fz_call c;
-    uint64_t regs[6];
-    unsigned int r, i;
+    uint64_t regs[6], va;
+    unsigned int r, i, dbg;
     bool blocked = false;
     long rc;
 
     fz_generate(&c);
+    /* No draw without shapes: the stream is then as it always was. */
+    dbg = fz.shapes ? fz_rand() % 1000 : 1000;
     r = fz_sanitize(&c);
     if ( r & FZ_R_BLOCK )
     {
@@ -651,8 +796,18 @@ static void run_one(uint64_t index, bool trace)
     if ( trace )
         trace_call(index, &c);
     record_call(index, &c);
+    if ( (fz.shapes & FZ_SHAPE_DEBUG) && dbg < 30 &&
+         (va = watched_buf(&c)) && watch(va) )
+    {
+        nr_watched++;
+        r |= FZ_R_DEBUG;
+    }
     rc = issue(&c, regs);
     restore(r);
+    if ( dbg >= 990 && (fz.shapes & FZ_SHAPE_DEBUG) )
+        movss_syscall();
+    else if ( dbg >= 980 && dbg < 990 && (fz.shapes & FZ_SHAPE_LINEAR) )
+        linear_pt();
     for ( i = 0; i < 6 && regs[i] == FZ_REG_PATTERN(i); i++ )
         ;
     if ( i < 6 && !nr_reg_damage++ )
@@ -685,8 +840,11 @@ static void print_stats(void)
         if ( hc_calls[nr] )
             printf("fuzz: %2u %-29s %6lu calls %6lu ok\n", nr,
                    fz_hc_name(nr), hc_calls[nr], hc_ok[nr]);
-    printf("fuzz: %lu events, %lu NMIs, %lu #DB taken\n", nr_events,
-           nr_nmis, nr_debug);
+    printf("fuzz: %lu events, %lu NMIs, %lu #DB taken; %lu calls with a "
+           "watched buffer, %lu mov ss + syscall, %lu huge-count lists, "
+           "%lu/%lu linear page-table pairs built\n", nr_events, nr_nmis,
+           nr_debug, nr_watched, nr_movss, fz_nr_tail, nr_linear_built,
+           nr_linear);
 }
 
 /* After the run: do traps, events and the console still work? */
@@ -842,6 +1000,45 @@ static void witness_round(struct wstate *w)
         wfail(w, FZ_W_GRANT, "grant query_size", rc ?: qs.status);
 }
 
+/* Was 'port' pending?  Clears it. */
+static bool take_pending(evtchn_port_t port)
+{
+    unsigned long bit = 1UL << (port % 64);
+
+    return __atomic_fetch_and(&xt_shared_info->evtchn_pending[port / 64],
+                              ~bit, __ATOMIC_SEQ_CST) & bit;
+}
+
+/*
+ * One round trip with dom0 (see FZ_ECHO_* in fuzz.h): false if dom0 has
+ * not bound our port yet or we were told to stop first.  No resending:
+ * a round trip counts only when its own answer came.
+ */
+static bool echo_once(evtchn_port_t port)
+{
+    struct evtchn_status st = { .dom = DOMID_SELF, .port = port };
+    struct evtchn_send s = { .port = port };
+    evtchn_port_t p = port;
+
+    if ( HYPERVISOR_event_channel_op(EVTCHNOP_status, &st) ||
+         st.status != EVTCHNSTAT_interdomain )
+        return false;
+    take_pending(port);
+    if ( HYPERVISOR_event_channel_op(EVTCHNOP_send, &s) )
+        return false;
+    while ( !ACCESS_ONCE(ST->stop) )
+    {
+        struct sched_poll poll = { .nr_ports = 1,
+                                   .timeout = xt_system_time() + 10000000 };
+
+        if ( take_pending(port) )
+            return true;
+        set_xen_guest_handle(poll.ports, &p);
+        HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    }
+    return false;
+}
+
 static void witness(void)
 {
     static struct wstate w;
@@ -857,6 +1054,14 @@ static void witness(void)
     w.va = xt_scratch_va();
     w.reservation = HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
     publish_status(FZ_MODE_WITNESS);
+    {
+        struct evtchn_alloc_unbound au = { .dom = DOMID_SELF,
+                                           .remote_dom = 0 };
+
+        if ( opt_num("echo", 0) &&
+             !HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au) )
+            ST->echo_port = au.port;
+    }
     while ( !ACCESS_ONCE(ST->stop) )
     {
         struct sched_poll poll = { .nr_ports = 0 };
@@ -868,6 +1073,9 @@ static void witness(void)
                 ST->bad_check = FZ_W_PATTERN;
         }
         witness_round(&w);
+        for ( i = 0; ST->echo_port && i < FZ_ECHO_PER_ROUND &&
+                     echo_once(ST->echo_port); i++ )
+            ST->echoes++;
         ST->bad = bad_pattern ?: w.bad_round;
         barrier();
         ST->counter++;

@@ -324,6 +324,9 @@ struct xs_conn
     int64_t wrl_credit;
     uint64_t wrl_stamp;
     bool wrl_started, wrl_logged;
+    /* Protocol errors of this connection (reconnections do not clear it):
+     * only the first few are logged, so a guest cannot flood the log. */
+    unsigned int proto_errors;
 
     bool ignored;             /* stopped talking after a protocol error */
     bool dead;                /* to be freed by the main loop */

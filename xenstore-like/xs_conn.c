@@ -131,10 +131,24 @@ void xs_conn_free(struct xs_conn *c)
     free(c);
 }
 
+/* Whether to log the n-th protocol error of a connection: the first 8,
+ * then every 1024th (a hostile guest must not fill the log). */
+static bool log_proto_error(struct xs_conn *c)
+{
+    unsigned int n = ++c->proto_errors;
+
+    if ( n == 9 )
+        xs_log(c->core, XS_LOG_WARN, "domain %u: further protocol errors "
+               "logged only every 1024th", c->id);
+    return n <= 8 || n % 1024 == 0;
+}
+
 void xs_conn_ignore(struct xs_conn *c, int err)
 {
-    xs_log(c->core, err ? XS_LOG_WARN : XS_LOG_DEBUG,
-           "connection of domain %u stopped (error %d)", c->id, err);
+    if ( !err || log_proto_error(c) )
+        xs_log(c->core, err ? XS_LOG_WARN : XS_LOG_DEBUG,
+               "connection of domain %u stopped (error %d, %u so far)",
+               c->id, err, c->proto_errors);
     if ( err )
         c->core->stats.conns_dropped++;
     xs_conn_reset(c);
@@ -409,9 +423,10 @@ void xs_conn_input(struct xs_conn *c)
                 return;
             if ( c->hdr.len > XENSTORE_PAYLOAD_MAX )
             {
-                xs_log(c->core, XS_LOG_WARN,
-                       "domain %u sent a %u-byte payload", c->id,
-                       c->hdr.len);
+                if ( c->proto_errors < 8 )
+                    xs_log(c->core, XS_LOG_WARN,
+                           "domain %u sent a %u-byte payload", c->id,
+                           c->hdr.len);
                 xs_conn_ignore(c, XENSTORE_ERROR_PROTO);
                 return;
             }

@@ -4,14 +4,14 @@
 # The guest (the Debian kernel and pv-drivers' initramfs: busybox and
 # xen-netfront) brings eth0 up as 10.0.0.2, pings dom0, sends it 2 MiB
 # over TCP and receives 2 MiB, printing checksums; dom0 pings the guest
-# and compares.  Then the counters under /run/xenia/vif, destroy and
-# detach.  The `xenia` CLI creates the guest and xenia-consoled keeps its
+# and compares.  Then the counters under /run/xenia/vif, a backend
+# restart (kill -9) taken over without a state change, destroy and detach.  The `xenia` CLI creates the guest and xenia-consoled keeps its
 # console, on both hypervisors; pv-drivers/tools/vif-attach writes the
 # vif's nodes.
 #
 # TIMEOUT: 360
 # XEN-TOOLS: none
-# PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats destroy detach cleanup netback-alive
+# PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats takeover ping-after-takeover destroy detach cleanup netback-alive
 
 PVN_INITRD=/boot/pvn-initrd.cpio.gz
 PVN_NAME=pvn
@@ -185,6 +185,20 @@ pvn_run() {
     check stats "$v" [ "$(cat /run/xenia/vif/$domid-0/tx_bytes 2>/dev/null || echo 0)" -gt 2097152 -a \
                        "$(cat /run/xenia/vif/$domid-0/rx_bytes 2>/dev/null || echo 0)" -gt 2097152 -a \
                        "$(cat /run/xenia/vif/$domid-0/rx_packets 2>/dev/null || echo 0)" -gt 0 ]
+
+    # Restart takeover: kill -9, start again; the store is untouched and
+    # the new instance maps the rings again and makes a new TAP.
+    kill -9 "$pid" 2>/dev/null
+    sleep 1
+    xenia-netback -v --pidfile /run/xenia-netback.pid 2>> "$PVN_NLOG"
+    sleep 2
+    pid=$(cat /run/xenia-netback.pid 2>/dev/null)
+    st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read $fe/state 2>&1)"
+    check takeover "$st, $(grep 'took over' "$PVN_NLOG" | tail -n 1)" \
+        [ "$st" = "backend 4 frontend 4" -a -e /sys/class/net/xenbr0/brif/vif$domid.0 ]
+    ping -c 3 -W 5 10.0.0.2 > /tmp/pvn-ping2.out 2>&1
+    check ping-after-takeover "$(grep -o '[0-9]* packets received' /tmp/pvn-ping2.out)" \
+        grep -q ' 0% packet loss' /tmp/pvn-ping2.out
 
     if [ "$XENIA_FAILED" != 0 ]; then pvn_evidence; fi
 

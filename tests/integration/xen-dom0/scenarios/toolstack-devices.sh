@@ -11,11 +11,12 @@
 # device.  vifs: with xenia-netback, a paused guest's vif from the config
 # and one from network-attach get xl's nodes, network-detach and destroy
 # remove them; without it, a vif config is refused with nothing left
-# behind.  Files: dom0-tools/tests/mkoverlay-devices.sh.
+# behind.  Then a vif on Linux's netback (backendtype=kernel): joined to its
+# bridge by the toolstack.  Files: dom0-tools/tests/mkoverlay-devices.sh.
 #
 # TIMEOUT: 600
 # XEN-TOOLS: none
-# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend vif-create vif-nodes network-attach network-list network-detach vif-destroy
+# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend vif-create vif-nodes network-attach network-list network-detach vif-destroy kernel-vif kernel-vif-destroy
 
 TSD=tsd
 TSD_IMG=/boot/tsd-root.img
@@ -247,6 +248,7 @@ tsd_vif() {
         for c in vif-create vif-nodes network-attach network-list network-detach vif-destroy; do
             result $c SKIP "xenia-netback is not installed here"
         done
+        tsd_vif_kernel
         return
     fi
     result vif-no-backend SKIP "xenia-netback is installed here"
@@ -268,6 +270,8 @@ EOC
         for c in vif-nodes network-attach network-list network-detach vif-destroy; do
             result $c FAIL "no guest"
         done
+        kill "$(cat /run/xenia-netback.pid 2>/dev/null)" 2>/dev/null
+        tsd_vif_kernel
         return
     fi
     be=/local/domain/0/backend/vif/$vd/0
@@ -296,6 +300,41 @@ EOC
     check vif-destroy "$(cat /tmp/tsd-destroy.out) $(xenstore-ls -f /local/domain/0/backend/vif/$vd 2>&1 | head -n 3 | tr '\n' ' ')" \
         eval 'tsd_gone $vd && ! xenstore-exists /local/domain/0/backend/vif/$vd 2>/dev/null'
     kill "$(cat /run/xenia-netback.pid 2>/dev/null)" 2>/dev/null
+    tsd_vif_kernel
+}
+
+# Linux's netback (loaded only now, with no xenia vif left: it probes every
+# backend/vif device): the toolstack does xl's vif-bridge job, vifN.0
+# joined to the bridge and hotplug-status connected; destroy removes it.
+tsd_vif_kernel() {
+    local v n be vd
+    n=0
+    while [ -f /run/xenia-netback.pid ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+    for m in llc stp bridge xen-netback; do
+        [ -d /sys/module/$(echo $m | tr - _) ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
+    done
+    cat > /etc/xen/tsdknet.cfg <<EOC
+name = "tsdknet"
+kernel = "/boot/vmlinuz"
+memory = 128
+vif = [ 'mac=00:16:3e:0a:0b:0d, bridge=xenbr1, backendtype=kernel' ]
+EOC
+    if ! xenia create -p /etc/xen/tsdknet.cfg > /tmp/tsd-kvif.out 2>&1; then
+        result kernel-vif FAIL "$(tail -n 2 /tmp/tsd-kvif.out | tr '\n' ' ') $(cat /tmp/tsd-insmod.out 2>/dev/null)"
+        result kernel-vif-destroy FAIL "no guest"
+        return
+    fi
+    vd=$(xenia domid tsdknet)
+    be=/local/domain/0/backend/vif/$vd/0
+    v="type=$(xenstore-read $be/type 2>&1) hotplug-status=$(xenstore-read $be/hotplug-status 2>&1) master=$(basename "$(readlink /sys/class/net/vif$vd.0/master 2>/dev/null)" 2>/dev/null) up=$(cat /sys/class/net/vif$vd.0/flags 2>/dev/null)"
+    check kernel-vif "$v (backend state $(xenstore-read $be/state 2>&1))" eval 'case "$v" in
+        "type=vif hotplug-status=connected master=xenbr1 up="*) true ;; *) false ;; esac &&
+        [ $(( $(cat /sys/class/net/vif$vd.0/flags) & 1 )) = 1 ]'
+    xenia destroy tsdknet > /tmp/tsd-destroy.out 2>&1
+    n=0
+    while [ -e /sys/class/net/vif$vd.0 ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+    check kernel-vif-destroy "$(cat /tmp/tsd-destroy.out) vif$vd.0 $( [ -e /sys/class/net/vif$vd.0 ] && echo left || echo gone)" \
+        eval 'tsd_gone $vd && ! xenstore-exists $be 2>/dev/null && [ ! -e /sys/class/net/vif$vd.0 ]'
 }
 
 tsd_run

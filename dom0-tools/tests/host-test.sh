@@ -133,6 +133,28 @@ print("3 disks, 2 vifs")' 2>&1); then
     else
         res FAIL create-n-devices "$(echo "$v" | tail -n 1)"
     fi
+    # The XML device elements give the same devices as the specs.
+    printf 'name = "g1"\nkernel = "%s"\nmemory = 128\ndisk = [ "phy:%s,xvdb,r", "vdev=xvdc,devtype=cdrom,access=r,target=%s" ]\nvif = [ "mac=00:16:3e:01:02:03,bridge=br1,backendtype=kernel" ]\n' \
+        "$kernel" "$img" "$img" > "$tmp"
+    cat > "$xml" <<EOX
+<domain type='xen'>
+  <name>g1</name>
+  <memory unit='MiB'>128</memory>
+  <os><type>linux</type><kernel>$kernel</kernel></os>
+  <devices>
+    <disk type='file' device='disk'><driver name='phy' type='raw'/><source file='$img'/><target dev='xvdb'/><readonly/></disk>
+    <disk type='file' device='cdrom'><source file='$img'/><target dev='xvdc'/><readonly/></disk>
+    <interface type='bridge'><mac address='00:16:3e:01:02:03'/><source bridge='br1'/><driver name='kernel'/></interface>
+  </devices>
+</domain>
+EOX
+    a=$("$xenia" create -n "$tmp" 2>&1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([d["disks"], d["vifs"]]))' 2>&1)
+    b=$("$xenia" create -n "$xml" 2>&1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([d["disks"], d["vifs"]]))' 2>&1)
+    if [ -n "$a" ] && [ "$a" = "$b" ] && echo "$a" | grep -q '"cdrom"'; then
+        res PASS xml-devices-equal-cfg "phy, read-only, cdrom and a kernel vif: same JSON"
+    else
+        res FAIL xml-devices-equal-cfg "cfg: $a xml: $b"
+    fi
     printf 'name = "g1"\nkernel = "%s"\ndisk = [ "vdev=xvda,target=/nonexistent/x.img" ]\n' \
         "$kernel" > "$tmp"
     got=$("$xenia" create -n "$tmp" 2>&1 >/dev/null | head -n 1)

@@ -23,7 +23,7 @@ ip link set lo up
 ip addr add 10.0.0.2/24 dev eth0
 ip link set eth0 up
 echo "PVN: eth0 up $(cat /sys/class/net/eth0/address)"
-if ping -c 3 -W 5 10.0.0.1 > /tmp/ping.out 2>&1; then
+if ping -c 5 -W 10 10.0.0.1 > /tmp/ping.out 2>&1; then
     echo "PVN: ping ok $(grep -o '[0-9]* packets received' /tmp/ping.out)"
 else
     echo "PVN: ping failed $(tail -n 2 /tmp/ping.out | tr '\n' ' ')"

@@ -9,7 +9,7 @@
 # console, on both hypervisors; pv-drivers/tools/vif-attach writes the
 # vif's nodes.
 #
-# TIMEOUT: 360
+# TIMEOUT: 480
 # XEN-TOOLS: none
 # PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats takeover ping-after-takeover destroy detach cleanup netback-alive
 
@@ -145,9 +145,11 @@ pvn_run() {
     else
         result guest-ping FAIL "no ping report from the guest"
     fi
-    ping -c 3 -W 5 10.0.0.2 > /tmp/pvn-ping.out 2>&1
+    # Reachability (the transfers check integrity): a reply to any of 5;
+    # a loaded host can delay one past ping's wait.
+    ping -c 5 -W 10 10.0.0.2 > /tmp/pvn-ping.out 2>&1
     check dom0-ping "$(grep -o '[0-9]* packets received' /tmp/pvn-ping.out)" \
-        grep -q ' 0% packet loss' /tmp/pvn-ping.out
+        grep -q ' [1-5] packets received' /tmp/pvn-ping.out
 
     # guest -> dom0 (the guest's tx)
     if pvn_wait 'PVN: sent ' 120; then
@@ -196,9 +198,9 @@ pvn_run() {
     st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read $fe/state 2>&1)"
     check takeover "$st, $(grep 'took over' "$PVN_NLOG" | tail -n 1)" \
         [ "$st" = "backend 4 frontend 4" -a -e /sys/class/net/xenbr0/brif/vif$domid.0 ]
-    ping -c 3 -W 5 10.0.0.2 > /tmp/pvn-ping2.out 2>&1
+    ping -c 5 -W 10 10.0.0.2 > /tmp/pvn-ping2.out 2>&1
     check ping-after-takeover "$(grep -o '[0-9]* packets received' /tmp/pvn-ping2.out)" \
-        grep -q ' 0% packet loss' /tmp/pvn-ping2.out
+        grep -q ' [1-5] packets received' /tmp/pvn-ping2.out
 
     if [ "$XENIA_FAILED" != 0 ]; then pvn_evidence; fi
 

@@ -8,6 +8,10 @@
 #           pvb_loops=N), then count I/O errors in dmesg
 #   hot     wait for a hot-attached /dev/xvdb, checksum its first MiB,
 #           try a write (a read-only disk refuses), wait for its detach
+#   after   wait for a hot-attached /dev/xvdc (dom0's signal that the
+#           hostile frontend is done), then write, fsync and re-read a
+#           file on the root disk and checksum xvdc: the backend still
+#           serves this guest
 # Every line for dom0 starts with "PVB: ".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -70,6 +74,24 @@ for s in $(echo "$steps" | tr ',' ' '); do
             [ -b /dev/xvdb ] && echo "PVB: xvdb-still-there" || echo "PVB: xvdb-gone"
         else
             echo "PVB: xvdb-never-appeared"
+        fi
+        ;;
+    after)
+        echo "PVB: after-ready"
+        i=0
+        while [ ! -b /dev/xvdc ] && [ $i -lt 3000 ]; do sleep 0.2; i=$((i + 1)); done
+        if [ -b /dev/xvdc ]; then
+            if dd if=/dev/urandom of=/data/after bs=64k count=4 conv=fsync 2>/dev/null; then
+                s1=$(sha256sum < /data/after | cut -c1-64)
+                echo 3 > /proc/sys/vm/drop_caches
+                s2=$(sha256sum < /data/after | cut -c1-64)
+                [ "$s1" = "$s2" ] && r=ok || r=differ
+            else
+                r=write-failed
+            fi
+            echo "PVB: after-io $r xvdc $(dd if=/dev/xvdc bs=64k count=16 2>/dev/null | sha256sum | cut -c1-64)"
+        else
+            echo "PVB: after-io no-xvdc"
         fi
         ;;
     esac

@@ -1,5 +1,5 @@
 #!/bin/bash
-# mkguest.sh OVERLAY BLKBACK VBD_ATTACH: the files the pv-block scenario
+# mkguest.sh OVERLAY BLKBACK VBD_ATTACH [HOSTILE_ELF]: the files the pv-block scenario
 # needs in dom0, as a directory tree that tests/integration's run.sh
 # copies into dom0's initramfs (build/*/overlay-SCENARIO):
 #   usr/local/bin/xenia-blkback, usr/local/bin/vbd-attach
@@ -9,9 +9,11 @@
 #                            kernel; .ko.xz unpacked), /init
 #   boot/pvb-root.img        a 32 MiB ext4 image (mke2fs -d, no root
 #                            privileges): busybox and /sbin/pvb-init
+#   boot/blkhostile.elf      the hostile frontend (tests/guests/
+#                            blkhostile), when HOSTILE_ELF exists
 # Rebuilt only when an input is newer than the stamp.
 set -euo pipefail
-ov=$1 blkback=$2 attach=$3
+ov=$1 blkback=$2 attach=$3 hostile=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${XENIA_CACHE:-$HOME/.cache/xenia}
 pkg=$cache/pkg
@@ -27,6 +29,7 @@ PATH=$PATH:/sbin:/usr/sbin
 stamp=$ov/.stamp
 inputs=("$0" "$blkback" "$attach" "$here/guest-initrd-init.sh"
         "$here/guest-root-init.sh" "$busybox")
+[ -n "$hostile" ] && [ -f "$hostile" ] && inputs+=("$hostile")
 if [ -f "$stamp" ]; then
     fresh=1
     for f in "${inputs[@]}"; do [ "$f" -nt "$stamp" ] && fresh=0; done
@@ -40,6 +43,11 @@ mkdir -p "$ov.new/usr/local/bin" "$ov.new/boot"
 cp "$blkback" "$ov.new/usr/local/bin/xenia-blkback"
 cp "$attach" "$ov.new/usr/local/bin/vbd-attach"
 chmod 755 "$ov.new/usr/local/bin/"*
+if [ -n "$hostile" ] && [ -f "$hostile" ]; then
+    cp "$hostile" "$ov.new/boot/blkhostile.elf"
+elif [ -n "$hostile" ]; then
+    echo "mkguest.sh: $hostile missing: pv-block's hostile-frontend checks will fail" >&2
+fi
 
 add_busybox() {
     local root=$1 a

@@ -34,7 +34,10 @@
  *   fuzz_shapes=<m>   optional shapes (default 0): 1 huge counts, 2
  *                     linear page tables, 4 debug registers, 8 the
  *                     witness's round trips with us, judged by
- *                     witness_responsive (skipped without 8)
+ *                     witness_responsive (skipped without 8), 16 the
+ *                     fuzzer's second vCPU fuzzing at the same time
+ *                     (fuzzchild/partner.c), judged by partner_fuzzed
+ *                     (skipped without 16)
  * Round r runs with seed + r * 0x9e3779b97f4a7c15; to replay it alone,
  * pass that as fuzz_seed with fuzz_rounds=1.
  *
@@ -74,7 +77,7 @@ extern const uint8_t fuzzchild_elf_start[], fuzzchild_elf_end[];
 #define FIRST_DOMID     100
 #define SEED_STEP       0x9e3779b97f4a7c15UL
 
-#define NR_FUZZ_CHECKS  11
+#define NR_FUZZ_CHECKS  12
 
 /* ------------------------------------------------------------------ */
 /* Foreign mappings: PTEs of our scratch window.                       */
@@ -525,17 +528,20 @@ enum
 {
     C_BUILD_WITNESS, C_BUILD_FUZZER, C_FUZZER_RAN, C_REGISTERS,
     C_WITNESS_ALIVE, C_WITNESS_INTACT, C_DOM0_ALIVE, C_DESTROYED,
-    C_FREE_PAGES, C_NO_DOMAINS_LEFT, C_WITNESS_RESPONSIVE, NR_C
+    C_FREE_PAGES, C_NO_DOMAINS_LEFT, C_WITNESS_RESPONSIVE, C_PARTNER,
+    NR_C
 };
 static const char *const check_name[NR_C] = {
     "build_witness", "build_fuzzer", "fuzzer_ran", "hypercall_registers",
     "witness_alive", "witness_intact", "dom0_alive", "children_destroyed",
     "free_pages_restored", "no_domains_left", "witness_responsive",
+    "partner_fuzzed",
 };
 static bool failed[NR_C];
 static char why[NR_C][160];
 static int baseline_domains;
 static uint64_t total_calls, nr_completed, nr_crashed, nr_selffailed;
+static uint64_t total_partner;
 
 static void fail(unsigned int c, uint64_t seed, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -821,6 +827,13 @@ static void judge_fuzzer(uint64_t seed, unsigned int reason)
              (unsigned long)st->reg_bad_nr);
 
     total_calls += done;
+    if ( st && st->partner_calls )
+    {
+        total_partner += st->partner_calls;
+        printf("fuzz: its vCPU 1 made %lu calls beside (%lu ok)\n",
+               (unsigned long)st->partner_calls,
+               (unsigned long)st->partner_ok);
+    }
     if ( fuzzer_slept )
     {
         fuzzer_slept = false;
@@ -1129,13 +1142,25 @@ XTEST(fuzz, NR_FUZZ_CHECKS)
         for ( c = 0; c < NR_C; c++ )
             any_failed = any_failed || failed[c];
     }
-    printf("fuzz: %lu rounds, %lu calls: %lu completed, %lu crashed, "
-           "%lu hurt themselves (seed %#lx)\n", (unsigned long)r,
-           (unsigned long)total_calls, (unsigned long)nr_completed,
+    printf("fuzz: %lu rounds, %lu calls (%lu by second vCPUs): %lu "
+           "completed, %lu crashed, %lu hurt themselves (seed %#lx)\n",
+           (unsigned long)r, (unsigned long)total_calls,
+           (unsigned long)total_partner, (unsigned long)nr_completed,
            (unsigned long)nr_crashed, (unsigned long)nr_selffailed,
            (unsigned long)o.seed);
+    /* The SMP shape did something: vCPU 1 fuzzed beside vCPU 0. */
+    if ( (o.shapes & FZ_SHAPE_SMP) && total_calls && !total_partner )
+        fail(C_PARTNER, o.seed, "vCPU 1 made no call in %lu rounds",
+             (unsigned long)r);
     for ( c = 0; c < NR_C; c++ )
-        if ( c == C_WITNESS_RESPONSIVE && !o.echo )
+        if ( c == C_PARTNER && !(o.shapes & FZ_SHAPE_SMP) )
+            xt_skip(check_name[c], "no second fuzzing vCPU (fuzz_shapes "
+                    "without 16)");
+        else if ( c == C_PARTNER && !failed[c] )
+            xt_check(check_name[c], true, "%lu calls beside %lu",
+                     (unsigned long)total_partner,
+                     (unsigned long)total_calls);
+        else if ( c == C_WITNESS_RESPONSIVE && !o.echo )
             xt_skip(check_name[c], "no witness round trips (fuzz_shapes "
                     "without 8)");
         else if ( failed[c] )

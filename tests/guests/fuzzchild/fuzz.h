@@ -28,8 +28,9 @@
  *                   own protected state and stop at the first (for
  *                   finding holes in the fuzzer's own rules)
  *   stats=0         no table of calls per hypercall at the end
- *   shapes=<mask>   optional shapes, FZ_SHAPE_* in fuzzchild.h (1 huge
- *                   counts, 2 linear page tables, 4 debug registers)
+ *   shapes=<mask>   optional shapes, FZ_SHAPE_* below (1 huge counts,
+ *                   2 linear page tables, 4 debug registers, 16 a second
+ *                   vCPU fuzzing at the same time)
  * Witness: mode=witness [echo=1: round trips with dom0, see FZ_ECHO_*].  It keeps a pattern in the second half of its
  * status page, whose frame the parent hands the fuzzer as a target.
  */
@@ -69,6 +70,8 @@ struct fz_status
     int64_t bad_rc;             /* witness: what that check got          */
     uint64_t echo_port;         /* witness: its port for dom0's echoes   */
     uint64_t echoes;            /* witness: round trips completed        */
+    uint64_t partner_calls;     /* fuzzer: calls its vCPU 1 made (SMP)   */
+    uint64_t partner_ok;        /* fuzzer: ... that returned >= 0        */
 };
 
 /*
@@ -88,6 +91,7 @@ struct fz_status
 #define FZ_SHAPE_LINEAR (1U << 1)      /* linear page tables             */
 #define FZ_SHAPE_DEBUG  (1U << 2)      /* watched buffers, mov ss        */
 #define FZ_SHAPE_ECHO   (1U << 3)      /* witness round trips (dom0)     */
+#define FZ_SHAPE_SMP    (1U << 4)      /* vCPU 1 fuzzes too (partner.c)  */
 
 #define FZ_ECHO_PER_ROUND 10
 #define FZ_EPOCH_CALLS    1000

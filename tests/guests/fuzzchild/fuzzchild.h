@@ -106,6 +106,9 @@ unsigned int fz_sanitize(struct fz_call *c);
 /* Lists generated at the arena's end with a huge count (statistics). */
 extern unsigned long fz_nr_tail;
 
+/* partner.c: vCPU 1's loop (the SMP shape); arg is the status page. */
+void fz_partner(void *arg);
+
 bool fz_mfn_protected(uint64_t mfn);
 bool fz_in_arena(uint64_t va, uint64_t len);
 const char *fz_hc_name(unsigned int nr);

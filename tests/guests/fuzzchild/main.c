@@ -832,6 +832,47 @@ static void run_one(uint64_t index, bool trace)
     ST->done = index + 1;
 }
 
+/*
+ * The SMP shape: vCPU 1 runs fz_partner() (partner.c) while we fuzz.  Our
+ * own calls may take it down (VCPUOP_down of vCPU 1 is in the stream) or
+ * end its loop with a fault; every 256 calls we bring it back up and
+ * post it again.
+ */
+static unsigned long nr_partner_posts, nr_partner_ups;
+static long partner_boot_rc = 1;
+
+static void partner_tend(void)
+{
+    if ( !(fz.shapes & FZ_SHAPE_SMP) || xt_nr_cpus < 2 )
+        return;
+    if ( partner_boot_rc > 0 )
+    {
+        partner_boot_rc = xt_smp_boot(1);
+        if ( partner_boot_rc )
+            printf("fuzz: vCPU 1 did not come up: %ld\n", partner_boot_rc);
+    }
+    if ( partner_boot_rc )
+        return;
+    if ( xt_vcpu_is_up(1) == 0 && xt_vcpu_up(1) == 0 )
+        nr_partner_ups++;
+    if ( xt_smp_call(1, fz_partner, ST) )
+        nr_partner_posts++;
+}
+
+/* The run is over: the partner stops by itself (phase); wait a little. */
+static void partner_finish(void)
+{
+    if ( partner_boot_rc )
+        return;
+    if ( xt_vcpu_is_up(1) == 0 )
+        xt_vcpu_up(1);
+    xt_smp_wait(1, XT_MS(5000));
+    printf("fuzz: vCPU 1 made %lu calls (%lu ok) beside ours, posted %lu "
+           "times, brought up again %lu times\n",
+           (unsigned long)ST->partner_calls, (unsigned long)ST->partner_ok,
+           nr_partner_posts, nr_partner_ups);
+}
+
 static void print_stats(void)
 {
     unsigned int nr;
@@ -894,6 +935,8 @@ static void fuzz(void)
         paranoid_init();
     for ( i = 0; i < calls && !damage; i++ )
     {
+        if ( i % 256 == 0 )
+            partner_tend();
         run_one(i, i >= trace);
         if ( paranoid && (damage = paranoid_check()) )
             printf("fuzz: call %lu damaged %s\n", (unsigned long)i, damage);
@@ -903,6 +946,7 @@ static void fuzz(void)
                    (unsigned long)ST->nr_ok, (unsigned long)ST->nr_err);
     }
     ST->phase = FZ_PHASE_REPORT;
+    partner_finish();
     if ( opt_num("stats", 1) )
         print_stats();
     xt_check("completed", ST->done == calls, "%lu calls (%lu ok), seed %#lx",

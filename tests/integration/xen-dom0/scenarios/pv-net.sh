@@ -5,13 +5,21 @@
 # xen-netfront) brings eth0 up as 10.0.0.2, pings dom0, sends it 2 MiB
 # over TCP and receives 2 MiB, printing checksums; dom0 pings the guest
 # and compares.  Then the counters under /run/xenia/vif, a backend
-# restart (kill -9) taken over without a state change, destroy and detach.  The `xenia` CLI creates the guest and xenia-consoled keeps its
-# console, on both hypervisors; pv-drivers/tools/vif-attach writes the
-# vif's nodes.
+# restart (kill -9) taken over without a state change.  A second guest
+# (pvn2, 10.0.0.3, its own MAC) on the same bridge pings the first and
+# sends it 2 MiB (md5 compared), and the first pings it back.  A vif is
+# hot-plugged into the running first guest with `xenia network-attach`
+# (bridge xenbr1, 10.0.1.1/24 in dom0): the guest brings eth1 up as
+# 10.0.1.2 on dom0's command, pings flow both ways over it, then
+# `xenia network-detach` removes it, the guest's eth1 goes away and eth0
+# still answers.  Destroy and detach.  The `xenia` CLI creates the guests
+# and xenia-consoled keeps their consoles, on both hypervisors;
+# pv-drivers/tools/vif-attach writes vif 0's nodes.  The first guest takes
+# dom0's commands on TCP port 5009 (netback/guest-init.sh).
 #
-# TIMEOUT: 480
+# TIMEOUT: 720
 # XEN-TOOLS: none
-# PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats takeover ping-after-takeover destroy detach cleanup netback-alive
+# PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats takeover ping-after-takeover peer-create peer-connected peer-ping peer-transfer peer-ping-back peer-destroy hotplug-attach hotplug-guest-up hotplug-connected hotplug-ping hotplug-guest-ping hotplug-detach hotplug-guest-gone ping-after-detach destroy detach cleanup netback-alive
 
 PVN_INITRD=/boot/pvn-initrd.cpio.gz
 PVN_NAME=pvn
@@ -32,17 +40,43 @@ on_crash = "preserve"
 EOC
 }
 
-# Wait until the guest's console log has $1 (at most $2 seconds).
-pvn_wait() {
+# pvn_waitf LOG PATTERN SECONDS: wait until a console log has PATTERN.
+pvn_waitf() {
     local i=0
-    while [ $i -lt $(($2 * 2)) ]; do
-        grep -q "$1" "$PVN_LOG" 2>/dev/null && return 0
+    while [ $i -lt $(($3 * 2)) ]; do
+        grep -q "$2" "$1" 2>/dev/null && return 0
         sleep 0.5; i=$((i + 1))
     done
     return 1
 }
+# Wait until the first guest's console log has $1 (at most $2 seconds).
+pvn_wait() { pvn_waitf "$PVN_LOG" "$1" "$2"; }
 
-pvn_line() { grep "PVN: $1" "$PVN_LOG" 2>/dev/null | tr -d '\r' | tail -n 1 | sed "s/.*PVN: $1 *//"; }
+# pvn_linef LOG WHAT: the rest of the last "PVN: WHAT" line
+pvn_linef() { grep "PVN: $2" "$1" 2>/dev/null | tr -d '\r' | tail -n 1 | sed "s/.*PVN: $2 *//"; }
+pvn_line() { pvn_linef "$PVN_LOG" "$1"; }
+
+# pvn_cmd COMMAND...: one command to the first guest's port 5009
+# (guest-init.sh), retried while its listener is not back up yet.
+pvn_cmd() {
+    local i=0
+    while [ $i -lt 20 ]; do
+        echo "$*" | timeout 30 nc 10.0.0.2 5009 > /dev/null 2>&1 && return 0
+        i=$((i + 1)); sleep 1
+    done
+    return 1
+}
+
+# pvn_states BE FE: "backend N frontend N", waiting (at most 20 s) for 4 4
+pvn_states() {
+    local i=0 st
+    while :; do
+        st="backend $(xenstore-read $1/state 2>&1) frontend $(xenstore-read $2/state 2>&1)"
+        [ "$st" = "backend 4 frontend 4" ] || [ $i -ge 40 ] && break
+        sleep 0.5; i=$((i + 1))
+    done
+    echo "$st"
+}
 
 pvn_evidence() {
     dump_file netback "$PVN_NLOG" 40
@@ -202,6 +236,9 @@ pvn_run() {
     check ping-after-takeover "$(grep -o '[0-9]* packets received' /tmp/pvn-ping2.out)" \
         grep -q ' [1-5] packets received' /tmp/pvn-ping2.out
 
+    pvn_peer
+    pvn_hotplug
+
     if [ "$XENIA_FAILED" != 0 ]; then pvn_evidence; fi
 
     xenia destroy $PVN_NAME > /tmp/pvn-destroy.out 2>&1
@@ -218,6 +255,134 @@ pvn_run() {
         dump_file netback "$PVN_NLOG" 40
         dump_file guest-console "$PVN_LOG" 40
     fi
+}
+
+# A second guest on xenbr0 (10.0.0.3, vif-attach's MAC from its domid):
+# it pings the first guest and sends it 2 MiB (port 5003); the first pings
+# it back on dom0's command.  Both through xenia-netback's TAPs and the
+# bridge, never through dom0's IP stack.  Destroyed and detached after.
+PVN2_LOG=/var/log/xenia/console/guest-pvn2.log
+pvn_peer() {
+    local d2 be2 fe2 st v sum mac1 mac2 n
+    rm -f "$PVN2_LOG"
+    cat > /etc/xen/pvn2.cfg <<EOC
+name = "pvn2"
+kernel = "/boot/vmlinuz"
+ramdisk = "$PVN_INITRD"
+extra = "console=hvc0 pvn_role=peer pvn_ip=10.0.0.3 ${GUEST_EXTRA:-}"
+memory = ${GUEST2_MEM:-128}
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "preserve"
+EOC
+    d2=
+    if xenia create -p /etc/xen/pvn2.cfg > /var/log/xenia-create2.out 2>&1; then
+        d2=$(xenia domid pvn2 2>&1)
+    fi
+    case "$d2" in
+    ''|*[!0-9]*)
+        result peer-create FAIL "$(tail -n 3 /var/log/xenia-create2.out | tr '\n' ' ') $d2"
+        for n in peer-connected peer-ping peer-transfer peer-ping-back peer-destroy; do
+            result $n FAIL "no second guest"
+        done
+        return ;;
+    esac
+    be2=/local/domain/0/backend/vif/$d2/0
+    fe2=/local/domain/$d2/device/vif/0
+    vif-attach "$d2" 0 > /var/log/vif-attach2.out 2>&1
+    check peer-create "domid $d2, $(cat /var/log/vif-attach2.out)" \
+        [ "$(xenstore-read $be2/type 2>/dev/null)" = xenia ]
+    xenia unpause pvn2
+    if pvn_waitf "$PVN2_LOG" 'PVN: eth0 up' 240; then
+        st=$(pvn_states $be2 $fe2)
+        mac1=$(xenstore-read $be/mac 2>&1) mac2=$(xenstore-read $be2/mac 2>&1)
+        v="$st, guest $(pvn_linef "$PVN2_LOG" 'eth0 up'), MACs $mac1 $mac2, bridge ports $(ls /sys/class/net/xenbr0/brif/ 2>&1 | tr '\n' ' ')"
+        check peer-connected "$v" eval '[ "$st" = "backend 4 frontend 4" ] && [ "$mac1" != "$mac2" ] &&
+            [ "$(pvn_linef "$PVN2_LOG" "eth0 up")" = "$mac2" ] && [ -e /sys/class/net/xenbr0/brif/vif$d2.0 ]'
+    else
+        result peer-connected FAIL "the second guest never brought eth0 up"
+        dump_file guest2-console "$PVN2_LOG" 40
+    fi
+    # guest 2 -> guest 1
+    if pvn_waitf "$PVN2_LOG" 'PVN: ping ' 90; then
+        v=$(pvn_linef "$PVN2_LOG" ping)
+        case "$v" in ok*) result peer-ping PASS "10.0.0.3 -> 10.0.0.2: $v" ;; *) result peer-ping FAIL "$v" ;; esac
+    else
+        result peer-ping FAIL "no ping report from the second guest"
+    fi
+    if pvn_waitf "$PVN2_LOG" 'PVN: sent ' 150 && pvn_wait 'PVN: peer-rsum' 60; then
+        sum=$(pvn_linef "$PVN2_LOG" gsum)
+        v=$(pvn_line peer-rsum)
+        check peer-transfer "guest 2 sent $sum ($(pvn_linef "$PVN2_LOG" sent)), guest 1 got $v" \
+            [ -n "$sum" -a "$v" = "$sum 2097152" ]
+    else
+        result peer-transfer FAIL "guest 2: $(pvn_linef "$PVN2_LOG" sent); guest 1: $(pvn_line peer-rsum)"
+        dump_file guest2-console "$PVN2_LOG" 20
+    fi
+    # guest 1 -> guest 2, on dom0's command
+    if pvn_cmd ping 10.0.0.3 && pvn_wait 'PVN: cmd-ping 10.0.0.3' 90; then
+        v=$(pvn_line 'cmd-ping 10.0.0.3')
+        case "$v" in ok*) result peer-ping-back PASS "10.0.0.2 -> 10.0.0.3: $v" ;; *) result peer-ping-back FAIL "$v" ;; esac
+    else
+        result peer-ping-back FAIL "guest 1 took no command or never reported"
+    fi
+    xenia destroy pvn2 > /tmp/pvn-destroy2.out 2>&1
+    vif-attach -d "$d2" 0 >> /tmp/pvn-destroy2.out 2>&1
+    n=0
+    while [ -e /sys/class/net/vif$d2.0 ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+    check peer-destroy "$(cat /tmp/pvn-destroy2.out) vif$d2.0 $( [ -e /sys/class/net/vif$d2.0 ] && echo left || echo gone)" \
+        eval '[ -z "$(xenia domid pvn2 2>/dev/null | grep "^[0-9]")" ] && ! xenstore-exists $be2 2>/dev/null &&
+              [ ! -e /sys/class/net/vif$d2.0 ]'
+}
+
+# A vif hot-plugged into the running first guest with the toolstack's
+# verbs, on a bridge of its own (xenbr1, 10.0.1.1/24): traffic to
+# 10.0.1.2 can only take that vif.  Then network-detach.
+pvn_hotplug() {
+    local be1 fe1 v n st mac
+    be1=/local/domain/0/backend/vif/$domid/1
+    fe1=/local/domain/$domid/device/vif/1
+    ip link add xenbr1 type bridge 2> /tmp/pvn-br1.out &&
+        ip addr add 10.0.1.1/24 dev xenbr1 2>> /tmp/pvn-br1.out &&
+        ip link set xenbr1 up 2>> /tmp/pvn-br1.out
+    v=$(xenia network-attach $PVN_NAME 'bridge=xenbr1' 2>&1); n=$?
+    check hotplug-attach "exit $n: $v $(cat /tmp/pvn-br1.out); type $(xenstore-read $be1/type 2>&1)" \
+        eval '[ $n = 0 ] && echo "$v" | grep -q "^vif 1: mac " && [ "$(xenstore-read $be1/type 2>/dev/null)" = xenia ]'
+    mac=$(xenstore-read $be1/mac 2>/dev/null)
+    if pvn_cmd up eth1 10.0.1.2/24 && pvn_wait 'PVN: cmd-up eth1' 90; then
+        v=$(pvn_line 'cmd-up eth1')
+        check hotplug-guest-up "guest: eth1 $v; store mac $mac" [ "$v" = "$mac 10.0.1.2/24" ]
+    else
+        result hotplug-guest-up FAIL "guest 1 took no command or never reported"
+    fi
+    st=$(pvn_states $be1 $fe1)
+    check hotplug-connected "$st, bridge xenbr1 ports $(ls /sys/class/net/xenbr1/brif/ 2>&1 | tr '\n' ' ')" \
+        [ "$st" = "backend 4 frontend 4" -a -e /sys/class/net/xenbr1/brif/vif$domid.1 ]
+    ping -c 5 -W 10 10.0.1.2 > /tmp/pvn-ping3.out 2>&1
+    check hotplug-ping "dom0 -> 10.0.1.2: $(grep -o '[0-9]* packets received' /tmp/pvn-ping3.out)" \
+        grep -q ' [1-5] packets received' /tmp/pvn-ping3.out
+    if pvn_cmd ping 10.0.1.1 && pvn_wait 'PVN: cmd-ping 10.0.1.1' 90; then
+        v=$(pvn_line 'cmd-ping 10.0.1.1')
+        case "$v" in ok*) result hotplug-guest-ping PASS "10.0.1.2 -> 10.0.1.1: $v" ;; *) result hotplug-guest-ping FAIL "$v" ;; esac
+    else
+        result hotplug-guest-ping FAIL "guest 1 took no command or never reported"
+    fi
+    v=$(xenia network-detach $PVN_NAME 1 2>&1); n=$?
+    check hotplug-detach "exit $n $v; vif 1 $(xenstore-exists $be1 2>/dev/null && echo left || echo removed)" \
+        eval '[ $n = 0 ] && ! xenstore-exists $be1 2>/dev/null && ! xenstore-exists $fe1 2>/dev/null &&
+              xenstore-exists $be 2>/dev/null'
+    n=0
+    while [ -e /sys/class/net/vif$domid.1 ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+    if pvn_cmd gone eth1 && pvn_wait 'PVN: cmd-gone eth1' 90; then
+        v=$(pvn_line 'cmd-gone eth1')
+        check hotplug-guest-gone "guest: eth1 $v; dom0's TAP vif$domid.1 $( [ -e /sys/class/net/vif$domid.1 ] && echo left || echo gone)" \
+            eval 'case "$v" in gone:*) true ;; *) false ;; esac && [ ! -e /sys/class/net/vif$domid.1 ]'
+    else
+        result hotplug-guest-gone FAIL "guest 1 took no command or never reported"
+    fi
+    ping -c 5 -W 10 10.0.0.2 > /tmp/pvn-ping4.out 2>&1
+    check ping-after-detach "$(grep -o '[0-9]* packets received' /tmp/pvn-ping4.out), eth0 state $(pvn_states $be $fe)" \
+        grep -q ' [1-5] packets received' /tmp/pvn-ping4.out
 }
 
 pvn_run

@@ -433,15 +433,45 @@ void evtchn_destroy(struct domain *d)
  * privileged caller), as a kexec'd kernel or the toolstack needs, and
  * goes back to the 2-level ABI (as Xen 4.17).
  */
-static long evtchn_reset(domid_t dom)
+/*
+ * Closing a domain's ports is work in proportion to its ports (131071
+ * with FIFO): it is preempted like any batch (a port is a unit of work;
+ * an empty bucket is skipped whole), with the port to go on from kept
+ * in the domain (as Xen 4.17 keeps it); the continuation re-issues the
+ * same EVTCHNOP_reset.  Ports opened meanwhile below that point stay
+ * open, as in Xen.
+ */
+static long evtchn_reset(domid_t dom, vaddr_t arg)
 {
     struct domain *d = target_domain(dom);
+    unsigned int port, start;
 
     if ( !d )
         return dom == DOMID_SELF || domain_by_id(dom) ? -EPERM : -ESRCH;
     /* A dying domain's ports were all closed by domain_kill: 0, as Xen. */
-    if ( d->state != DOMAIN_DYING )
-        evtchn_destroy(d);
+    if ( d->state == DOMAIN_DYING )
+        return 0;
+    start = d->evtchn_reset_next ?: 1;
+    for ( port = start; port < EVTCHN_NR_PORTS; port++ )
+    {
+        if ( port != start && hypercall_preempt_check() )
+        {
+            const unsigned long args[6] = { EVTCHNOP_reset, arg };
+
+            d->evtchn_reset_next = port;
+            return hypercall_create_continuation(
+                __HYPERVISOR_event_channel_op, 2, args);
+        }
+        if ( !d->evtchn[port / EVTCHN_PER_BUCKET] )
+        {
+            port |= EVTCHN_PER_BUCKET - 1;      /* skip the whole bucket */
+            continue;
+        }
+        if ( evtchn_from_port(d, port)->state != ECS_FREE )
+            evtchn_close_port(d, port);
+    }
+    d->evtchn_reset_next = 0;
+    evtchn_fifo_destroy(d);
     return 0;
 }
 
@@ -619,7 +649,7 @@ long do_event_channel_op(unsigned long cmd, vaddr_t arg)
     case EVTCHNOP_status:          rc = evtchn_status_op(&u.status); break;
     case EVTCHNOP_bind_vcpu:       return bind_vcpu(&u.vcpu);
     case EVTCHNOP_unmask:          return evtchn_unmask(u.unmask.port);
-    case EVTCHNOP_reset:           return evtchn_reset(u.reset.dom);
+    case EVTCHNOP_reset:           return evtchn_reset(u.reset.dom, arg);
     case EVTCHNOP_init_control:
         rc = evtchn_fifo_init_control(current->domain, &u.init);
         break;

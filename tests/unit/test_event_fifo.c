@@ -76,6 +76,15 @@ struct domain *domain_by_id(domid_t id)
     return id == dom.domain_id ? &dom : id == other.domain_id ? &other : NULL;
 }
 
+/* EVTCHNOP_reset's preemption is exercised in-guest (xsa image, XSA-344). */
+bool hypercall_preempt_check(void) { return false; }
+long hypercall_create_continuation(unsigned long op, unsigned int nargs,
+                                   const unsigned long args[6])
+{
+    fail_msg("no continuation expected here");
+    return op;
+}
+
 int copy_from_guest(void *dst, vaddr_t src, size_t len) { return -EFAULT; }
 int copy_to_guest(vaddr_t dst, const void *src, size_t len) { return -EFAULT; }
 

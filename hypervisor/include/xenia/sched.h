@@ -114,6 +114,8 @@ struct domain {
     struct evtchn_fifo_domain *evtchn_fifo;     /* NULL: 2-level ABI */
     uint32_t max_evtchn_port;       /* highest port it may allocate
                                        (createdomain; ~0: no limit) */
+    uint32_t evtchn_reset_next;     /* EVTCHNOP_reset preempted: the
+                                       port it goes on from (0: none) */
     struct grant_table *grant_table;    /* common/grant_table.c */
     unsigned int pause_count;       /* domctl pausedomain nesting */
     unsigned int refcnt;            /* get_domain/put_domain */

@@ -704,6 +704,24 @@ static void epochs_finish(uint64_t seed)
              FZ_ECHO_EPOCH, i);
 }
 
+/*
+ * A stall: ask the hypervisor for its own picture on its console (debug
+ * keys 'q', domains and vCPUs with their pause state, and 'r', the run
+ * queues).  Whatever it answers (Xenia may refuse), we go on.
+ */
+static void hv_debug_keys(const char *keys)
+{
+    struct xen_sysctl op = { .cmd = XEN_SYSCTL_debug_keys,
+                             .interface_version =
+                                 XEN_SYSCTL_INTERFACE_VERSION };
+    long rc;
+
+    set_xen_guest_handle(op.u.debug_keys.keys, keys);
+    op.u.debug_keys.nr_keys = strlen(keys);
+    rc = ops.sysctl(ops.opaque, &op);
+    printf("fuzz: debug keys '%s' asked of the hypervisor: %ld\n", keys, rc);
+}
+
 /* Every online vCPU of the fuzzer is blocked, none is on a CPU. */
 static bool fuzzer_sleeps_forever(void)
 {
@@ -795,6 +813,7 @@ static bool follow_fuzzer(uint64_t seed, unsigned int *reason)
             fail(C_FUZZER_RAN, seed, "no progress for %lu s at call %lu",
                  FZ_STALL_NS / 1000000000UL, (unsigned long)done);
             print_last_call(&fuzzer);
+            hv_debug_keys("qrd");
             return false;
         }
     }

@@ -822,6 +822,94 @@ static void bounce_checks(void)
 }
 
 /*
+ * XSA-344 class: EVTCHNOP_reset closes every port of a domain, work in
+ * proportion to its ports, so Xen 4.17 checks for pending work as it
+ * goes and makes a continuation.  dom0 resets the domU it filled with
+ * ports (below), with a one-shot timer armed just ahead: the tick must
+ * be delivered while the reset is in progress, its upcall landing on the
+ * SYSCALL the continuation rewound to.  A reset that closes them all in
+ * one go delivers it after the call, elsewhere.  Each try fills the
+ * ports again; nothing is timed.
+ */
+#define RESET_TRIES   16
+#define RESET_TICK_NS 100000
+
+static volatile unsigned int ticks;
+static volatile unsigned long tick_rip;
+
+static void timer_tick(unsigned int port, struct xt_regs *regs)
+{
+    (void)port;
+    if ( ticks++ == 0 )
+        tick_rip = regs->rip;
+}
+
+static bool rip_at_syscall(unsigned long rip)
+{
+    const uint8_t *p = (const uint8_t *)rip;
+
+    return rip && p[0] == 0x0f && p[1] == 0x05;
+}
+
+/* Ports allocated in dom, up to 'max' more: how many. */
+static unsigned int fill_ports(domid_t dom, unsigned int max)
+{
+    struct evtchn_alloc_unbound au;
+    unsigned int n;
+
+    for ( n = 0; n < max; n++ )
+    {
+        au = (struct evtchn_alloc_unbound){ .dom = dom, .remote_dom = 0 };
+        if ( HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &au) )
+            break;
+    }
+    return n;
+}
+
+static void evtchn_reset_check(domid_t dom, unsigned int n)
+{
+    struct evtchn_reset r = { .dom = dom };
+    unsigned int t;
+    long reset = 0;
+    uint64_t t0, took = 0;
+    int port;
+    bool ok = false;
+
+    xt_events_init();
+    /* Only our one-shot timer ticks: no periodic timer (Xen starts one). */
+    HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+    port = xt_bind_virq(VIRQ_TIMER, timer_tick);
+    if ( port < 0 )
+    {
+        xt_check("xsa-344-evtchn-reset-preemptible", false,
+                 "bind VIRQ_TIMER: %d", port);
+        return;
+    }
+    for ( t = 0; t < RESET_TRIES && !ok && !reset; t++ )
+    {
+        if ( t )
+            n = fill_ports(dom, 4096);
+        xt_events_enable();
+        ticks = 0;
+        tick_rip = 0;
+        HYPERVISOR_set_timer_op(xt_system_time() + RESET_TICK_NS);
+        t0 = xt_system_time();
+        reset = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &r);
+        took = xt_system_time() - t0;
+        while ( !ticks )
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+        xt_events_disable();
+        ok = rip_at_syscall(tick_rip);
+    }
+    xt_check("xsa-344-evtchn-reset-preemptible", ok && !reset && n >= 512,
+             "try %u: %u ports, reset %ld, tick at rip %#lx (%s); the last "
+             "reset took %lu us (information)", t, n, reset, tick_rip,
+             rip_at_syscall(tick_rip) ? "syscall" : "other",
+             (unsigned long)(took / 1000));
+    xt_unbind(port);
+}
+
+/*
  * A domU created with max_evtchn_port 1023 (libxbuild's, as xl's default)
  * gets no port above 1023, whichever event ABI it may choose later: on
  * FIFO events, without the limit, it could make the hypervisor allocate
@@ -863,12 +951,13 @@ static void evtchn_limit_checks(void)
     xt_check("evtchn-max-port-honoured", top == 1023 && last == -XEN_ENOSPC,
              "highest port %u in a domU created with max_evtchn_port 1023, "
              "then %ld (want -ENOSPC)", top, last);
+    evtchn_reset_check(out.domid, n);
     rc = xb_destroy(&ops, out.domid);
     if ( rc == 0 && !xbh_wait_gone(out.domid, baseline_domains, virq_port) )
         xt_error("the domU did not go away");
 }
 
-XTEST(xsa, 32)
+XTEST(xsa, 33)
 {
     xt_traps_init();
     xt_mm_init();

@@ -807,7 +807,7 @@ XTEST(blkhostile, 45)
     }
     o = strstr((const char *)si->cmd_line, "other=");
     other = o ? (domid_t)simple_strtoull(o + 6, NULL, 10) : 32001;
-    xt_events_init();
+    xt_traps_init();                    /* the event callback, too */
     xs = xt_mfn_to_virt(si->store_mfn);
     xs_port = si->store_evtchn;
     if ( !xs || !xs_port || !gnt_init() )

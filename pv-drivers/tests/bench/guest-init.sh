@@ -76,6 +76,7 @@ mkfifo /tmp/hold
 exec 3<> /tmp/hold
 r=1
 while [ $r -le "$reps" ]; do
+    echo "PVPERF: round $r fio"
     fio_job seqwrite write 1M 4 $r
     fio_job seqread read 1M 4 $r
     fio_job randwrite randwrite 4k 16 $r
@@ -84,6 +85,7 @@ while [ $r -le "$reps" ]; do
 done
 r=1
 while [ $r -le "$reps" ]; do
+    echo "PVPERF: round $r net"
     i=0
     until dd if=/dev/zero bs=64k count=$((mb * 16)) 2> /dev/null | nc 10.0.0.1 $((port + r)); do
         i=$((i + 1)); [ $i -ge 10 ] && break; sleep 1

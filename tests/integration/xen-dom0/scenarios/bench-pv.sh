@@ -34,6 +34,7 @@ PVB_SECS=${PVB_SECS:-4}
 PVB_SIZE=${PVB_SIZE:-64}
 PVB_MB=${PVB_MB:-32}
 PVB_WAIT=${PVB_WAIT:-1500}
+PVB_STALL=${PVB_STALL:-300}
 MODS=/lib/modules/pvbench
 
 bench() { echo "BENCH: $*"; echo "$*" >> /tmp/pvb-bench.txt; }
@@ -71,7 +72,7 @@ pvb_listen() {
 # figures printed as BENCH lines (TAG: xenia or kernel); checks TAG-guest
 # and TAG-figures.
 pvb_half() {
-    local tag=$1 bt=$2 vifopt=$3 port=$4 domid v job f n bad= r sz
+    local tag=$1 bt=$2 vifopt=$3 port=$4 domid v job f n bad= r sz seen last
     rm -f "$PVB_LOG"
     pvb_listen "$tag" "$port"
     mkdir -p /etc/xen
@@ -94,17 +95,24 @@ EOC
         return
     fi
     domid=$(xenia domid $PVB 2>/dev/null)
-    n=0
+    # until done, or PVB_STALL seconds without a new line from the guest
+    n=0 seen=0 last=0
     while ! grep -q 'PVPERF: done\|PVPERF: FATAL' "$PVB_LOG" 2>/dev/null; do
         n=$((n + 1))
-        [ $n -gt $((PVB_WAIT / 2)) ] && break
+        v=$(grep -c 'PVPERF: ' "$PVB_LOG" 2>/dev/null)
+        if [ "${v:-0}" != "$seen" ]; then
+            seen=${v:-0} last=$n
+            grep 'PVPERF: ' "$PVB_LOG" | tail -n 1 | tr -d '\r' | sed 's/.*PVPERF: /bench-pv: guest at: /'
+        fi
+        [ $(( (n - last) * 2 )) -gt "$PVB_STALL" ] && break
+        [ $((n * 2)) -gt "$PVB_WAIT" ] && break
         sleep 2
     done
     grep 'PVPERF: ' "$PVB_LOG" 2>/dev/null | tr -d '\r' | sed 's/.*PVPERF: /guest| /'
     if grep -q 'PVPERF: done' "$PVB_LOG"; then
         result $tag-guest PASS "domid $domid, disk backendtype $bt (type $(xenstore-read /local/domain/0/backend/vbd/$domid/51712/type 2>&1)), vif type $(xenstore-read /local/domain/0/backend/vif/$domid/0/type 2>&1); $(grep -m1 'PVPERF: fio-' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVPERF: //')"
     else
-        result $tag-guest FAIL "$(grep 'PVPERF: FATAL' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVPERF: //') no 'done' after $((n * 2)) s"
+        result $tag-guest FAIL "$(grep 'PVPERF: FATAL' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVPERF: //') no 'done' after $((n * 2)) s (last guest line $(( (n - last) * 2 )) s before)"
         pvb_evidence
     fi
     xenia destroy $PVB > /tmp/pvb-destroy.out 2>&1 || echo "bench-pv: destroy: $(cat /tmp/pvb-destroy.out)"

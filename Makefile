@@ -57,11 +57,12 @@ bench: all
 	@scripts/bench-report.sh
 
 # A long hypercall fuzz run: make fuzz [DURATION=600] [HV=xenia|xen]
-# [SEED=0x...] [CPU=qemu64] [CALLS=20000] [RISK=0] [ARGS=...]; see
-# tests/guests/fuzz/fuzz.sh.  Results in build/fuzz/results.tsv.
+# [SEED=0x...] [CPU=qemu64] [CALLS=20000] [RISK=0] [SHAPES=31] [ARGS=...];
+# see tests/guests/fuzz/fuzz.sh (every shape on by default on Xenia).
+# Results in build/fuzz/results.tsv.
 fuzz: all
 	@DURATION="$(DURATION)" HV="$(HV)" SEED="$(SEED)" CPU="$(CPU)" \
-	    CALLS="$(CALLS)" RISK="$(RISK)" ARGS="$(ARGS)" \
+	    CALLS="$(CALLS)" RISK="$(RISK)" SHAPES="$(SHAPES)" ARGS="$(ARGS)" \
 	    tests/guests/fuzz/fuzz.sh
 
 clean:

@@ -190,3 +190,22 @@ void xt_events_disable(void)
     xt_vcpu_info()->evtchn_upcall_mask = 1;
     barrier();
 }
+
+/* ---- Preemption checks (xtpv.h) ---- */
+
+volatile unsigned int xt_ticks;
+volatile unsigned long xt_tick_rip;
+
+void xt_first_tick(unsigned int port, struct xt_regs *regs)
+{
+    (void)port;
+    if ( xt_ticks++ == 0 )
+        xt_tick_rip = regs->rip;
+}
+
+bool xt_rip_at_syscall(unsigned long rip)
+{
+    const uint8_t *p = (const uint8_t *)rip;
+
+    return rip && p[0] == 0x0f && p[1] == 0x05;
+}

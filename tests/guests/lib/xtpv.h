@@ -452,6 +452,16 @@ uint64_t xt_system_time(void);             /* pvclock, ns               */
 uint64_t xt_tsc_khz(void);
 typedef void (*xt_port_handler_t)(unsigned int port, struct xt_regs *regs);
 int xt_bind_virq(unsigned int virq, xt_port_handler_t h);
+/*
+ * Preemption checks: a one-shot timer armed just before a long hypercall
+ * must tick while it runs, so that its upcall lands on the SYSCALL the
+ * continuation rewound to.  xt_first_tick is a VIRQ_TIMER handler noting
+ * the first tick (xt_ticks counts them; reset both before arming).
+ */
+extern volatile unsigned int xt_ticks;
+extern volatile unsigned long xt_tick_rip;
+void xt_first_tick(unsigned int port, struct xt_regs *regs);
+bool xt_rip_at_syscall(unsigned long rip);      /* rip is on 0f 05 */
 void xt_unbind(unsigned int port);
 void xt_unmask_port(unsigned int port);
 void xt_events_enable(void);   /* clear upcall mask, deliver pending     */

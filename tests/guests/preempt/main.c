@@ -48,14 +48,6 @@ static void timer_tick(unsigned int port, struct xt_regs *regs)
     }
 }
 
-static bool rip_at_syscall(unsigned long rip)
-{
-    /* A SYSCALL is 0f 05: the continuation rewinds rip onto it. */
-    const uint8_t *p = (const uint8_t *)rip;
-
-    return p[0] == 0x0f && p[1] == 0x05;
-}
-
 /* ---- mmu_update / mmuext_op ---- */
 
 static unsigned int pdone;
@@ -96,11 +88,11 @@ static bool preempted_run(void (*prep)(void), bool (*fn)(void), long total,
         while ( !ticks )
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
         xt_events_disable();
-        ok = rip_at_syscall(tick_rip) && tick_progress > 0 &&
+        ok = xt_rip_at_syscall(tick_rip) && tick_progress > 0 &&
              tick_progress < total;
         snprintf(why, len, "try %u: tick at rip %#lx (%s), progress %ld of "
                  "%ld", t + 1, tick_rip,
-                 tick_rip && rip_at_syscall(tick_rip) ? "syscall" : "other",
+                 tick_rip && xt_rip_at_syscall(tick_rip) ? "syscall" : "other",
                  tick_progress, total);
     }
     return ok;

@@ -834,23 +834,6 @@ static void bounce_checks(void)
 #define RESET_TRIES   16
 #define RESET_TICK_NS 100000
 
-static volatile unsigned int ticks;
-static volatile unsigned long tick_rip;
-
-static void timer_tick(unsigned int port, struct xt_regs *regs)
-{
-    (void)port;
-    if ( ticks++ == 0 )
-        tick_rip = regs->rip;
-}
-
-static bool rip_at_syscall(unsigned long rip)
-{
-    const uint8_t *p = (const uint8_t *)rip;
-
-    return rip && p[0] == 0x0f && p[1] == 0x05;
-}
-
 /* Ports allocated in dom, up to 'max' more: how many. */
 static unsigned int fill_ports(domid_t dom, unsigned int max)
 {
@@ -878,7 +861,7 @@ static void evtchn_reset_check(domid_t dom, unsigned int n)
     xt_events_init();
     /* Only our one-shot timer ticks: no periodic timer (Xen starts one). */
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
-    port = xt_bind_virq(VIRQ_TIMER, timer_tick);
+    port = xt_bind_virq(VIRQ_TIMER, xt_first_tick);
     if ( port < 0 )
     {
         xt_check("xsa-344-evtchn-reset-preemptible", false,
@@ -890,21 +873,21 @@ static void evtchn_reset_check(domid_t dom, unsigned int n)
         if ( t )
             n = fill_ports(dom, 4096);
         xt_events_enable();
-        ticks = 0;
-        tick_rip = 0;
+        xt_ticks = 0;
+        xt_tick_rip = 0;
         HYPERVISOR_set_timer_op(xt_system_time() + RESET_TICK_NS);
         t0 = xt_system_time();
         reset = HYPERVISOR_event_channel_op(EVTCHNOP_reset, &r);
         took = xt_system_time() - t0;
-        while ( !ticks )
+        while ( !xt_ticks )
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
         xt_events_disable();
-        ok = rip_at_syscall(tick_rip);
+        ok = xt_rip_at_syscall(xt_tick_rip);
     }
     xt_check("xsa-344-evtchn-reset-preemptible", ok && !reset && n >= 512,
              "try %u: %u ports, reset %ld, tick at rip %#lx (%s); the last "
-             "reset took %lu us (information)", t, n, reset, tick_rip,
-             rip_at_syscall(tick_rip) ? "syscall" : "other",
+             "reset took %lu us (information)", t, n, reset, xt_tick_rip,
+             xt_rip_at_syscall(xt_tick_rip) ? "syscall" : "other",
              (unsigned long)(took / 1000));
     xt_unbind(port);
 }

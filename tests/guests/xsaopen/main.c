@@ -26,23 +26,6 @@ static uint8_t l1s[NR_L1][4096] __attribute__((aligned(4096)));
 static uint8_t l2[4096] __attribute__((aligned(4096)));
 static uint8_t target[4096] __attribute__((aligned(4096)));
 
-static volatile unsigned int ticks;
-static volatile unsigned long tick_rip;
-
-static void timer_tick(unsigned int port, struct xt_regs *regs)
-{
-    (void)port;
-    if ( ticks++ == 0 )
-        tick_rip = regs->rip;
-}
-
-static bool rip_at_syscall(unsigned long rip)
-{
-    const uint8_t *p = (const uint8_t *)rip;
-
-    return rip && p[0] == 0x0f && p[1] == 0x05;
-}
-
 static bool build_tree(void)
 {
     uint64_t ro = (xt_virt_to_mfn(target) << 12) | _PAGE_PRESENT |
@@ -79,22 +62,22 @@ static void l2_pin_preemptible(void)
     for ( t = 0; t < TRIES && !ok && !pin && !unpin; t++ )
     {
         xt_events_enable();         /* whatever was pending lands here */
-        ticks = 0;
-        tick_rip = 0;
+        xt_ticks = 0;
+        xt_tick_rip = 0;
         HYPERVISOR_set_timer_op(xt_system_time() + 300000);
         t0 = xt_system_time();
         pin = xt_mmuext1(MMUEXT_PIN_L2_TABLE, mfn, 0);
         took = xt_system_time() - t0;
-        while ( !ticks )
+        while ( !xt_ticks )
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
         xt_events_disable();
-        ok = rip_at_syscall(tick_rip);
+        ok = xt_rip_at_syscall(xt_tick_rip);
         unpin = pin ? 0 : xt_mmuext1(MMUEXT_UNPIN_TABLE, mfn, 0);
     }
     xt_check("xsa-290-l2-pin-preemptible", ok && !pin && !unpin,
              "try %u: pin %ld unpin %ld, tick at rip %#lx (%s); the last pin "
              "took %lu us (information, not checked)", t, pin, unpin,
-             tick_rip, rip_at_syscall(tick_rip) ? "syscall" : "other",
+             xt_tick_rip, xt_rip_at_syscall(xt_tick_rip) ? "syscall" : "other",
              (unsigned long)(took / 1000));
 }
 
@@ -107,7 +90,7 @@ XTEST(xsaopen, 1)
     xt_mm_init();
     /* Only our one-shot timer ticks: no periodic timer (Xen starts one). */
     HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
-    port = xt_bind_virq(VIRQ_TIMER, timer_tick);
+    port = xt_bind_virq(VIRQ_TIMER, xt_first_tick);
     if ( port < 0 )
     {
         xt_error("bind VIRQ_TIMER: %d", port);

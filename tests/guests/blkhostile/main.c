@@ -88,9 +88,16 @@ static void notify(evtchn_port_t port)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
 }
 
-/* Sleep until an event arrives, at most 'ns'. */
+/*
+ * Sleep until an event arrives, at most 'ns'.  Events are masked while
+ * the timer is set: SCHEDOP_block unmasks them atomically and returns at
+ * once if one is pending, so a timer that fires before the block is not
+ * lost (with events enabled the upcall would take it and the block would
+ * wait for an event that may never come).
+ */
 static void nap(uint64_t ns)
 {
+    xt_events_disable();
     HYPERVISOR_set_timer_op(xt_system_time() + ns);
     HYPERVISOR_sched_op(SCHEDOP_block, NULL);
 }
@@ -334,6 +341,8 @@ static bool disk_connect(struct disk *d, unsigned int idx)
     }
     d->port = au.port;
     listen_on(d->port);
+    printf("blkhostile: %s: backend %s (domain %u), ring ref %u, port %u\n",
+           d->fe, d->be, d->bdom, REF_RING + idx, d->port);
     if ( !wait_state(d, 2) )
         return false;
     if ( !fe_write(d, "ring-ref", "%u", REF_RING + idx) ||
@@ -352,6 +361,8 @@ static bool disk_connect(struct disk *d, unsigned int idx)
     snprintf(path, sizeof(path), "%s/feature-discard", d->be);
     d->discard = xs_read_num(path, 0) == 1;
     d->connected = fe_write(d, "state", "4");
+    printf("blkhostile: %s connected: %lu sectors, info %#x\n", d->fe,
+           (unsigned long)d->sectors, d->info);
     return d->connected;
 }
 
@@ -856,6 +867,7 @@ XTEST(blkhostile, 45)
         xt_error("no read-write disk connected: nothing to test");
         return;
     }
+    printf("blkhostile: requests\n");
     good_io();
     bad_ranges();
     bad_grants(other);

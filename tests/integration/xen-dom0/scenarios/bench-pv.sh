@@ -190,7 +190,7 @@ pvb_run() {
         return
     fi
     result setup PASS "xenbr0 10.0.0.1/24, $PVB_IMG $n bytes; $PVB_REPS rounds, fio ${PVB_SECS} s per job on ${PVB_SIZE} MiB, $PVB_MB MiB per transfer; free: $(free -m | awk '/Mem:/ { print $4 }') MiB"
-    echo "bench-pv: $(free -m | awk '/Mem:/ { print "dom0 memory used " $3 " MiB, free " $4 " MiB" }')"
+    echo "bench-pv: $(free -m | awk '/Mem:/ { print "dom0 memory used " $3 " MiB, free " $4 " MiB" }'); rootfs $(df -m / | awk 'NR == 2 { print $3 " MiB used, " $4 " MiB left" }')"
 
     # ---- ours: xenia-blkback on the image file, xenia-netback ----
     pvb_half xenia xenia "" 5100

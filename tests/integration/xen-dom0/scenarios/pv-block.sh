@@ -8,10 +8,16 @@
 # connection over and the guest finishes without an I/O error.  The
 # `xenia` CLI creates the guests and xenia-consoled keeps their consoles,
 # on both hypervisors; pv-drivers/tools/vbd-attach writes the disk's nodes.
+# While the Linux guest runs, a hostile frontend (tests/guests/blkhostile,
+# a domU with a read-write and a read-only disk) sends malformed requests
+# and reports each answer (hostile-*); last it corrupts its ring's
+# producer index: xenia-blkback halts that ring, stays up, and the Linux
+# guest's disk still works (hostile-ring-halted, hostile-blkback-alive,
+# other-guest-io).
 #
-# TIMEOUT: 480
+# TIMEOUT: 1500
 # XEN-TOOLS: none
-# PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors hot-attach ro-refuses-write hot-detach blkback-alive cleanup
+# PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors hot-attach ro-refuses-write hot-detach hostile-image hostile-create hostile-done hostile-connect hostile-good-read hostile-good-read-data hostile-last-sector hostile-last-sector-data hostile-good-write hostile-write-read-back hostile-write-data hostile-beyond-end hostile-straddle-end hostile-write-beyond-end hostile-sector-wraps hostile-first-gt-last hostile-last-over-7 hostile-zero-segs hostile-too-many-segs hostile-segs-255 hostile-ungranted-read hostile-ungranted-write hostile-ref-out-of-table hostile-foreign-grant-read hostile-foreign-grant-write hostile-ro-grant-read hostile-unknown-op hostile-reserved-op hostile-ro-info hostile-ro-write hostile-ro-indirect-write hostile-ro-discard hostile-ro-read hostile-ro-data hostile-indirect-good hostile-indirect-data hostile-indirect-too-many hostile-indirect-zero hostile-indirect-bad-page hostile-indirect-bad-seg hostile-indirect-bad-op hostile-indirect-beyond-end hostile-discard-beyond-end hostile-discard-wraps hostile-read-after hostile-data-after hostile-other-ring-served hostile-corrupt-ring-silent hostile-ring-halted hostile-blkback-alive other-guest-io hostile-cleanup blkback-alive cleanup
 
 PVB_IMG=/boot/pvb-root.img
 PVB_INITRD=/boot/pvb-initrd.cpio.gz
@@ -79,6 +85,113 @@ pvb_boot() {
         return 1
     fi
     xenia unpause $PVB_NAME
+}
+
+# The hostile frontend's checks (its RESULT lines, blkhostile.<check>).
+PVB_HCHECKS="connect good_read good_read_data last_sector last_sector_data good_write write_read_back write_data beyond_end straddle_end write_beyond_end sector_wraps first_gt_last last_over_7 zero_segs too_many_segs segs_255 ungranted_read ungranted_write ref_out_of_table foreign_grant_read foreign_grant_write ro_grant_read unknown_op reserved_op ro_info ro_write ro_indirect_write ro_discard ro_read ro_data indirect_good indirect_data indirect_too_many indirect_zero indirect_bad_page indirect_bad_seg indirect_bad_op indirect_beyond_end discard_beyond_end discard_wraps read_after data_after other_ring_served corrupt_ring_silent"
+PVB_HLOG=/var/log/xenia/console/guest-blkhostile.log
+
+pvb_hostile_fail() {    # every hostile-* result FAIL with one reason
+    local c
+    for c in $PVB_HCHECKS; do
+        result "hostile-$(echo "$c" | tr _ -)" FAIL "$1"
+    done
+}
+
+# pvb_hostile LINUX_DOMID: the hostile frontend, while the Linux guest
+# (in its 'after' step) waits for xvdc.
+pvb_hostile() {
+    local ldom=$1 hd v c n i sum
+    if [ ! -f /boot/blkhostile.elf ]; then
+        result hostile-image FAIL "no /boot/blkhostile.elf (make -C pv-drivers builds tests/guests' blkhostile.elf into the overlay)"
+        pvb_hostile_fail "no image"
+        return
+    fi
+    result hostile-image PASS "$(wc -c < /boot/blkhostile.elf) bytes"
+    # 1 MiB disks; markers in the first and last sectors.
+    for v in rw ro; do
+        dd if=/dev/zero of=/tmp/blkh-$v.img bs=64k count=16 2>/dev/null
+        printf 'BLKHOSTILE-%s-0' "$(echo $v | tr a-z A-Z)" |
+            dd of=/tmp/blkh-$v.img conv=notrunc 2>/dev/null
+        printf 'BLKHOSTILE-END' |
+            dd of=/tmp/blkh-$v.img bs=512 seek=2047 conv=notrunc 2>/dev/null
+    done
+    cat > /etc/xen/blkhostile.cfg <<EOC
+name = "blkhostile"
+kernel = "/boot/blkhostile.elf"
+memory = 16
+extra = "other=$ldom"
+on_poweroff = "preserve"
+on_crash = "preserve"
+EOC
+    rm -f "$PVB_HLOG"
+    hd=
+    if xenia create -p /etc/xen/blkhostile.cfg > /var/log/blkh-create.out 2>&1 &&
+       hd=$(xenia domid blkhostile 2>&1) &&
+       vbd-attach "$hd" xvda /tmp/blkh-rw.img > /var/log/blkh-attach.out 2>&1 &&
+       vbd-attach -r "$hd" xvdb /tmp/blkh-ro.img >> /var/log/blkh-attach.out 2>&1 &&
+       xenia unpause blkhostile >> /var/log/blkh-attach.out 2>&1; then
+        result hostile-create PASS "domid $hd, other=$ldom"
+    else
+        result hostile-create FAIL "$(cat /var/log/blkh-create.out /var/log/blkh-attach.out 2>/dev/null | tail -n 3 | tr '\n' ' ')"
+        pvb_hostile_fail "the hostile guest was not created"
+        xenia destroy blkhostile > /dev/null 2>&1
+        return
+    fi
+    i=0
+    while [ $i -lt 600 ] && ! grep -q 'Test result:' "$PVB_HLOG" 2>/dev/null; do
+        sleep 0.5; i=$((i + 1))
+    done
+    v=$(grep -m1 'Test result:' "$PVB_HLOG" 2>/dev/null | tr -d '\r')
+    check hostile-done "${v:-no verdict in 300 s: $(tail -n 2 "$PVB_HLOG" 2>/dev/null | tr -d '\r' | tr '\n' ' ')}" \
+        [ -n "$v" ]
+    if [ -z "$v" ]; then
+        dump_file blkhostile "$PVB_HLOG" 30
+        xenia list 2>&1 | sed 's/^/list| /'
+        tail -n 20 "$PVB_BLOG" | sed 's/^/blkback| /'
+    fi
+    for c in $PVB_HCHECKS; do
+        v=$(grep -m1 "RESULT: blkhostile.$c " "$PVB_HLOG" 2>/dev/null | tr -d '\r')
+        n=hostile-$(echo "$c" | tr _ -)
+        case "$v" in
+        *" PASS"*) result "$n" PASS "${v#* PASS}" ;;
+        *" SKIP"*) result "$n" SKIP "${v#* SKIP}" ;;
+        *" FAIL"*) result "$n" FAIL "${v#* FAIL}" ;;
+        *) result "$n" FAIL "no RESULT line for $c in $PVB_HLOG" ;;
+        esac
+    done
+    grep -q 'xtest: ERROR' "$PVB_HLOG" 2>/dev/null &&
+        grep 'xtest: ERROR' "$PVB_HLOG" | head -n 3 | sed 's/^/blkhostile| /'
+    # xenia-blkback logs a halted ring once (blkback.c process_ring).
+    v=$(grep "blkback: $hd/51712: queue 0: .*halting this ring" "$PVB_BLOG" | head -n 1)
+    check hostile-ring-halted "${v:-no halt logged for $hd/51712}" [ -n "$v" ]
+    check hostile-blkback-alive "pid $(cat /run/xenia-blkback.pid 2>/dev/null) after the hostile guest" \
+        kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)"
+    # The Linux guest's disk: it writes, fsyncs and rereads once xvdc
+    # appears (guest-root-init.sh 'after').
+    if pvb_wait 'PVB: after-ready' 60 &&
+       vbd-attach -r "$ldom" xvdc /tmp/blkh-ro.img > /var/log/vbd-attach-c.out 2>&1 &&
+       pvb_wait 'PVB: after-io' 120; then
+        v=$(grep -m1 'PVB: after-io' "$PVB_LOG" | tr -d '\r')
+        sum=$(dd if=/tmp/blkh-ro.img bs=64k count=16 2>/dev/null | sha256sum | cut -c1-64)
+        check other-guest-io "${v#*PVB: }, dom0 $sum" \
+            eval '[ "${v#*PVB: after-io }" = "ok xvdc $sum" ]'
+    else
+        result other-guest-io FAIL "no after-io from the Linux guest ($(cat /var/log/vbd-attach-c.out 2>/dev/null))"
+    fi
+    vbd-attach -d "$ldom" xvdc > /dev/null 2>&1
+    xenia destroy blkhostile > /var/log/blkh-destroy.out 2>&1
+    vbd-attach -d "$hd" xvda > /dev/null 2>&1
+    vbd-attach -d "$hd" xvdb > /dev/null 2>&1
+    i=0
+    while [ $i -lt 20 ] && { [ -d /run/xenia/vbd/$hd-51712 ] || [ -d /run/xenia/vbd/$hd-51728 ]; }; do
+        sleep 0.5; i=$((i + 1))
+    done
+    check hostile-cleanup "backend nodes of $hd $(xenstore-exists /local/domain/0/backend/vbd/$hd 2>/dev/null && echo present || echo gone), stats dirs $(ls -d /run/xenia/vbd/$hd-* 2>/dev/null | tr '\n' ' ')" \
+        eval '! xenstore-exists /local/domain/0/backend/vbd/$hd 2>/dev/null && ! ls -d /run/xenia/vbd/$hd-* > /dev/null 2>&1'
+    if [ "$XENIA_FAILED" != 0 ]; then
+        dump_file blkhostile "$PVB_HLOG" 30
+    fi
 }
 
 pvb_sums() { grep 'PVB: sum ' "$PVB_LOG" | tr -d '\r' | sed 's/.*PVB: sum //' | sort; }
@@ -165,7 +278,7 @@ pvb_run() {
         eval '[ ! -d /run/xenia/vbd/$domid-$PVB_DEV ] && ! xenstore-exists $be 2>/dev/null'
 
     # ---- second boot: verify, then the restart test ----
-    if ! pvb_boot verify,loop,hot > /tmp/pvb-boot.out 2>&1; then
+    if ! pvb_boot verify,loop,hot,after > /tmp/pvb-boot.out 2>&1; then
         result recreate FAIL "$(cat /tmp/pvb-boot.out)"
         pvb_evidence
         return
@@ -254,6 +367,7 @@ pvb_run() {
         result hot-detach FAIL "no xvdb"
         pvb_evidence
     fi
+    pvb_hostile "$domid"
     check blkback-alive "pid $(cat /run/xenia-blkback.pid 2>/dev/null)" \
         kill -0 "$(cat /run/xenia-blkback.pid 2>/dev/null)"
 

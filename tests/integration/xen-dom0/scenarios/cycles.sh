@@ -40,21 +40,23 @@ cy_procs() {
 # The whole store, path = value, sorted.
 cy_store() { xenstore-ls -f / 2>/dev/null | sort; }
 
-# Wait (at most $2 tenths of a second) until the console log has $1.
+# Wait (at most $2 seconds by the clock: a loaded host makes each poll
+# slow) until the console log has $1.
 cy_wait_line() {
-    local i=0
-    while [ $i -lt "$2" ]; do
+    local end=$(( $(now_ms) + $2 * 1000 ))
+    while [ "$(now_ms)" -lt $end ]; do
         grep -qF "$1" "$CY_LOG" 2>/dev/null && return 0
-        sleep 0.1; i=$((i + 1))
+        sleep 0.1
     done
     return 1
 }
-# Wait (at most $1 tenths) until no domain named cycler is left.
+# Wait (at most $1 seconds) until no domain named cycler is left.
 cy_wait_gone() {
-    local i=0
-    while [ $i -lt "$1" ]; do
-        xenia domid "$CY_GUEST" > /dev/null 2>&1 || return 0
-        sleep 0.1; i=$((i + 1))
+    local end=$(( $(now_ms) + $1 * 1000 ))
+    while [ "$(now_ms)" -lt $end ]; do
+        timeout 30 xenia domid "$CY_GUEST" > /dev/null 2>&1
+        case $? in 0|124|143) ;; *) return 0 ;; esac   # found, or no answer
+        sleep 0.1
     done
     return 1
 }
@@ -78,22 +80,22 @@ cy_cycle() {
     local i=$1 mode=wait
     [ $((i % 2)) = 0 ] && mode=poweroff
     cy_err=
-    if ! xenia create "$CY_CFG" "extra=\"cycle=$i mode=$mode\"" > /var/log/cy-create.out 2>&1; then
-        cy_err="create: $(tail -n 2 /var/log/cy-create.out | tr '\n' ' ')"
+    if ! timeout 120 xenia create "$CY_CFG" "extra=\"cycle=$i mode=$mode\"" > /var/log/cy-create.out 2>&1; then
+        cy_err="create (exit $?; 143: no end in 120 s): $(tail -n 2 /var/log/cy-create.out | tr '\n' ' ')"
         return 1
     fi
-    if ! cy_wait_line "CYCLER: up cycle=$i mode=" 1200; then
+    if ! cy_wait_line "CYCLER: up cycle=$i mode=" 120; then
         cy_err="no 'CYCLER: up cycle=$i' on the console in 120 s (state $(xenia list "$CY_GUEST" 2>&1 | tail -n 1))"
-        xenia destroy "$CY_GUEST" > /dev/null 2>&1
+        timeout 120 xenia destroy "$CY_GUEST" > /dev/null 2>&1
         return 1
     fi
     if [ $mode = wait ]; then
-        xenia destroy "$CY_GUEST" > /var/log/cy-destroy.out 2>&1 ||
-            { cy_err="destroy: $(tr '\n' ' ' < /var/log/cy-destroy.out)"; return 1; }
+        timeout 120 xenia destroy "$CY_GUEST" > /var/log/cy-destroy.out 2>&1 ||
+            { cy_err="destroy (exit $?): $(tr '\n' ' ' < /var/log/cy-destroy.out)"; return 1; }
     fi
-    if ! cy_wait_gone 600; then
+    if ! cy_wait_gone 60; then
         cy_err="mode $mode: domain still there after 60 s: $(xenia list "$CY_GUEST" 2>&1 | tail -n 1 | tr -s ' ')"
-        xenia destroy "$CY_GUEST" > /dev/null 2>&1
+        timeout 120 xenia destroy "$CY_GUEST" > /dev/null 2>&1
         return 1
     fi
     return 0

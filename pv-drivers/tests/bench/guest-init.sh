@@ -17,7 +17,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 echo "PVPERF: initramfs"
-reps=3 secs=4 size=64 mb=8 port=5100
+reps=3 secs=4 size=32 mb=8 port=5100
 for a in $(cat /proc/cmdline); do
     case "$a" in
     pvb_reps=*) reps=${a#*=} ;;

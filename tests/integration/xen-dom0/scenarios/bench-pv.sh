@@ -8,7 +8,7 @@
 # its type, so they are loaded only after our daemons have gone.
 #
 # The guest (pv-drivers/tests/bench/: the Debian kernel, an initramfs with
-# busybox and Debian's fio) has one disk, xvda, a PVB_SIZE MiB raw image
+# busybox and Debian's fio) has one disk, xvda, a PVB_SIZE (32) MiB raw image
 # in dom0's memory (the same file for both backends: ours opens it
 # directly, the kernel's through a loop device), and one vif on bridge
 # xenbr0 (dom0 10.0.0.1, guest 10.0.0.2).  Per round (PVB_REPS, 3): fio
@@ -31,7 +31,7 @@ PVB_LOG=/var/log/xenia/console/guest-$PVB.log
 PVB_IMG=/var/tmp/pvbench.img
 PVB_REPS=${PVB_REPS:-3}
 PVB_SECS=${PVB_SECS:-4}
-PVB_SIZE=${PVB_SIZE:-64}
+PVB_SIZE=${PVB_SIZE:-32}
 PVB_MB=${PVB_MB:-8}
 PVB_WAIT=${PVB_WAIT:-1500}
 PVB_STALL=${PVB_STALL:-300}
@@ -190,7 +190,7 @@ pvb_run() {
         return
     fi
     result setup PASS "xenbr0 10.0.0.1/24, $PVB_IMG $n bytes; $PVB_REPS rounds, fio ${PVB_SECS} s per job on ${PVB_SIZE} MiB, $PVB_MB MiB per transfer; free: $(free -m | awk '/Mem:/ { print $4 }') MiB"
-    echo "bench-pv: $(free -m | awk '/Mem:/ { print "dom0 memory used " $3 " MiB, free " $4 " MiB" }'); rootfs $(df -m / | awk 'NR == 2 { print $3 " MiB used, " $4 " MiB left" }')"
+    echo "bench-pv: $(free -m | awk '/Mem:/ { print "dom0 memory used " $3 " MiB, free " $4 " MiB" }')"
 
     # ---- ours: xenia-blkback on the image file, xenia-netback ----
     pvb_half xenia xenia "" 5100

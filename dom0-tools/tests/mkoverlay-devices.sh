@@ -3,8 +3,10 @@
 # directory that tests/integration/xen-dom0/run.sh copies in
 # (build/dom0-tools/overlay-toolstack-devices/): pv-drivers' pv-block guest
 # (initramfs and ext4 root image) and xenia-blkback (make -C pv-drivers),
-# xenia-netback when built, and the dom0 kernel modules the kernel's
-# backends need, from the cached Debian kernel package.
+# xenia-netback and the pv-net guest's initramfs when built (the kernel-vif
+# guest's netfront moves data with it), and the dom0 kernel modules the
+# kernel's backends need (and ext4's, for dom0 to read the root image back),
+# from the cached Debian kernel package.
 # Usage: mkoverlay-devices.sh OUTDIR
 set -eu
 out=$1
@@ -27,9 +29,13 @@ cp "$pvb/usr/local/bin/xenia-blkback" "$out.tmp/usr/local/bin/"
 if [ -x "$top/build/pv-drivers/xenia-netback" ]; then
     cp "$top/build/pv-drivers/xenia-netback" "$out.tmp/usr/local/bin/"
 fi
+if [ -f "$top/build/pv-drivers/overlay-pv-net/boot/pvn-initrd.cpio.gz" ]; then
+    cp "$top/build/pv-drivers/overlay-pv-net/boot/pvn-initrd.cpio.gz" "$out.tmp/boot/"
+fi
 for m in drivers/block/loop drivers/block/xen-blkback/xen-blkback \
          drivers/net/xen-netback/xen-netback drivers/net/tun \
-         net/llc/llc net/802/stp net/bridge/bridge; do
+         net/llc/llc net/802/stp net/bridge/bridge \
+         lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
     b=$(basename "$m")
     if [ -f "$kdir/kernel/$m.ko" ]; then
         cp "$kdir/kernel/$m.ko" "$out.tmp/lib/modules/$b.ko"

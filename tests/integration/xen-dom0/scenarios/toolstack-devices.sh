@@ -7,16 +7,20 @@
 # is hot-plugged with `xenia block-attach` and unplugged with
 # `xenia block-detach`; destroy leaves no node behind.  Then the same
 # root image through Linux's blkback (backendtype=phy: a loop device),
-# which finds the files the first guest wrote; destroy releases the loop
-# device.  vifs: with xenia-netback, a paused guest's vif from the config
+# which finds the files the first guest wrote and writes new ones (fsync);
+# destroy releases the loop device, and dom0 mounts the image and reads
+# them back.  vifs: with xenia-netback, a paused guest's vif from the config
 # and one from network-attach get xl's nodes, network-detach and destroy
 # remove them; without it, a vif config is refused with nothing left
 # behind.  Then a vif on Linux's netback (backendtype=kernel): joined to its
-# bridge by the toolstack.  Files: dom0-tools/tests/mkoverlay-devices.sh.
+# bridge (xenbr1, 10.0.0.1/24 in dom0) by the toolstack; the guest (the
+# pv-net guest's initramfs, pv-drivers/netback/guest-init.sh) pings dom0
+# and moves 2 MiB each way over it, checked by md5.  Files:
+# dom0-tools/tests/mkoverlay-devices.sh.
 #
-# TIMEOUT: 600
+# TIMEOUT: 1500
 # XEN-TOOLS: none
-# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-destroy loop-released vif-no-backend vif-create vif-nodes network-attach network-list network-detach vif-destroy kernel-vif kernel-vif-destroy
+# PLANNED: present create create-starts-blkback store-nodes store-perms root-on-xvda block-attach hot-attach-seen block-list block-detach-unknown block-detach hot-detach-seen destroy no-nodes-left phy-create phy-nodes phy-root-data phy-write phy-destroy loop-released phy-readback vif-no-backend vif-create vif-nodes network-attach network-list network-detach vif-destroy kernel-vif kernel-vif-connected kernel-vif-guest-ping kernel-vif-dom0-ping kernel-vif-tx kernel-vif-rx kernel-vif-destroy
 
 TSD=tsd
 TSD_IMG=/boot/tsd-root.img
@@ -60,6 +64,25 @@ tsd_evidence() {
 }
 
 tsd_sums() { grep 'PVB: sum ' "$TSD_LOG" | tr -d '\r' | sed 's/.*PVB: sum //' | sort; }
+# The checksums a verify,write guest printed before verify-done (what it
+# found) and after it (what it wrote).
+tsd_sums_found() { tr -d '\r' < "$TSD_LOG" | sed -n '/PVB: verify-done/q; s/.*PVB: sum //p' | sort; }
+tsd_sums_wrote() { tr -d '\r' < "$TSD_LOG" | sed -n '/PVB: verify-done/,/PVB: write-done/s/.*PVB: sum //p' | sort; }
+
+# dom0 reads the root image's /data back (ext4 from the kernel package;
+# a plain mount replays the journal of a guest that was destroyed).
+tsd_readback() {
+    local m
+    for m in crc16 crc32c_generic mbcache jbd2 ext4; do
+        [ -d /sys/module/$m ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
+    done
+    mkdir -p /mnt/tsd
+    mount -t ext4 -o loop "$TSD_IMG" /mnt/tsd 2> /tmp/tsd-mount.out || return 1
+    for m in f1 f2 f3; do
+        [ -f /mnt/tsd/data/$m ] && echo "/data/$m $(sha256sum < /mnt/tsd/data/$m | cut -c1-64)"
+    done | sort
+    umount /mnt/tsd
+}
 
 # tsd_create STEPS BACKENDTYPE: sets domid
 tsd_create() {
@@ -85,7 +108,7 @@ tsd_gone() {
 }
 
 tsd_run() {
-    local be fe v st sum sums1 sums2 loop n
+    local be fe v st sum sums1 sums2 sums3 loop n
 
     if ! command -v xenia > /dev/null || [ ! -x /usr/local/bin/xenia-blkback ] ||
        [ ! -f "$TSD_IMG" ] || [ ! -f "$TSD_INITRD" ]; then
@@ -193,13 +216,15 @@ tsd_run() {
     for m in loop xen-blkback; do
         [ -d /sys/module/$(echo $m | tr - _) ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
     done
-    if tsd_create verify phy; then
+    if tsd_create verify,write phy; then
         result phy-create PASS "domid $domid"
     else
         result phy-create FAIL "$(tail -n 3 /var/log/tsd-create.out | tr '\n' ' ') $(cat /tmp/tsd-insmod.out 2>/dev/null)"
         tsd_evidence
         result phy-nodes FAIL "no guest"; result phy-root-data FAIL "no guest"
+        result phy-write FAIL "no guest"
         result phy-destroy FAIL "no guest"; result loop-released FAIL "no guest"
+        result phy-readback FAIL "no guest"
         tsd_vif
         return
     fi
@@ -209,13 +234,19 @@ tsd_run() {
     check phy-nodes "$v" eval 'case "$loop" in /dev/loop[0-9]*) true ;; *) false ;; esac &&
         [ "$(xenstore-read $be/type)" = phy ] && [ "$(xenstore-read /libxl/$domid/device/vbd/51712/loop)" = "$loop" ] &&
         [ "$(cat /sys/block/${loop#/dev/}/loop/backing_file 2>/dev/null)" = "$TSD_IMG" ]'
-    if tsd_wait 'PVB: verify-done' "$TSD_WAIT"; then
-        sums2=$(tsd_sums)
+    sums3=
+    if tsd_wait 'PVB: write-done' "$TSD_WAIT"; then
+        sums2=$(tsd_sums_found)
         v=$(grep -m1 'PVB: root-init' "$TSD_LOG" | tr -d '\r')
         check phy-root-data "${v#*PVB: }; $(echo "$sums2" | wc -l) checksums as written through xenia-blkback" \
             eval 'echo "$v" | grep -q "/dev/xvda ext4" && [ -n "$sums1" ] && [ "$sums1" = "$sums2" ]'
+        # new files written (fsync) through Linux's blkback: new checksums
+        sums3=$(tsd_sums_wrote)
+        check phy-write "$(echo "$sums3" | grep -c .) files rewritten through the loop device" \
+            eval '[ "$(echo "$sums3" | grep -c /data/)" = 3 ] && [ "$sums3" != "$sums1" ]'
     else
-        result phy-root-data FAIL "no verify-done from the guest"
+        result phy-root-data FAIL "no write-done from the guest"
+        result phy-write FAIL "no write-done from the guest"
         tsd_evidence
     fi
     if xenia destroy $TSD > /tmp/tsd-destroy.out 2>&1 && tsd_gone $domid; then
@@ -227,6 +258,10 @@ tsd_run() {
     while [ -e /sys/block/${loop#/dev/}/loop/backing_file ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
     check loop-released "$loop: $( [ -e /sys/block/${loop#/dev/}/loop/backing_file ] && echo "still bound to $(cat /sys/block/${loop#/dev/}/loop/backing_file)" || echo free)" \
         [ ! -e /sys/block/${loop#/dev/}/loop/backing_file ]
+    # what the guest wrote through blkback, read back from the image
+    v=$(tsd_readback)
+    check phy-readback "$(echo "$v" | grep -c /data/) files read back by dom0 $(cat /tmp/tsd-mount.out 2>/dev/null)" \
+        eval '[ -n "$sums3" ] && [ "$v" = "$sums3" ]'
     tsd_vif
 }
 
@@ -305,31 +340,110 @@ EOC
 
 # Linux's netback (loaded only now, with no xenia vif left: it probes every
 # backend/vif device): the toolstack does xl's vif-bridge job, vifN.0
-# joined to the bridge and hotplug-status connected; destroy removes it.
+# joined to the bridge and hotplug-status connected.  The guest (pv-net's
+# initramfs: xen-netfront, eth0 10.0.0.2) pings dom0 (xenbr1, 10.0.0.1),
+# sends 2 MiB to dom0's port 5001 and takes 2 MiB on its port 5002, md5s
+# compared.  Destroy removes vifN.0.
+TSK_LOG=/var/log/xenia/console/guest-tsdknet.log
+tsk_wait() {   # tsk_wait PATTERN SECONDS
+    local i=0
+    while [ $i -lt $(($2 * 2)) ]; do
+        grep -q "$1" "$TSK_LOG" 2>/dev/null && return 0
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+tsk_line() { grep "PVN: $1" "$TSK_LOG" 2>/dev/null | tr -d '\r' | tail -n 1 | sed "s/.*PVN: $1 *//"; }
+
 tsd_vif_kernel() {
-    local v n be vd
+    local v n be fe vd st sum lpid
     n=0
     while [ -f /run/xenia-netback.pid ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
     for m in llc stp bridge xen-netback; do
         [ -d /sys/module/$(echo $m | tr - _) ] || insmod /lib/modules/$m.ko 2>> /tmp/tsd-insmod.out
     done
+    # dom0's address on the bridge the toolstack joins vifN.0 to
+    ip link add xenbr1 type bridge 2> /tmp/tsd-br1.out &&
+        ip addr add 10.0.0.1/24 dev xenbr1 2>> /tmp/tsd-br1.out &&
+        ip link set xenbr1 up 2>> /tmp/tsd-br1.out
+    rm -f "$TSK_LOG"
     cat > /etc/xen/tsdknet.cfg <<EOC
 name = "tsdknet"
 kernel = "/boot/vmlinuz"
+ramdisk = "/boot/pvn-initrd.cpio.gz"
+extra = "console=hvc0 ${GUEST_EXTRA:-}"
 memory = 128
 vif = [ 'mac=00:16:3e:0a:0b:0d, bridge=xenbr1, backendtype=kernel' ]
 EOC
-    if ! xenia create -p /etc/xen/tsdknet.cfg > /tmp/tsd-kvif.out 2>&1; then
-        result kernel-vif FAIL "$(tail -n 2 /tmp/tsd-kvif.out | tr '\n' ' ') $(cat /tmp/tsd-insmod.out 2>/dev/null)"
-        result kernel-vif-destroy FAIL "no guest"
+    if [ ! -f /boot/pvn-initrd.cpio.gz ] || ! xenia create -p /etc/xen/tsdknet.cfg > /tmp/tsd-kvif.out 2>&1; then
+        result kernel-vif FAIL "$(tail -n 2 /tmp/tsd-kvif.out 2>/dev/null | tr '\n' ' ') $(cat /tmp/tsd-insmod.out 2>/dev/null) $(ls /boot/pvn-initrd.cpio.gz 2>&1)"
+        for n in kernel-vif-connected kernel-vif-guest-ping kernel-vif-dom0-ping kernel-vif-tx kernel-vif-rx kernel-vif-destroy; do
+            result $n FAIL "no guest"
+        done
         return
     fi
     vd=$(xenia domid tsdknet)
     be=/local/domain/0/backend/vif/$vd/0
+    fe=/local/domain/$vd/device/vif/0
     v="type=$(xenstore-read $be/type 2>&1) hotplug-status=$(xenstore-read $be/hotplug-status 2>&1) master=$(basename "$(readlink /sys/class/net/vif$vd.0/master 2>/dev/null)" 2>/dev/null) up=$(cat /sys/class/net/vif$vd.0/flags 2>/dev/null)"
     check kernel-vif "$v (backend state $(xenstore-read $be/state 2>&1))" eval 'case "$v" in
         "type=vif hotplug-status=connected master=xenbr1 up="*) true ;; *) false ;; esac &&
         [ $(( $(cat /sys/class/net/vif$vd.0/flags) & 1 )) = 1 ]'
+
+    # dom0's side of the transfers (a listener whose stdin stays open)
+    dd if=/dev/urandom of=/tmp/tsk-out bs=64k count=32 2>/dev/null
+    sleep 3600 | nc -l -p 5001 > /tmp/tsk-in &
+    lpid=$!
+    xenia unpause tsdknet
+    if tsk_wait 'PVN: eth0 up' "$TSD_WAIT"; then
+        n=0
+        while st="backend $(xenstore-read $be/state 2>&1) frontend $(xenstore-read $fe/state 2>&1)" &&
+              [ "$st" != "backend 4 frontend 4" ] && [ $n -lt 40 ]; do
+            sleep 0.5; n=$((n + 1))
+        done
+        v=$(tsk_line 'eth0 up')
+        check kernel-vif-connected "$st, guest eth0 $v" \
+            [ "$st" = "backend 4 frontend 4" -a "$v" = 00:16:3e:0a:0b:0d ]
+    else
+        result kernel-vif-connected FAIL "the guest never brought eth0 up"
+        dump_file guest-console "$TSK_LOG" 40
+    fi
+    if tsk_wait 'PVN: ping ' 60; then
+        v=$(tsk_line ping)
+        case "$v" in ok*) result kernel-vif-guest-ping PASS "$v" ;; *) result kernel-vif-guest-ping FAIL "$v" ;; esac
+    else
+        result kernel-vif-guest-ping FAIL "no ping report from the guest"
+    fi
+    ping -c 5 -W 10 10.0.0.2 > /tmp/tsk-ping.out 2>&1
+    check kernel-vif-dom0-ping "$(grep -o '[0-9]* packets received' /tmp/tsk-ping.out)" \
+        grep -q ' [1-5] packets received' /tmp/tsk-ping.out
+    # guest -> dom0 (netback's rx from the guest)
+    if tsk_wait 'PVN: sent ' 120; then
+        n=0
+        while kill -0 $lpid 2>/dev/null && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+        sum=$(md5sum < /tmp/tsk-in | cut -d' ' -f1)
+        v="guest $(tsk_line gsum), dom0 $sum, $(wc -c < /tmp/tsk-in) bytes, $(tsk_line sent)"
+        check kernel-vif-tx "$v" [ "$(tsk_line gsum)" = "$sum" -a "$(wc -c < /tmp/tsk-in)" = 2097152 ]
+    else
+        result kernel-vif-tx FAIL "the guest never finished sending"
+        dump_file guest-console "$TSK_LOG" 30
+    fi
+    kill $lpid 2>/dev/null
+    # dom0 -> guest
+    if tsk_wait 'PVN: listening' 30; then
+        n=0
+        while [ $n -lt 10 ]; do
+            timeout 120 nc 10.0.0.2 5002 < /tmp/tsk-out && break
+            n=$((n + 1)); sleep 1
+        done
+        tsk_wait 'PVN: rsum' 60
+        sum=$(md5sum < /tmp/tsk-out | cut -d' ' -f1)
+        v=$(tsk_line rsum)
+        check kernel-vif-rx "guest $v, dom0 $sum; vif$vd.0 rx_bytes $(cat /sys/class/net/vif$vd.0/statistics/rx_bytes 2>&1) tx_bytes $(cat /sys/class/net/vif$vd.0/statistics/tx_bytes 2>&1)" \
+            [ "$v" = "$sum 2097152" ]
+    else
+        result kernel-vif-rx FAIL "the guest never listened"
+    fi
     xenia destroy tsdknet > /tmp/tsd-destroy.out 2>&1
     n=0
     while [ -e /sys/class/net/vif$vd.0 ] && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done

@@ -16,8 +16,11 @@
  * rest from dom0: the store stays up and answers dom0 throughout, its
  * memory stays bounded, and the guest's nodes go when it does.
  *
+ * Before the fuzz, three hostile probes with checks of their own (see
+ * "Hostile probes" below), the same for every store.
+ *
  * Command line: seed=N (xorshift64* seed), secs=N (seconds of fuzzing,
- * system time).  Output goes to the console ring.
+ * system time), probes=0 (no probes).  Output goes to the console ring.
  */
 #include "xtpv.h"
 #include "xtcons.h"
@@ -281,6 +284,247 @@ static bool sane_check(const char *check)
 }
 
 /* ------------------------------------------------------------------ */
+/* Hostile probes (issue 12, items 11, 12 and 14), before the fuzz.    */
+/*
+ * Well-framed requests only, so they mean the same to every store:
+ *  deep_rm    a path 400 levels deep (one WRITE), then RM of its top:
+ *             answered, and the whole subtree gone;
+ *  tx_events  300 writes to one node inside one transaction, watched:
+ *             the commit fires one event for the node, not one a write;
+ *  tx_quota   six transactions open at once, each creating 250 nodes
+ *             under a parent of its own, then all committed: the nodes
+ *             that exist afterwards stay within the per-domain node
+ *             quota (1000 in xenia-stored and Xen 4.17's xenstored).
+ * Writes are held to the store's write-rate limit (200/s): some seconds.
+ */
+#define PROBE_DEPTH       400
+#define PROBE_TX_WRITES   300
+#define PROBE_TXS         6
+#define PROBE_TX_NODES    250
+#define PROBE_NODE_QUOTA  1000
+
+static uint32_t probe_id = 0x7000;
+static unsigned long probe_events;          /* watch events, token "p11" */
+static char preply[XENSTORE_PAYLOAD_MAX + 1];
+static unsigned int preply_len;
+
+static bool put_all(const void *data, unsigned int len)
+{
+    uint64_t t0 = xt_system_time();
+    unsigned int off = 0;
+
+    while ( off < len )
+    {
+        off += put((const char *)data + off, len - off);
+        if ( off < len )
+        {
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+            if ( xt_system_time() - t0 > 30000000000ULL )
+                return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * One request: its reply's type (XS_ERROR with the errno's name in
+ * preply), or ~0 when the store does not answer.  Watch events that come
+ * meanwhile are counted for token "p11".
+ */
+static uint32_t preq(uint32_t type, uint32_t tx, const char *a,
+                     unsigned int alen, const char *b, unsigned int blen)
+{
+    struct xsd_sockmsg h = { type, ++probe_id, tx, alen + blen };
+    uint32_t want = h.req_id;
+    unsigned int i;
+
+    if ( !put_all(&h, sizeof(h)) || !put_all(a, alen) ||
+         (blen && !put_all(b, blen)) )
+        return ~0U;
+    for ( i = 0; i < 100000; i++ )
+    {
+        if ( !get(&h, sizeof(h)) || h.len > XENSTORE_PAYLOAD_MAX ||
+             !get(preply, h.len) )
+            return ~0U;
+        preply[h.len] = '\0';
+        preply_len = h.len;
+        if ( h.type == XS_WATCH_EVENT )
+        {
+            /* "path\0token\0" */
+            unsigned int n = strnlen(preply, h.len);
+
+            if ( n + 4 <= h.len && !memcmp(preply + n + 1, "p11", 4) )
+                probe_events++;
+            continue;
+        }
+        if ( h.req_id != want )
+            continue;
+        return h.type;
+    }
+    return ~0U;
+}
+
+/* A request whose payload is one string (with its NUL). */
+static uint32_t preq1(uint32_t type, uint32_t tx, const char *str)
+{
+    return preq(type, tx, str, strlen(str) + 1, NULL, 0);
+}
+
+/* WRITE path = value (no NUL after the value, as the protocol says). */
+static uint32_t pwrite(uint32_t tx, const char *path, const char *val)
+{
+    return preq(XS_WRITE, tx, path, strlen(path) + 1, val, strlen(val));
+}
+
+static const char *pwhat(uint32_t t)
+{
+    return t == ~0U ? "no answer" : t == XS_ERROR ? preply : "ok";
+}
+
+static void probe_deep_rm(void)
+{
+    static char path[16 + 2 * PROBE_DEPTH];
+    uint32_t w, r, e;
+    unsigned int i, n;
+
+    n = snprintf(path, sizeof(path), "data/p14");
+    for ( i = 0; i < PROBE_DEPTH; i++ )
+        n += snprintf(path + n, sizeof(path) - n, "/a");
+    w = pwrite(0, path, "deep");
+    r = preq1(XS_RM, 0, "data/p14");
+    e = preq1(XS_READ, 0, "data/p14/a");
+    xt_check("probe_deep_rm", w == XS_WRITE && r == XS_RM &&
+             e == XS_ERROR && !strcmp(preply, "ENOENT"),
+             "write at depth %u: %s; rm of its top: %s; the subtree "
+             "after: %s", PROBE_DEPTH + 2, pwhat(w), pwhat(r),
+             e == XS_ERROR ? preply : "still there");
+}
+
+static void probe_tx_events(void)
+{
+    static const char wpath[] = "data/p11";
+    char val[16], tid[16] = "";
+    uint32_t w, t, c = ~0U, tx = 0;
+    unsigned int i, failed = 0;
+    unsigned long events;
+
+    pwrite(0, wpath, "");
+    w = preq(XS_WATCH, 0, wpath, sizeof(wpath), "p11", 4);
+    /* The event the WATCH itself fires, and anything late: let it come. */
+    for ( i = 0; i < 3; i++ )
+        preq1(XS_READ, 0, "domid");
+    probe_events = 0;
+    t = preq(XS_TRANSACTION_START, 0, "", 1, NULL, 0);
+    if ( t == XS_TRANSACTION_START )
+    {
+        snprintf(tid, sizeof(tid), "%s", preply);
+        for ( i = 0; tid[i] >= '0' && tid[i] <= '9'; i++ )
+            tx = tx * 10 + (tid[i] - '0');
+        for ( i = 0; i < PROBE_TX_WRITES; i++ )
+        {
+            snprintf(val, sizeof(val), "%u", i);
+            if ( pwrite(tx, "data/p11/x", val) != XS_WRITE )
+                failed++;
+        }
+        c = preq1(XS_TRANSACTION_END, tx, "T");
+    }
+    /* Round trips: the events the commit fired arrive before them. */
+    for ( i = 0; i < 20; i++ )
+    {
+        preq1(XS_READ, 0, "domid");
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    events = probe_events;
+    preq(XS_UNWATCH, 0, wpath, sizeof(wpath), "p11", 4);
+    preq1(XS_RM, 0, wpath);
+    xt_check("probe_tx_events", w == XS_WATCH && c == XS_TRANSACTION_END &&
+             !failed && events >= 1 && events <= 2,
+             "watch: %s; %u writes of one node in transaction %u (%u "
+             "refused), commit: %s; %lu watch events after it (want 1)",
+             pwhat(w), PROBE_TX_WRITES, tx, failed, pwhat(c), events);
+}
+
+/* Children of path (DIRECTORY), or -1. */
+static int pchildren(const char *path)
+{
+    unsigned int i, n = 0;
+
+    if ( preq1(XS_DIRECTORY, 0, path) != XS_DIRECTORY )
+        return -1;
+    for ( i = 0; i < preply_len; i++ )
+        n += preply[i] == '\0';
+    return n;
+}
+
+static void probe_tx_quota(void)
+{
+    uint32_t tx[PROBE_TXS] = { 0 }, c;
+    char path[48];
+    unsigned int i, j, refused = 0, committed = 0, started = 0;
+    int n, total = 0, own = 0;
+
+    for ( i = 0; i < PROBE_TXS; i++ )
+    {
+        snprintf(path, sizeof(path), "data/p12/t%u", i);
+        pwrite(0, path, "");
+    }
+    for ( i = 0; i < PROBE_TXS; i++ )
+        if ( preq(XS_TRANSACTION_START, 0, "", 1, NULL, 0) ==
+             XS_TRANSACTION_START )
+        {
+            for ( j = 0; preply[j] >= '0' && preply[j] <= '9'; j++ )
+                tx[i] = tx[i] * 10 + (preply[j] - '0');
+            started++;
+        }
+    for ( i = 0; i < PROBE_TXS; i++ )
+        for ( j = 0; tx[i] && j < PROBE_TX_NODES; j++ )
+        {
+            snprintf(path, sizeof(path), "data/p12/t%u/n%u", i, j);
+            if ( pwrite(tx[i], path, "q") != XS_WRITE )
+                refused++;
+        }
+    for ( i = 0; i < PROBE_TXS; i++ )
+        if ( tx[i] && (c = preq1(XS_TRANSACTION_END, tx[i], "T")) ==
+             XS_TRANSACTION_END )
+            committed++;
+    for ( i = 0; i < PROBE_TXS; i++ )
+    {
+        snprintf(path, sizeof(path), "data/p12/t%u", i);
+        n = pchildren(path);
+        total += n > 0 ? n : 0;
+    }
+    /* Our other nodes count too: the home the toolstack gave us. */
+    if ( preq1(XS_READ, 0, "domid") == XS_READ )
+    {
+        snprintf(path, sizeof(path), "/local/domain/%s", preply);
+        n = pchildren(path);
+        own = n > 0 ? n : 0;
+    }
+    preq1(XS_RM, 0, "data/p12");
+    xt_check("probe_tx_quota", started == PROBE_TXS &&
+             total + PROBE_TXS <= PROBE_NODE_QUOTA,
+             "%u transactions at once, %u x %u nodes: %u writes refused, "
+             "%u commits went through, %d nodes made (quota %u; %d nodes "
+             "at the top of our home besides)", started, PROBE_TXS,
+             PROBE_TX_NODES, refused, committed, total, PROBE_NODE_QUOTA,
+             own);
+}
+
+static void probes(void)
+{
+    if ( ACCESS_ONCE(xs->error) )
+    {
+        xt_skip("probe_deep_rm", "the ring is broken before the probes");
+        xt_skip("probe_tx_events", "the ring is broken");
+        xt_skip("probe_tx_quota", "the ring is broken");
+        return;
+    }
+    probe_deep_rm();
+    probe_tx_events();
+    probe_tx_quota();
+}
+
+/* ------------------------------------------------------------------ */
 /* The fuzz.                                                            */
 
 static char payload[XENSTORE_PAYLOAD_MAX + 512];
@@ -454,7 +698,7 @@ static void fuzz(uint64_t secs)
     }
 }
 
-XTEST(xsfuzz, 3)
+XTEST(xsfuzz, 6)
 {
     start_info_t *si = xt_start_info;
     uint64_t secs = cmdline_num("secs=", 30);
@@ -465,6 +709,9 @@ XTEST(xsfuzz, 3)
                 "scenario only");
         xt_skip("fuzzed", "booted as dom0");
         xt_skip("store_after", "booted as dom0");
+        xt_skip("probe_deep_rm", "booted as dom0");
+        xt_skip("probe_tx_events", "booted as dom0");
+        xt_skip("probe_tx_quota", "booted as dom0");
         return;
     }
     xt_events_init();                   /* shared_info: the clock */
@@ -482,6 +729,14 @@ XTEST(xsfuzz, 3)
     printf("xsfuzz: seed %#lx, %lu s\n",
            (unsigned long)cmdline_num("seed=", 1), (unsigned long)secs);
     sane_check("store_before");
+    if ( cmdline_num("probes=", 1) )
+        probes();
+    else
+    {
+        xt_skip("probe_deep_rm", "probes=0");
+        xt_skip("probe_tx_events", "probes=0");
+        xt_skip("probe_tx_quota", "probes=0");
+    }
     fuzz(secs);
     xt_check("fuzzed", st.msgs > 0,
              "%lu messages (%lu bytes), %lu reply bytes read, ring errors "

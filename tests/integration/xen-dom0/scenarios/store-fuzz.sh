@@ -4,7 +4,10 @@
 # type, lying lengths, oversized payloads, floods it never reads, jumping
 # producer indexes, reconnecting whenever the store gives up on the ring.
 # Meanwhile dom0 keeps using the store.  Checks: the guest's own sane
-# requests before and after (over a reconnected ring), dom0's requests
+# requests before and after (over a reconnected ring), its hostile probes
+# before the fuzz (a 400-level path removed, 300 writes of a node in one
+# transaction fire one watch event, six parallel transactions stay within
+# the node quota; tests/guests/xsfuzz), dom0's requests
 # all answered throughout, the store alive with bounded memory, and no
 # node of the guest left once it is destroyed.  The same binaries run
 # with xenia-stored (--store xenia) and Debian's C xenstored (--store
@@ -12,7 +15,7 @@
 #
 # TIMEOUT: 420
 # XEN-TOOLS: none
-# PLANNED: xsfuzz-image create guest-store-before guest-fuzzed guest-store-after dom0-served store-alive store-memory guest-nodes-gone
+# PLANNED: xsfuzz-image create guest-store-before guest-probe-deep-rm guest-probe-tx-events guest-probe-tx-quota guest-fuzzed guest-store-after dom0-served store-alive store-memory guest-nodes-gone
 
 XSF_SECS=${XSF_SECS:-40}
 XSF_SEED=${XSF_SEED:-$(( $(date +%s) % 100000 + 1 ))}
@@ -73,7 +76,7 @@ EOC
     tail -n 5 /var/log/store.out 2>/dev/null | sed 's/^/store| /'
 
     # The guest's own checks, from its console log.
-    for c in store_before fuzzed store_after; do
+    for c in store_before probe_deep_rm probe_tx_events probe_tx_quota fuzzed store_after; do
         v=$(grep -m1 "RESULT: xsfuzz.$c " "$XSF_LOG" 2>/dev/null | tr -d '\r')
         n=guest-$(echo "$c" | tr _ -)
         case "$v" in

@@ -15,7 +15,7 @@
 # guest's disk still works (hostile-ring-halted, hostile-blkback-alive,
 # other-guest-io).
 #
-# TIMEOUT: 1500
+# TIMEOUT: 1800
 # XEN-TOOLS: none
 # PLANNED: blkback-present blkback-start guest-create vbd-attach vbd-connected backend-features root-on-pv write-fsync destroy detach-after-destroy recreate data-intact stats backend-kill takeover io-continues no-io-errors hot-attach ro-refuses-write hot-detach hostile-image hostile-create hostile-done hostile-connect hostile-good-read hostile-good-read-data hostile-last-sector hostile-last-sector-data hostile-good-write hostile-write-read-back hostile-write-data hostile-beyond-end hostile-straddle-end hostile-write-beyond-end hostile-sector-wraps hostile-first-gt-last hostile-last-over-7 hostile-zero-segs hostile-too-many-segs hostile-segs-255 hostile-ungranted-read hostile-ungranted-write hostile-ref-out-of-table hostile-foreign-grant-read hostile-foreign-grant-write hostile-ro-grant-read hostile-unknown-op hostile-reserved-op hostile-ro-info hostile-ro-write hostile-ro-indirect-write hostile-ro-discard hostile-ro-read hostile-ro-data hostile-indirect-good hostile-indirect-data hostile-indirect-too-many hostile-indirect-zero hostile-indirect-bad-page hostile-indirect-bad-seg hostile-indirect-bad-op hostile-indirect-beyond-end hostile-discard-beyond-end hostile-discard-wraps hostile-read-after hostile-data-after hostile-other-ring-served hostile-corrupt-ring-silent hostile-ring-halted hostile-blkback-alive other-guest-io hostile-cleanup blkback-alive cleanup
 

@@ -17,7 +17,7 @@
 # pv-drivers/tools/vif-attach writes vif 0's nodes.  The first guest takes
 # dom0's commands on TCP port 5009 (netback/guest-init.sh).
 #
-# TIMEOUT: 1000
+# TIMEOUT: 1200
 # XEN-TOOLS: none
 # PLANNED: netback-present modules bridge netback-start guest-create vif-attach vif-connected backend-features tap-on-bridge guest-ping dom0-ping tx-transfer rx-transfer stats takeover ping-after-takeover peer-create peer-connected peer-ping peer-transfer peer-ping-back peer-destroy hotplug-attach hotplug-guest-up hotplug-connected hotplug-ping hotplug-guest-ping hotplug-detach hotplug-guest-gone ping-after-detach destroy detach cleanup netback-alive
 

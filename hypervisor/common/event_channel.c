@@ -431,15 +431,12 @@ void evtchn_destroy(struct domain *d)
 /*
  * EVTCHNOP_reset: closes every port of a domain (oneself, or any for a
  * privileged caller), as a kexec'd kernel or the toolstack needs, and
- * goes back to the 2-level ABI (as Xen 4.17).
- */
-/*
- * Closing a domain's ports is work in proportion to its ports (131071
- * with FIFO): it is preempted like any batch (a port is a unit of work;
- * an empty bucket is skipped whole), with the port to go on from kept
- * in the domain (as Xen 4.17 keeps it); the continuation re-issues the
- * same EVTCHNOP_reset.  Ports opened meanwhile below that point stay
- * open, as in Xen.
+ * goes back to the 2-level ABI (as Xen 4.17).  Closing them is work in
+ * proportion to its ports (131071 with FIFO): it is preempted like any
+ * batch (a port is a unit of work; an empty bucket is skipped whole),
+ * with the port to go on from kept in the domain (as Xen 4.17 keeps it);
+ * the continuation re-issues the same EVTCHNOP_reset.  Ports opened
+ * meanwhile below that point stay open, as in Xen.
  */
 static long evtchn_reset(domid_t dom, vaddr_t arg)
 {

@@ -705,9 +705,10 @@ static void epochs_finish(uint64_t seed)
 }
 
 /*
- * A stall: ask the hypervisor for its own picture on its console (debug
- * keys 'q', domains and vCPUs with their pause state, and 'r', the run
- * queues).  Whatever it answers (Xenia may refuse), we go on.
+ * A stall: ask the hypervisor for its own picture on its console (the
+ * debug keys the caller names; we use 'q', domains and vCPUs with their
+ * pause state, 'r', the run queues, and 'd', the registers of every CPU).
+ * Whatever it answers (Xenia may refuse), we go on.
  */
 static void hv_debug_keys(const char *keys)
 {
